@@ -1,0 +1,41 @@
+# jwt: JSON Web Tokens for PostgreSQL (PGXS build)
+
+EXTENSION = jwt
+EXTVERSION = $(shell grep -oP "^default_version\s*=\s*'\K[^']+" jwt.control)
+
+MODULE_big = jwt
+CORE_OBJS = src/core/alg.o src/core/b64url.o src/core/claims.o src/core/json.o \
+	src/core/jws.o src/core/key.o src/core/sig.o src/core/status.o
+OBJS = $(CORE_OBJS) src/alg.o src/decode.o src/errors.o src/jsonout.o \
+	src/jwt.o src/keycache.o src/sign.o src/verify.o
+
+DATA = $(wildcard $(EXTENSION)--*.sql)
+PGFILEDESC = "jwt - JSON Web Tokens"
+
+TESTS = $(wildcard sql/*.sql)
+REGRESS = $(patsubst sql/%.sql,%,$(TESTS))
+REGRESS_OPTS = --load-extension=$(EXTENSION)
+
+PG_CPPFLAGS = -I$(srcdir)/src
+PG_CFLAGS = -Wall -Wextra -Werror -Wno-unused-parameter -Wno-sign-compare \
+	-Wno-missing-field-initializers
+SHLIB_LINK = -lcrypto
+
+EXTRA_CLEAN = test/core/run_core
+
+PG_CONFIG ?= pg_config
+PGXS := $(shell $(PG_CONFIG) --pgxs)
+include $(PGXS)
+
+# The core alone, with no PostgreSQL header or library: what the fuzzer and
+# the vector runners link.
+CORE_SRCS = $(CORE_OBJS:.o=.c)
+CORE_CFLAGS = -std=c11 -O2 -g -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes
+
+test/core/run_core: test/core/run_core.c test/core/vectors.c $(CORE_SRCS) src/core/jose.h
+	$(CC) $(CORE_CFLAGS) -Isrc -o $@ test/core/run_core.c test/core/vectors.c $(CORE_SRCS) -lcrypto
+
+core-check: test/core/run_core
+	test/core/run_core
+
+.PHONY: core-check

@@ -1,0 +1,71 @@
+/* jwt--0.1.0.sql */
+
+-- complain if script is sourced in psql, rather than via CREATE EXTENSION
+\echo Use "CREATE EXTENSION jwt" to load this file. \quit
+
+-- Signing.  HMAC signatures are deterministic, so these are IMMUTABLE.
+CREATE FUNCTION jwt_sign(claims jsonb, key text, algorithm text DEFAULT 'HS256',
+                         header jsonb DEFAULT NULL)
+RETURNS text
+AS 'MODULE_PATHNAME', 'jwt_sign_text'
+LANGUAGE C IMMUTABLE PARALLEL SAFE;
+
+CREATE FUNCTION jwt_sign(claims jsonb, key bytea, algorithm text DEFAULT 'HS256',
+                         header jsonb DEFAULT NULL)
+RETURNS text
+AS 'MODULE_PATHNAME', 'jwt_sign_bytea'
+LANGUAGE C IMMUTABLE PARALLEL SAFE;
+
+COMMENT ON FUNCTION jwt_sign(jsonb, text, text, jsonb) IS
+'sign a claims set as a compact JWS; the key is a secret, an oct JWK or a JWK with kid';
+COMMENT ON FUNCTION jwt_sign(jsonb, bytea, text, jsonb) IS
+'sign a claims set as a compact JWS with a binary HMAC secret';
+
+-- Verifying.  STABLE: the time claims are checked against the statement's
+-- start time.
+CREATE FUNCTION jwt_verify(token text, key text, algorithms text[] DEFAULT NULL,
+                           audience text DEFAULT NULL, issuer text DEFAULT NULL,
+                           leeway interval DEFAULT '0')
+RETURNS jsonb
+AS 'MODULE_PATHNAME', 'jwt_verify_text'
+LANGUAGE C STABLE PARALLEL SAFE;
+
+CREATE FUNCTION jwt_verify(token text, key bytea, algorithms text[] DEFAULT NULL,
+                           audience text DEFAULT NULL, issuer text DEFAULT NULL,
+                           leeway interval DEFAULT '0')
+RETURNS jsonb
+AS 'MODULE_PATHNAME', 'jwt_verify_bytea'
+LANGUAGE C STABLE PARALLEL SAFE;
+
+COMMENT ON FUNCTION jwt_verify(text, text, text[], text, text, interval) IS
+'verified claims of a compact JWT; raises SQLSTATE 28000 for any bad token';
+COMMENT ON FUNCTION jwt_verify(text, bytea, text[], text, text, interval) IS
+'verified claims of a compact JWT, with a binary HMAC secret; raises SQLSTATE 28000 for any bad token';
+
+CREATE FUNCTION jwt_is_valid(token text, key text, algorithms text[] DEFAULT NULL,
+                             audience text DEFAULT NULL, issuer text DEFAULT NULL,
+                             leeway interval DEFAULT '0')
+RETURNS boolean
+AS 'MODULE_PATHNAME', 'jwt_is_valid_text'
+LANGUAGE C STABLE PARALLEL SAFE;
+
+CREATE FUNCTION jwt_is_valid(token text, key bytea, algorithms text[] DEFAULT NULL,
+                             audience text DEFAULT NULL, issuer text DEFAULT NULL,
+                             leeway interval DEFAULT '0')
+RETURNS boolean
+AS 'MODULE_PATHNAME', 'jwt_is_valid_bytea'
+LANGUAGE C STABLE PARALLEL SAFE;
+
+COMMENT ON FUNCTION jwt_is_valid(text, text, text[], text, text, interval) IS
+'whether jwt_verify would accept the token; false for a bad token, an error only for a wrong call';
+COMMENT ON FUNCTION jwt_is_valid(text, bytea, text[], text, text, interval) IS
+'whether jwt_verify would accept the token, with a binary HMAC secret';
+
+-- Decoding, without any check.
+CREATE FUNCTION jwt_decode(token text)
+RETURNS jsonb
+AS 'MODULE_PATHNAME', 'jwt_decode'
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+
+COMMENT ON FUNCTION jwt_decode(text) IS
+'header and payload of a token WITHOUT verifying its signature or claims: never trust the result';

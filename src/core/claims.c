@@ -1,0 +1,112 @@
+/*
+ * claims.c
+ *		The registered claim checks of RFC 7519 section 4.1, rule 6 of
+ *		DESIGN.md.  Types are checked before values, so a token whose "exp" is
+ *		a string is refused for that, not for being unexpired.
+ */
+#include <string.h>
+
+#include "jose.h"
+
+static int
+is_string_or_string_array(const jose_json_value *v)
+{
+	jose_json_value elem;
+	size_t		pos = 0;
+
+	if (v->type == JOSE_JSON_STRING)
+		return 1;
+	if (v->type != JOSE_JSON_ARRAY)
+		return 0;
+	while (jose_json_array_next(v, &pos, &elem))
+		if (elem.type != JOSE_JSON_STRING)
+			return 0;
+	return 1;
+}
+
+static int
+audience_matches(const jose_json_value *aud, const char *want, size_t len)
+{
+	jose_json_value elem;
+	size_t		pos = 0;
+
+	if (aud->type == JOSE_JSON_STRING)
+		return jose_json_string_eq(aud, want, len);
+	while (jose_json_array_next(aud, &pos, &elem))
+		if (jose_json_string_eq(&elem, want, len))
+			return 1;
+	return 0;
+}
+
+jose_status
+jose_check_claim_types(const jose_json_object *claims, const char **which)
+{
+	static const char *const time_claims[] = {"exp", "nbf", "iat"};
+	const jose_json_value *aud = jose_json_get(claims, "aud");
+	const jose_json_value *iss = jose_json_get(claims, "iss");
+	double		t;
+
+	*which = NULL;
+	for (int i = 0; i < 3; i++)
+	{
+		const jose_json_value *v = jose_json_get(claims, time_claims[i]);
+
+		if (v != NULL && !jose_json_number(v, &t))
+		{
+			*which = time_claims[i];
+			return JOSE_E_CLAIM_TYPE;
+		}
+	}
+	if (aud != NULL && !is_string_or_string_array(aud))
+	{
+		*which = "aud";
+		return JOSE_E_CLAIM_TYPE;
+	}
+	if (iss != NULL && iss->type != JOSE_JSON_STRING)
+	{
+		*which = "iss";
+		return JOSE_E_CLAIM_TYPE;
+	}
+	return JOSE_OK;
+}
+
+jose_status
+jose_check_claims(const jose_json_object *claims, const jose_claim_rules *rules,
+				  const char **which)
+{
+	const jose_json_value *exp = jose_json_get(claims, "exp");
+	const jose_json_value *nbf = jose_json_get(claims, "nbf");
+	const jose_json_value *iat = jose_json_get(claims, "iat");
+	const jose_json_value *aud = jose_json_get(claims, "aud");
+	const jose_json_value *iss = jose_json_get(claims, "iss");
+	double		t;
+	jose_status st;
+
+	if ((st = jose_check_claim_types(claims, which)) != JOSE_OK)
+		return st;
+
+	/* the types are known good now, so jose_json_number() succeeds */
+	if (exp != NULL && jose_json_number(exp, &t) && !(t > rules->now - rules->leeway))
+		return JOSE_E_EXPIRED;
+	if (nbf != NULL && jose_json_number(nbf, &t) && !(t <= rules->now + rules->leeway))
+		return JOSE_E_NOT_YET_VALID;
+	if (iat != NULL && jose_json_number(iat, &t) && !(t <= rules->now + rules->leeway))
+		return JOSE_E_IAT_FUTURE;
+
+	/*
+	 * RFC 7519 section 4.1.3: a token that names an audience is for that
+	 * audience only, so one with "aud" is refused when none is expected.
+	 */
+	if (rules->audience != NULL)
+	{
+		if (aud == NULL || !audience_matches(aud, rules->audience, rules->audience_len))
+			return JOSE_E_AUDIENCE;
+	}
+	else if (aud != NULL)
+		return JOSE_E_AUDIENCE_UNEXPECTED;
+
+	if (rules->issuer != NULL &&
+		(iss == NULL || !jose_json_string_eq(iss, rules->issuer, rules->issuer_len)))
+		return JOSE_E_ISSUER;
+	return JOSE_OK;
+}

@@ -1,0 +1,380 @@
+/*
+ * jose.h
+ *		The JOSE engine: base64url, strict JSON, the algorithm table, keys,
+ *		compact JWS sign and verify, and the JWT claim checks.
+ *
+ * Nothing here includes a PostgreSQL header.  Every function reports failure
+ * through a jose_status code and never longjmps; the caller maps codes to
+ * its own error reporting (src/errors.c for the extension).  The engine owns
+ * no global state: keys and key sets are objects the caller creates and
+ * frees, and every buffer it writes into is the caller's.
+ *
+ * Copyright (c) 2026, the jwt for PostgreSQL developers.  PostgreSQL licence.
+ */
+#ifndef JOSE_H
+#define JOSE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/*
+ * Status codes.  The ranges matter: jose_status_class() sorts a code into
+ * "the token is bad", "the call is wrong" and "the library failed".
+ */
+typedef enum jose_status
+{
+	JOSE_OK = 0,
+
+	/* The token is bad (SQLSTATE 28000).  Listed in the order of the checks. */
+	JOSE_E_TOO_LARGE = 100,		/* over the size cap */
+	JOSE_E_FORM,				/* not exactly three dot-separated segments */
+	JOSE_E_BASE64,				/* a segment is not strict base64url */
+	JOSE_E_HEADER_JSON,			/* header is not a valid JSON object */
+	JOSE_E_HEADER_DUP,			/* header repeats a member name */
+	JOSE_E_ALG_MISSING,			/* no "alg", or not a string */
+	JOSE_E_ALG_NONE,			/* "none" in any spelling */
+	JOSE_E_ALG_UNKNOWN,			/* not a registered JWS algorithm */
+	JOSE_E_CRIT,				/* "crit" present */
+	JOSE_E_B64,					/* "b64" present (RFC 7797) */
+	JOSE_E_ZIP,					/* "zip" present */
+	JOSE_E_KID_TYPE,			/* "kid" present but not a string */
+	JOSE_E_ALG_NOT_ALLOWED,		/* alg outside the caller's algorithms */
+	JOSE_E_ALG_KEY,				/* no key given can verify this alg */
+	JOSE_E_KID_UNKNOWN,			/* kid matches no key */
+	JOSE_E_SIGNATURE,			/* signature does not verify */
+	JOSE_E_PAYLOAD_JSON,		/* payload is not valid JSON */
+	JOSE_E_PAYLOAD_DUP,			/* payload repeats a member name */
+	JOSE_E_PAYLOAD_OBJECT,		/* payload is JSON but not an object */
+	JOSE_E_CLAIM_TYPE,			/* exp/nbf/iat not a number, aud/iss mistyped */
+	JOSE_E_EXPIRED,				/* exp <= now - leeway */
+	JOSE_E_NOT_YET_VALID,		/* nbf > now + leeway */
+	JOSE_E_IAT_FUTURE,			/* iat > now + leeway */
+	JOSE_E_AUDIENCE,			/* audience required and not matched */
+	JOSE_E_AUDIENCE_UNEXPECTED, /* "aud" present, no audience expected */
+	JOSE_E_ISSUER,				/* issuer required and not equal */
+	JOSE_E_TOKEN_LAST_,
+
+	/* The call is wrong (SQLSTATE 22023). */
+	JOSE_E_ALG_INVALID = 200,	/* caller named an unknown algorithm */
+	JOSE_E_ALG_FORBIDDEN,		/* caller named "none" */
+	JOSE_E_ALG_UNSUPPORTED,		/* registered, not implemented by this build */
+	JOSE_E_KEY_EMPTY,			/* empty key */
+	JOSE_E_KEY_FORMAT,			/* malformed key text, JWK or JWKS */
+	JOSE_E_KEY_PEM,				/* a PEM block where a secret was expected */
+	JOSE_E_KEY_KTY,				/* JWK kty missing, unknown or unsupported */
+	JOSE_E_KEY_SHORT,			/* HMAC key shorter than the hash */
+	JOSE_E_KEY_ALG,				/* key cannot do the algorithm asked for */
+	JOSE_E_KEY_USE,				/* JWK use/key_ops forbid the operation */
+	JOSE_E_KEYSET_EMPTY,		/* JWKS with no keys */
+	JOSE_E_KEYSET_DUP_KID,		/* JWKS with a kid twice */
+	JOSE_E_KEYSET_SIGN,			/* signing with a JWKS */
+	JOSE_E_CALL_LAST_,
+
+	/* The library failed (SQLSTATE 39000). */
+	JOSE_E_NOMEM = 300,
+	JOSE_E_CRYPTO
+} jose_status;
+
+typedef enum jose_status_class
+{
+	JOSE_CLASS_OK,
+	JOSE_CLASS_TOKEN,
+	JOSE_CLASS_CALL,
+	JOSE_CLASS_INTERNAL
+} jose_status_class;
+
+extern jose_status_class jose_status_class_of(jose_status st);
+
+/* A sentence naming the rule that failed, for an error's detail. */
+extern const char *jose_status_detail(jose_status st);
+
+/* ---------------------------------------------------------------------
+ * base64url (RFC 4648 section 5), strict: no padding, no whitespace, no
+ * characters outside the alphabet, length mod 4 never 1, unused trailing
+ * bits zero.
+ * --------------------------------------------------------------------- */
+#define JOSE_B64_ENCODED_LEN(n)	(((n) / 3) * 4 + (((n) % 3) ? ((n) % 3) + 1 : 0))
+#define JOSE_B64_DECODED_MAX(n)	(((n) / 4) * 3 + 2)
+
+extern size_t jose_b64url_encode(const unsigned char *in, size_t len, char *out);
+extern int	jose_b64url_decode(const char *in, size_t len, unsigned char *out,
+							   size_t *outlen);
+
+/* ---------------------------------------------------------------------
+ * Strict JSON (RFC 8259): valid UTF-8, no lone surrogates, no \u0000, no
+ * duplicate member names at any depth, bounded nesting, and numbers that a
+ * PostgreSQL numeric can hold.  A parse records the members of the top-level
+ * object as spans into the text; nested values are validated and can be
+ * walked again from their spans.
+ * --------------------------------------------------------------------- */
+typedef enum jose_json_type
+{
+	JOSE_JSON_STRING = 1,
+	JOSE_JSON_NUMBER,
+	JOSE_JSON_OBJECT,
+	JOSE_JSON_ARRAY,
+	JOSE_JSON_TRUE,
+	JOSE_JSON_FALSE,
+	JOSE_JSON_NULL
+} jose_json_type;
+
+typedef enum jose_json_error
+{
+	JOSE_JSON_OK = 0,
+	JOSE_JSON_SYNTAX,
+	JOSE_JSON_UTF8,
+	JOSE_JSON_ESCAPE,			/* bad escape, lone surrogate, or \u0000 */
+	JOSE_JSON_DEPTH,
+	JOSE_JSON_NUMBER_RANGE,
+	JOSE_JSON_DUPLICATE,
+	JOSE_JSON_NOT_OBJECT,
+	JOSE_JSON_NOMEM
+} jose_json_error;
+
+#define JOSE_JSON_MAX_DEPTH 64
+
+/* A value: for strings the span is between the quotes, still escaped. */
+typedef struct jose_json_value
+{
+	jose_json_type type;
+	int			escaped;		/* string contains a backslash */
+	const char *p;
+	size_t		len;
+} jose_json_value;
+
+typedef struct jose_json_member
+{
+	jose_json_value name;
+	jose_json_value value;
+} jose_json_member;
+
+typedef struct jose_json_object
+{
+	jose_json_member *members;	/* top-level members in text order */
+	size_t		n;
+	size_t		cap;
+	jose_json_member inline_members[12];
+} jose_json_object;
+
+/* Parse text that must be one JSON object; free with jose_json_object_free. */
+extern jose_json_error jose_json_parse_object(const char *text, size_t len,
+											  jose_json_object *out);
+/* Validate any JSON text; *type gets the top-level value's type. */
+extern jose_json_error jose_json_validate(const char *text, size_t len,
+										  jose_json_type *type);
+extern void jose_json_object_free(jose_json_object *obj);
+extern const char *jose_json_error_text(jose_json_error err);
+
+extern const jose_json_value *jose_json_get(const jose_json_object *obj,
+											const char *name);
+/* Decoded string equals the given bytes. */
+extern int	jose_json_string_eq(const jose_json_value *v, const char *s, size_t len);
+/* Decode a string value into out (room for v->len bytes); returns length. */
+extern size_t jose_json_string_decode(const jose_json_value *v, char *out);
+/* A number value as a finite double; 0 when it is not one. */
+extern int	jose_json_number(const jose_json_value *v, double *out);
+/* Walk an array value (already validated): *pos starts at 0. */
+extern int	jose_json_array_next(const jose_json_value *arr, size_t *pos,
+								 jose_json_value *elem);
+
+/* ---------------------------------------------------------------------
+ * Algorithms (RFC 7518 section 3, RFC 8037, RFC 8812, RFC 9864)
+ * --------------------------------------------------------------------- */
+typedef enum jose_alg
+{
+	JOSE_ALG_UNSET = 0,
+	JOSE_ALG_HS256,
+	JOSE_ALG_HS384,
+	JOSE_ALG_HS512,
+	JOSE_ALG_RS256,
+	JOSE_ALG_RS384,
+	JOSE_ALG_RS512,
+	JOSE_ALG_PS256,
+	JOSE_ALG_PS384,
+	JOSE_ALG_PS512,
+	JOSE_ALG_ES256,
+	JOSE_ALG_ES384,
+	JOSE_ALG_ES512,
+	JOSE_ALG_ES256K,
+	JOSE_ALG_EDDSA,
+	JOSE_ALG_ED25519,
+	JOSE_ALG_ED448,
+	JOSE_ALG_COUNT_
+} jose_alg;
+
+typedef uint32_t jose_algset;	/* bit (1 << alg) per algorithm */
+
+#define JOSE_ALGBIT(a)		((jose_algset) 1 << (a))
+#define JOSE_ALGS_HMAC		(JOSE_ALGBIT(JOSE_ALG_HS256) | JOSE_ALGBIT(JOSE_ALG_HS384) | JOSE_ALGBIT(JOSE_ALG_HS512))
+#define JOSE_ALGS_ALL		((JOSE_ALGBIT(JOSE_ALG_COUNT_) - 1) & ~(jose_algset) 1)
+
+typedef enum jose_family
+{
+	JOSE_FAM_HMAC = 1,
+	JOSE_FAM_RSA,
+	JOSE_FAM_RSA_PSS,
+	JOSE_FAM_ECDSA,
+	JOSE_FAM_EDDSA
+} jose_family;
+
+typedef struct jose_alg_info
+{
+	jose_alg	alg;
+	const char *name;
+	jose_family family;
+	const char *digest;			/* OpenSSL digest name, NULL for EdDSA */
+	size_t		hash_len;		/* digest length in bytes */
+} jose_alg_info;
+
+/* The algorithm of a name, JOSE_ALG_UNSET if unregistered. */
+extern jose_alg jose_alg_from_name(const char *name, size_t len);
+extern const jose_alg_info *jose_alg_get(jose_alg alg);
+/* 1 when the name is "none" in any letter case. */
+extern int	jose_alg_is_none(const char *name, size_t len);
+/* Comma-separated names of a set, into buf; returns buf. */
+extern char *jose_algset_format(jose_algset set, char *buf, size_t cap);
+
+/* ---------------------------------------------------------------------
+ * Keys.  A key text is recognised by its form: "{" starts a JWK or a JWKS,
+ * "-----BEGIN" a PEM block, anything else is the bytes of a shared secret.
+ * --------------------------------------------------------------------- */
+typedef enum jose_kty
+{
+	JOSE_KTY_OCT = 1,
+	JOSE_KTY_RSA,
+	JOSE_KTY_EC,
+	JOSE_KTY_OKP
+} jose_kty;
+
+typedef enum jose_op
+{
+	JOSE_OP_SIGN = 1,
+	JOSE_OP_VERIFY = 2
+} jose_op;
+
+typedef struct jose_key jose_key;
+typedef struct jose_keyset jose_keyset;
+
+/* How to read a key's bytes: by their form, or always as a shared secret. */
+typedef enum jose_key_form
+{
+	JOSE_KEY_TEXT = 0,
+	JOSE_KEY_SECRET = 1
+} jose_key_form;
+
+extern jose_status jose_keyset_import(const char *data, size_t len,
+									  jose_key_form form, jose_keyset **out);
+extern void jose_keyset_free(jose_keyset *ks);
+extern size_t jose_keyset_count(const jose_keyset *ks);
+extern const jose_key *jose_keyset_key(const jose_keyset *ks, size_t i);
+/* 1 when the text was a JWKS ("keys" array), not a single key. */
+extern int	jose_keyset_is_set(const jose_keyset *ks);
+
+/* Algorithms the key may be used with for op (honours alg, use, key_ops). */
+extern jose_algset jose_key_algs(const jose_key *key, jose_op op);
+/* Why key cannot do alg for op: JOSE_OK when it can. */
+extern jose_status jose_key_check(const jose_key *key, jose_alg alg, jose_op op);
+/* The key's kid, or NULL. */
+extern const char *jose_key_kid(const jose_key *key, size_t *len);
+extern jose_kty jose_key_kty(const jose_key *key);
+/* Union over the set of jose_key_algs. */
+extern jose_algset jose_keyset_algs(const jose_keyset *ks, jose_op op);
+
+/* ---------------------------------------------------------------------
+ * Compact JWS
+ * --------------------------------------------------------------------- */
+
+/* Longest signature of any algorithm (RSA 16384 bits). */
+#define JOSE_MAX_SIG_LEN 2048
+
+typedef struct jose_claim_rules
+{
+	double		now;			/* seconds since the epoch */
+	double		leeway;			/* seconds, >= 0 */
+	const char *audience;		/* required audience, or NULL */
+	size_t		audience_len;
+	const char *issuer;			/* required issuer, or NULL */
+	size_t		issuer_len;
+} jose_claim_rules;
+
+typedef struct jose_verify_opts
+{
+	size_t		max_len;		/* size cap on the whole token */
+	jose_algset algorithms;		/* allowed; 0 means whatever the keys allow */
+	int			jwt;			/* check the payload as a JWT claims set */
+	jose_claim_rules claims;	/* used when jwt */
+} jose_verify_opts;
+
+typedef struct jose_verified
+{
+	jose_alg	alg;
+	const jose_key *key;		/* the key that verified */
+	const unsigned char *payload;	/* decoded payload, in the caller's buffer */
+	size_t		payload_len;
+	const char *detail_claim;	/* for JOSE_E_CLAIM_TYPE: which claim */
+	jose_json_error json_error; /* for the JSON codes: what was wrong */
+} jose_verified;
+
+/*
+ * The buffer jose_verify needs: at least the token's length.  Header, payload
+ * and signature are decoded into it.
+ */
+#define JOSE_VERIFY_BUFLEN(toklen)	((toklen) + 8)
+
+/*
+ * Verify a compact JWS, checking DESIGN.md's rules in their order.  On
+ * JOSE_OK, out->payload holds the payload; on any failure out->payload is
+ * NULL, never a partial result.
+ */
+extern jose_status jose_verify(const char *token, size_t len,
+							   const jose_keyset *keys,
+							   const jose_verify_opts *opts,
+							   unsigned char *buf, size_t buflen,
+							   jose_verified *out);
+
+/* The types of the registered claims (exp, nbf, iat numbers; aud, iss). */
+extern jose_status jose_check_claim_types(const jose_json_object *claims,
+										  const char **which);
+
+/* The checks of rule 6 on a parsed claims set. */
+extern jose_status jose_check_claims(const jose_json_object *claims,
+									 const jose_claim_rules *rules,
+									 const char **which);
+
+/* Split and decode a compact JWS without verifying anything. */
+typedef struct jose_decoded
+{
+	const unsigned char *header;
+	size_t		header_len;
+	const unsigned char *payload;
+	size_t		payload_len;
+} jose_decoded;
+
+extern jose_status jose_decode(const char *token, size_t len, size_t max_len,
+							   unsigned char *buf, size_t buflen,
+							   jose_decoded *out);
+
+/* Room jose_sign needs for its output, without the final NUL. */
+extern size_t jose_sign_len(size_t header_len, size_t payload_len);
+
+/*
+ * Sign header_json and payload into a compact JWS.  The header must already
+ * carry "alg" equal to alg (the caller builds it).  out gets no NUL.
+ */
+extern jose_status jose_sign(const jose_key *key, jose_alg alg,
+							 const char *header_json, size_t header_len,
+							 const unsigned char *payload, size_t payload_len,
+							 char *out, size_t outcap, size_t *outlen);
+
+/* Raw signature over data (the Wycheproof runner uses these directly). */
+extern jose_status jose_sig_sign(const jose_key *key, jose_alg alg,
+								 const unsigned char *data, size_t len,
+								 unsigned char *sig, size_t *siglen);
+extern jose_status jose_sig_verify(const jose_key *key, jose_alg alg,
+								   const unsigned char *data, size_t len,
+								   const unsigned char *sig, size_t siglen);
+
+/* Wipe memory that held key material. */
+extern void jose_cleanse(void *p, size_t len);
+
+#endif							/* JOSE_H */

@@ -1,0 +1,913 @@
+/*
+ * json.c
+ *		A strict JSON parser (RFC 8259) for JOSE headers, claims and keys.
+ *
+ * jsonb keeps the last of two members with the same name, so a token whose
+ * header says "alg" twice could mean one thing to us and another to the
+ * issuer.  Everything is therefore checked here before anything is believed:
+ * UTF-8, escapes (no lone surrogate, no \u0000, which jsonb cannot store),
+ * nesting depth, numbers within what a PostgreSQL numeric holds, and
+ * duplicate member names at every depth.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "jose.h"
+
+/* Objects up to this many members are checked for duplicates pairwise. */
+#define LINEAR_DUP_CHECK 16
+
+typedef struct parser
+{
+	const unsigned char *s;
+	size_t		len;
+	size_t		pos;
+	int			depth;
+	jose_json_object *top;		/* receives the top-level members, or NULL */
+	/* names of the members of every open object, innermost last */
+	jose_json_value *names;
+	size_t		nnames;
+	size_t		capnames;
+	jose_json_value inline_names[32];
+} parser;
+
+static jose_json_error parse_value(parser *p, jose_json_value *out);
+
+static inline void
+skip_ws(parser *p)
+{
+	while (p->pos < p->len)
+	{
+		unsigned char c = p->s[p->pos];
+
+		if (c != ' ' && c != '\t' && c != '\n' && c != '\r')
+			break;
+		p->pos++;
+	}
+}
+
+static inline int
+hexval(unsigned char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+/* Read 4 hex digits at s; -1 if they are not. */
+static int
+read_hex4(const unsigned char *s)
+{
+	int			v = 0;
+
+	for (int i = 0; i < 4; i++)
+	{
+		int			h = hexval(s[i]);
+
+		if (h < 0)
+			return -1;
+		v = (v << 4) | h;
+	}
+	return v;
+}
+
+/*
+ * Length of the well-formed UTF-8 sequence at s (at most n bytes), or 0
+ * (RFC 3629: no overlong forms, no surrogates, nothing above U+10FFFF).
+ */
+static size_t
+utf8_seq(const unsigned char *s, size_t n)
+{
+	unsigned char c = s[0];
+
+	if (c < 0x80)
+		return 1;
+	if (c >= 0xC2 && c <= 0xDF)
+		return (n >= 2 && (s[1] & 0xC0) == 0x80) ? 2 : 0;
+	if (c >= 0xE0 && c <= 0xEF)
+	{
+		if (n < 3 || (s[1] & 0xC0) != 0x80 || (s[2] & 0xC0) != 0x80)
+			return 0;
+		if (c == 0xE0 && s[1] < 0xA0)
+			return 0;			/* overlong */
+		if (c == 0xED && s[1] >= 0xA0)
+			return 0;			/* surrogate */
+		return 3;
+	}
+	if (c >= 0xF0 && c <= 0xF4)
+	{
+		if (n < 4 || (s[1] & 0xC0) != 0x80 || (s[2] & 0xC0) != 0x80 ||
+			(s[3] & 0xC0) != 0x80)
+			return 0;
+		if (c == 0xF0 && s[1] < 0x90)
+			return 0;			/* overlong */
+		if (c == 0xF4 && s[1] >= 0x90)
+			return 0;			/* above U+10FFFF */
+		return 4;
+	}
+	return 0;
+}
+
+static jose_json_error
+parse_string(parser *p, jose_json_value *out)
+{
+	const unsigned char *s = p->s;
+	size_t		i = p->pos + 1;	/* past the opening quote */
+
+	out->type = JOSE_JSON_STRING;
+	out->escaped = 0;
+	out->p = (const char *) s + i;
+
+	while (i < p->len)
+	{
+		unsigned char c = s[i];
+
+		if (c == '"')
+		{
+			out->len = i - p->pos - 1;
+			p->pos = i + 1;
+			return JOSE_JSON_OK;
+		}
+		if (c < 0x20)
+			return JOSE_JSON_SYNTAX;
+		if (c == '\\')
+		{
+			out->escaped = 1;
+			if (i + 1 >= p->len)
+				return JOSE_JSON_SYNTAX;
+			c = s[i + 1];
+			if (c == 'u')
+			{
+				int			u;
+
+				if (i + 6 > p->len || (u = read_hex4(s + i + 2)) < 0)
+					return JOSE_JSON_ESCAPE;
+				if (u == 0)
+					return JOSE_JSON_ESCAPE;
+				if (u >= 0xDC00 && u <= 0xDFFF)
+					return JOSE_JSON_ESCAPE;	/* lone low surrogate */
+				if (u >= 0xD800 && u <= 0xDBFF)
+				{
+					int			lo;
+
+					if (i + 12 > p->len || s[i + 6] != '\\' || s[i + 7] != 'u' ||
+						(lo = read_hex4(s + i + 8)) < 0 ||
+						lo < 0xDC00 || lo > 0xDFFF)
+						return JOSE_JSON_ESCAPE;
+					i += 12;
+				}
+				else
+					i += 6;
+				continue;
+			}
+			if (c != '"' && c != '\\' && c != '/' && c != 'b' && c != 'f' &&
+				c != 'n' && c != 'r' && c != 't')
+				return JOSE_JSON_ESCAPE;
+			i += 2;
+			continue;
+		}
+		if (c < 0x80)
+			i++;
+		else
+		{
+			size_t		n = utf8_seq(s + i, p->len - i);
+
+			if (n == 0)
+				return JOSE_JSON_UTF8;
+			i += n;
+		}
+	}
+	return JOSE_JSON_SYNTAX;
+}
+
+/*
+ * Numbers follow RFC 8259's grammar and must fit a PostgreSQL numeric,
+ * which jsonb uses: at most 131072 digits before the point and 16383 after
+ * it once the exponent is applied.
+ */
+static jose_json_error
+parse_number(parser *p, jose_json_value *out)
+{
+	const unsigned char *s = p->s;
+	size_t		i = p->pos;
+	size_t		start = i;
+	long		idigits = 0,
+				fdigits = 0,
+				exp = 0;
+
+	if (i < p->len && s[i] == '-')
+		i++;
+	if (i >= p->len)
+		return JOSE_JSON_SYNTAX;
+	if (s[i] == '0')
+	{
+		i++;
+		idigits = 1;
+	}
+	else if (s[i] >= '1' && s[i] <= '9')
+	{
+		while (i < p->len && s[i] >= '0' && s[i] <= '9')
+		{
+			i++;
+			idigits++;
+		}
+	}
+	else
+		return JOSE_JSON_SYNTAX;
+
+	if (i < p->len && s[i] == '.')
+	{
+		i++;
+		while (i < p->len && s[i] >= '0' && s[i] <= '9')
+		{
+			i++;
+			fdigits++;
+		}
+		if (fdigits == 0)
+			return JOSE_JSON_SYNTAX;
+	}
+	if (i < p->len && (s[i] == 'e' || s[i] == 'E'))
+	{
+		int			neg = 0,
+					ndig = 0;
+
+		i++;
+		if (i < p->len && (s[i] == '+' || s[i] == '-'))
+			neg = (s[i++] == '-');
+		while (i < p->len && s[i] >= '0' && s[i] <= '9')
+		{
+			if (exp < 1000000)
+				exp = exp * 10 + (s[i] - '0');
+			i++;
+			ndig++;
+		}
+		if (ndig == 0)
+			return JOSE_JSON_SYNTAX;
+		if (neg)
+			exp = -exp;
+	}
+	if (exp > 100000 || exp < -16383 || fdigits - exp > 16383 ||
+		idigits + exp > 131072)
+		return JOSE_JSON_NUMBER_RANGE;
+
+	out->type = JOSE_JSON_NUMBER;
+	out->escaped = 0;
+	out->p = (const char *) s + start;
+	out->len = i - start;
+	p->pos = i;
+	return JOSE_JSON_OK;
+}
+
+static int
+literal(parser *p, const char *word, size_t n)
+{
+	if (p->len - p->pos < n || memcmp(p->s + p->pos, word, n) != 0)
+		return 0;
+	p->pos += n;
+	return 1;
+}
+
+/* Decode the escapes of a validated string span; out needs len bytes. */
+static size_t
+decode_span(const char *in, size_t len, char *out)
+{
+	const unsigned char *s = (const unsigned char *) in;
+	char	   *o = out;
+	size_t		i = 0;
+
+	while (i < len)
+	{
+		unsigned char c = s[i];
+
+		if (c != '\\')
+		{
+			*o++ = (char) c;
+			i++;
+			continue;
+		}
+		c = s[i + 1];
+		if (c == 'u')
+		{
+			uint32_t	cp = (uint32_t) read_hex4(s + i + 2);
+
+			i += 6;
+			if (cp >= 0xD800 && cp <= 0xDBFF)
+			{
+				uint32_t	lo = (uint32_t) read_hex4(s + i + 2);
+
+				cp = 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00);
+				i += 6;
+			}
+			if (cp < 0x80)
+				*o++ = (char) cp;
+			else if (cp < 0x800)
+			{
+				*o++ = (char) (0xC0 | (cp >> 6));
+				*o++ = (char) (0x80 | (cp & 0x3F));
+			}
+			else if (cp < 0x10000)
+			{
+				*o++ = (char) (0xE0 | (cp >> 12));
+				*o++ = (char) (0x80 | ((cp >> 6) & 0x3F));
+				*o++ = (char) (0x80 | (cp & 0x3F));
+			}
+			else
+			{
+				*o++ = (char) (0xF0 | (cp >> 18));
+				*o++ = (char) (0x80 | ((cp >> 12) & 0x3F));
+				*o++ = (char) (0x80 | ((cp >> 6) & 0x3F));
+				*o++ = (char) (0x80 | (cp & 0x3F));
+			}
+			continue;
+		}
+		switch (c)
+		{
+			case 'b':
+				*o++ = '\b';
+				break;
+			case 'f':
+				*o++ = '\f';
+				break;
+			case 'n':
+				*o++ = '\n';
+				break;
+			case 'r':
+				*o++ = '\r';
+				break;
+			case 't':
+				*o++ = '\t';
+				break;
+			default:
+				*o++ = (char) c;	/* " \ / */
+				break;
+		}
+		i += 2;
+	}
+	return (size_t) (o - out);
+}
+
+size_t
+jose_json_string_decode(const jose_json_value *v, char *out)
+{
+	if (!v->escaped)
+	{
+		memcpy(out, v->p, v->len);
+		return v->len;
+	}
+	return decode_span(v->p, v->len, out);
+}
+
+/* Equality of two member names after decoding; -1 when out of memory. */
+static int
+names_equal(const jose_json_value *a, const jose_json_value *b)
+{
+	char		abuf[128],
+				bbuf[128];
+	char	   *ad,
+			   *bd;
+	size_t		al,
+				bl;
+	int			eq;
+
+	if (!a->escaped && !b->escaped)
+		return a->len == b->len && memcmp(a->p, b->p, a->len) == 0;
+
+	ad = a->len <= sizeof(abuf) ? abuf : malloc(a->len);
+	bd = b->len <= sizeof(bbuf) ? bbuf : malloc(b->len);
+	if (ad == NULL || bd == NULL)
+		eq = -1;
+	else
+	{
+		al = jose_json_string_decode(a, ad);
+		bl = jose_json_string_decode(b, bd);
+		eq = al == bl && memcmp(ad, bd, al) == 0;
+	}
+	if (ad != abuf)
+		free(ad);
+	if (bd != bbuf)
+		free(bd);
+	return eq;
+}
+
+typedef struct name_ref
+{
+	const char *p;
+	size_t		len;
+} name_ref;
+
+static int
+cmp_name_ref(const void *a, const void *b)
+{
+	const name_ref *x = a,
+			   *y = b;
+	size_t		n = x->len < y->len ? x->len : y->len;
+	int			c = memcmp(x->p, y->p, n);
+
+	if (c != 0)
+		return c;
+	return (x->len > y->len) - (x->len < y->len);
+}
+
+/* Duplicate check for a large object: sort the decoded names. */
+static jose_json_error
+check_dups_sorted(const jose_json_value *names, size_t n)
+{
+	name_ref   *refs;
+	char	   *arena = NULL;
+	size_t		arena_len = 0,
+				used = 0;
+	jose_json_error err = JOSE_JSON_OK;
+
+	refs = malloc(n * sizeof(name_ref));
+	if (refs == NULL)
+		return JOSE_JSON_NOMEM;
+	for (size_t i = 0; i < n; i++)
+		if (names[i].escaped)
+			arena_len += names[i].len;
+	if (arena_len > 0 && (arena = malloc(arena_len)) == NULL)
+	{
+		free(refs);
+		return JOSE_JSON_NOMEM;
+	}
+	for (size_t i = 0; i < n; i++)
+	{
+		if (names[i].escaped)
+		{
+			refs[i].p = arena + used;
+			refs[i].len = decode_span(names[i].p, names[i].len, arena + used);
+			used += refs[i].len;
+		}
+		else
+		{
+			refs[i].p = names[i].p;
+			refs[i].len = names[i].len;
+		}
+	}
+	qsort(refs, n, sizeof(name_ref), cmp_name_ref);
+	for (size_t i = 1; i < n; i++)
+		if (cmp_name_ref(&refs[i - 1], &refs[i]) == 0)
+		{
+			err = JOSE_JSON_DUPLICATE;
+			break;
+		}
+	free(arena);
+	free(refs);
+	return err;
+}
+
+static jose_json_error
+push_name(parser *p, const jose_json_value *name)
+{
+	if (p->nnames == p->capnames)
+	{
+		size_t		ncap = p->capnames * 2;
+		jose_json_value *n;
+
+		if (p->names == p->inline_names)
+		{
+			n = malloc(ncap * sizeof(jose_json_value));
+			if (n != NULL)
+				memcpy(n, p->names, p->nnames * sizeof(jose_json_value));
+		}
+		else
+			n = realloc(p->names, ncap * sizeof(jose_json_value));
+		if (n == NULL)
+			return JOSE_JSON_NOMEM;
+		p->names = n;
+		p->capnames = ncap;
+	}
+	p->names[p->nnames++] = *name;
+	return JOSE_JSON_OK;
+}
+
+static jose_json_error
+push_member(jose_json_object *obj, const jose_json_value *name,
+			const jose_json_value *value)
+{
+	if (obj->n == obj->cap)
+	{
+		size_t		ncap = obj->cap * 2;
+		jose_json_member *n;
+
+		if (obj->members == obj->inline_members)
+		{
+			n = malloc(ncap * sizeof(jose_json_member));
+			if (n != NULL)
+				memcpy(n, obj->members, obj->n * sizeof(jose_json_member));
+		}
+		else
+			n = realloc(obj->members, ncap * sizeof(jose_json_member));
+		if (n == NULL)
+			return JOSE_JSON_NOMEM;
+		obj->members = n;
+		obj->cap = ncap;
+	}
+	obj->members[obj->n].name = *name;
+	obj->members[obj->n].value = *value;
+	obj->n++;
+	return JOSE_JSON_OK;
+}
+
+static jose_json_error
+parse_object(parser *p, jose_json_value *out)
+{
+	size_t		start = p->pos;
+	size_t		base = p->nnames;
+	int			record = (p->depth == 1 && p->top != NULL);
+	jose_json_error err = JOSE_JSON_OK;
+
+	p->pos++;					/* '{' */
+	skip_ws(p);
+	if (p->pos < p->len && p->s[p->pos] == '}')
+		p->pos++;
+	else
+	{
+		for (;;)
+		{
+			jose_json_value name,
+						value;
+			size_t		count;
+
+			if (p->pos >= p->len || p->s[p->pos] != '"')
+			{
+				err = JOSE_JSON_SYNTAX;
+				break;
+			}
+			if ((err = parse_string(p, &name)) != JOSE_JSON_OK)
+				break;
+			count = p->nnames - base;
+			if (count < LINEAR_DUP_CHECK)
+			{
+				for (size_t i = base; i < p->nnames; i++)
+				{
+					int			eq = names_equal(&p->names[i], &name);
+
+					if (eq != 0)
+					{
+						err = eq < 0 ? JOSE_JSON_NOMEM : JOSE_JSON_DUPLICATE;
+						break;
+					}
+				}
+				if (err != JOSE_JSON_OK)
+					break;
+			}
+			if ((err = push_name(p, &name)) != JOSE_JSON_OK)
+				break;
+			skip_ws(p);
+			if (p->pos >= p->len || p->s[p->pos] != ':')
+			{
+				err = JOSE_JSON_SYNTAX;
+				break;
+			}
+			p->pos++;
+			skip_ws(p);
+			if ((err = parse_value(p, &value)) != JOSE_JSON_OK)
+				break;
+			if (record && (err = push_member(p->top, &name, &value)) != JOSE_JSON_OK)
+				break;
+			skip_ws(p);
+			if (p->pos < p->len && p->s[p->pos] == ',')
+			{
+				p->pos++;
+				skip_ws(p);
+				continue;
+			}
+			if (p->pos < p->len && p->s[p->pos] == '}')
+			{
+				p->pos++;
+				break;
+			}
+			err = JOSE_JSON_SYNTAX;
+			break;
+		}
+		if (err == JOSE_JSON_OK && p->nnames - base > LINEAR_DUP_CHECK)
+			err = check_dups_sorted(p->names + base, p->nnames - base);
+	}
+	p->nnames = base;
+	if (err != JOSE_JSON_OK)
+		return err;
+	out->type = JOSE_JSON_OBJECT;
+	out->escaped = 0;
+	out->p = (const char *) p->s + start;
+	out->len = p->pos - start;
+	return JOSE_JSON_OK;
+}
+
+static jose_json_error
+parse_array(parser *p, jose_json_value *out)
+{
+	size_t		start = p->pos;
+
+	p->pos++;					/* '[' */
+	skip_ws(p);
+	if (p->pos < p->len && p->s[p->pos] == ']')
+		p->pos++;
+	else
+	{
+		for (;;)
+		{
+			jose_json_value elem;
+			jose_json_error err;
+
+			if ((err = parse_value(p, &elem)) != JOSE_JSON_OK)
+				return err;
+			skip_ws(p);
+			if (p->pos < p->len && p->s[p->pos] == ',')
+			{
+				p->pos++;
+				skip_ws(p);
+				continue;
+			}
+			if (p->pos < p->len && p->s[p->pos] == ']')
+			{
+				p->pos++;
+				break;
+			}
+			return JOSE_JSON_SYNTAX;
+		}
+	}
+	out->type = JOSE_JSON_ARRAY;
+	out->escaped = 0;
+	out->p = (const char *) p->s + start;
+	out->len = p->pos - start;
+	return JOSE_JSON_OK;
+}
+
+static jose_json_error
+parse_value(parser *p, jose_json_value *out)
+{
+	jose_json_error err;
+	size_t		start = p->pos;
+
+	if (p->pos >= p->len)
+		return JOSE_JSON_SYNTAX;
+	switch (p->s[p->pos])
+	{
+		case '{':
+		case '[':
+			if (++p->depth > JOSE_JSON_MAX_DEPTH)
+				return JOSE_JSON_DEPTH;
+			err = p->s[p->pos] == '{' ? parse_object(p, out) : parse_array(p, out);
+			p->depth--;
+			return err;
+		case '"':
+			return parse_string(p, out);
+		case 't':
+			if (!literal(p, "true", 4))
+				return JOSE_JSON_SYNTAX;
+			out->type = JOSE_JSON_TRUE;
+			break;
+		case 'f':
+			if (!literal(p, "false", 5))
+				return JOSE_JSON_SYNTAX;
+			out->type = JOSE_JSON_FALSE;
+			break;
+		case 'n':
+			if (!literal(p, "null", 4))
+				return JOSE_JSON_SYNTAX;
+			out->type = JOSE_JSON_NULL;
+			break;
+		default:
+			return parse_number(p, out);
+	}
+	out->escaped = 0;
+	out->p = (const char *) p->s + start;
+	out->len = p->pos - start;
+	return JOSE_JSON_OK;
+}
+
+static jose_json_error
+parse_document(const char *text, size_t len, jose_json_object *top,
+			   jose_json_value *root)
+{
+	parser		p;
+	jose_json_error err;
+
+	p.s = (const unsigned char *) text;
+	p.len = len;
+	p.pos = 0;
+	p.depth = 0;
+	p.top = top;
+	p.names = p.inline_names;
+	p.nnames = 0;
+	p.capnames = sizeof(p.inline_names) / sizeof(p.inline_names[0]);
+
+	skip_ws(&p);
+	if (top != NULL && (p.pos >= p.len || p.s[p.pos] != '{'))
+	{
+		/* still tell a non-object apart from invalid JSON */
+		p.top = NULL;
+		err = parse_value(&p, root);
+		if (err == JOSE_JSON_OK)
+		{
+			skip_ws(&p);
+			err = p.pos == p.len ? JOSE_JSON_NOT_OBJECT : JOSE_JSON_SYNTAX;
+		}
+	}
+	else
+	{
+		err = parse_value(&p, root);
+		if (err == JOSE_JSON_OK)
+		{
+			skip_ws(&p);
+			if (p.pos != p.len)
+				err = JOSE_JSON_SYNTAX;
+		}
+	}
+	if (p.names != p.inline_names)
+		free(p.names);
+	return err;
+}
+
+jose_json_error
+jose_json_parse_object(const char *text, size_t len, jose_json_object *out)
+{
+	jose_json_value root;
+	jose_json_error err;
+
+	out->members = out->inline_members;
+	out->n = 0;
+	out->cap = sizeof(out->inline_members) / sizeof(out->inline_members[0]);
+	err = parse_document(text, len, out, &root);
+	if (err != JOSE_JSON_OK)
+	{
+		jose_json_object_free(out);
+		out->n = 0;
+	}
+	return err;
+}
+
+jose_json_error
+jose_json_validate(const char *text, size_t len, jose_json_type *type)
+{
+	jose_json_value root;
+	jose_json_error err = parse_document(text, len, NULL, &root);
+
+	if (err == JOSE_JSON_OK && type != NULL)
+		*type = root.type;
+	return err;
+}
+
+void
+jose_json_object_free(jose_json_object *obj)
+{
+	if (obj->members != NULL && obj->members != obj->inline_members)
+		free(obj->members);
+	obj->members = obj->inline_members;
+	obj->cap = sizeof(obj->inline_members) / sizeof(obj->inline_members[0]);
+}
+
+const char *
+jose_json_error_text(jose_json_error err)
+{
+	switch (err)
+	{
+		case JOSE_JSON_OK:
+			return "valid";
+		case JOSE_JSON_SYNTAX:
+			return "not valid JSON";
+		case JOSE_JSON_UTF8:
+			return "not valid UTF-8";
+		case JOSE_JSON_ESCAPE:
+			return "an invalid escape, a lone surrogate or \\u0000";
+		case JOSE_JSON_DEPTH:
+			return "nested too deeply";
+		case JOSE_JSON_NUMBER_RANGE:
+			return "a number out of range";
+		case JOSE_JSON_DUPLICATE:
+			return "a duplicate member name";
+		case JOSE_JSON_NOT_OBJECT:
+			return "not a JSON object";
+		case JOSE_JSON_NOMEM:
+			return "out of memory";
+	}
+	return "invalid";
+}
+
+const jose_json_value *
+jose_json_get(const jose_json_object *obj, const char *name)
+{
+	size_t		len = strlen(name);
+
+	for (size_t i = 0; i < obj->n; i++)
+		if (jose_json_string_eq(&obj->members[i].name, name, len))
+			return &obj->members[i].value;
+	return NULL;
+}
+
+int
+jose_json_string_eq(const jose_json_value *v, const char *s, size_t len)
+{
+	char		buf[256];
+	char	   *d;
+	size_t		dl;
+	int			eq;
+
+	if (v->type != JOSE_JSON_STRING)
+		return 0;
+	if (!v->escaped)
+		return v->len == len && memcmp(v->p, s, len) == 0;
+	/* decoding never makes a string longer */
+	if (v->len < len)
+		return 0;
+	d = v->len <= sizeof(buf) ? buf : malloc(v->len);
+	if (d == NULL)
+		return 0;
+	dl = decode_span(v->p, v->len, d);
+	eq = dl == len && memcmp(d, s, len) == 0;
+	if (d != buf)
+		free(d);
+	return eq;
+}
+
+int
+jose_json_number(const jose_json_value *v, double *out)
+{
+	char		buf[64];
+	char	   *copy;
+	char	   *end;
+	double		d;
+	int			simple = 1;
+
+	if (v->type != JOSE_JSON_NUMBER)
+		return 0;
+
+	/* the common case, an integer of up to 15 digits, exactly */
+	if (v->len <= 16)
+	{
+		size_t		i = v->p[0] == '-' ? 1 : 0;
+		double		acc = 0;
+
+		if (v->len - i <= 15)
+		{
+			for (; i < v->len; i++)
+			{
+				if (v->p[i] < '0' || v->p[i] > '9')
+				{
+					simple = 0;
+					break;
+				}
+				acc = acc * 10 + (v->p[i] - '0');
+			}
+			if (simple)
+			{
+				*out = v->p[0] == '-' ? -acc : acc;
+				return 1;
+			}
+		}
+	}
+
+	copy = v->len < sizeof(buf) ? buf : malloc(v->len + 1);
+	if (copy == NULL)
+		return 0;
+	memcpy(copy, v->p, v->len);
+	copy[v->len] = '\0';
+	d = strtod(copy, &end);
+	if (copy != buf)
+		free(copy);
+	/* overflow gives HUGE_VAL: a time claim must be a finite number */
+	if (!(d > -1e300 && d < 1e300))
+		return 0;
+	*out = d;
+	return 1;
+}
+
+int
+jose_json_array_next(const jose_json_value *arr, size_t *pos, jose_json_value *elem)
+{
+	parser		p;
+
+	if (arr->type != JOSE_JSON_ARRAY)
+		return 0;
+	p.s = (const unsigned char *) arr->p;
+	p.len = arr->len;
+	p.pos = *pos == 0 ? 1 : *pos;	/* past '[' */
+	p.depth = 1;
+	p.top = NULL;
+	p.names = p.inline_names;
+	p.nnames = 0;
+	p.capnames = sizeof(p.inline_names) / sizeof(p.inline_names[0]);
+
+	skip_ws(&p);
+	if (p.pos < p.len && p.s[p.pos] == ',')
+	{
+		p.pos++;
+		skip_ws(&p);
+	}
+	if (p.pos >= p.len || p.s[p.pos] == ']')
+		return 0;
+	if (parse_value(&p, elem) != JOSE_JSON_OK)
+	{
+		if (p.names != p.inline_names)
+			free(p.names);
+		return 0;
+	}
+	if (p.names != p.inline_names)
+		free(p.names);
+	*pos = p.pos;
+	return 1;
+}

@@ -1,0 +1,329 @@
+/*
+ * jws.c
+ *		Compact JWS (RFC 7515 section 7.1): verify, decode and sign.
+ *
+ * jose_verify() is the one place where the verification rules of DESIGN.md
+ * run, in their order, so that the order itself can be read and reviewed:
+ *
+ *	1. size cap			 4. key and signature
+ *	2. compact form		 5. payload JSON, only once the signature holds
+ *	3. header			 6. claims
+ */
+#include <string.h>
+
+#include "jose.h"
+
+/* The three segments of a compact token, as spans into it. */
+typedef struct segments
+{
+	const char *h;
+	size_t		hlen;
+	const char *p;
+	size_t		plen;
+	const char *s;
+	size_t		slen;
+} segments;
+
+static jose_status
+split_compact(const char *token, size_t len, segments *seg)
+{
+	const char *d1 = memchr(token, '.', len);
+	const char *d2;
+
+	if (d1 == NULL)
+		return JOSE_E_FORM;
+	d2 = memchr(d1 + 1, '.', len - (size_t) (d1 + 1 - token));
+	if (d2 == NULL)
+		return JOSE_E_FORM;
+	if (memchr(d2 + 1, '.', len - (size_t) (d2 + 1 - token)) != NULL)
+		return JOSE_E_FORM;		/* JWE has four dots, JSON serialisation none */
+	seg->h = token;
+	seg->hlen = (size_t) (d1 - token);
+	seg->p = d1 + 1;
+	seg->plen = (size_t) (d2 - seg->p);
+	seg->s = d2 + 1;
+	seg->slen = len - (size_t) (seg->s - token);
+	return JOSE_OK;
+}
+
+/*
+ * Decode the three segments into buf: header, payload, signature in turn.
+ * buf needs JOSE_VERIFY_BUFLEN(len) bytes.
+ */
+static jose_status
+decode_segments(const segments *seg, unsigned char *buf, size_t buflen,
+				unsigned char **h, size_t *hlen, unsigned char **p, size_t *plen,
+				unsigned char **s, size_t *slen)
+{
+	size_t		need = JOSE_B64_DECODED_MAX(seg->hlen) +
+		JOSE_B64_DECODED_MAX(seg->plen) + JOSE_B64_DECODED_MAX(seg->slen);
+
+	if (buflen < need)
+		return JOSE_E_NOMEM;
+	*h = buf;
+	if (!jose_b64url_decode(seg->h, seg->hlen, *h, hlen))
+		return JOSE_E_BASE64;
+	*p = *h + *hlen;
+	if (!jose_b64url_decode(seg->p, seg->plen, *p, plen))
+		return JOSE_E_BASE64;
+	*s = *p + *plen;
+	if (!jose_b64url_decode(seg->s, seg->slen, *s, slen))
+		return JOSE_E_BASE64;
+	return JOSE_OK;
+}
+
+static jose_status
+header_json_status(jose_json_error err)
+{
+	if (err == JOSE_JSON_DUPLICATE)
+		return JOSE_E_HEADER_DUP;
+	if (err == JOSE_JSON_NOMEM)
+		return JOSE_E_NOMEM;
+	return JOSE_E_HEADER_JSON;
+}
+
+/* Rule 3: what the header may and may not say.  Sets *alg and *kid. */
+static jose_status
+check_header(const jose_json_object *hdr, jose_alg *alg,
+			 const jose_json_value **kid)
+{
+	const jose_json_value *v = jose_json_get(hdr, "alg");
+	char		name[16];
+
+	if (v == NULL || v->type != JOSE_JSON_STRING)
+		return JOSE_E_ALG_MISSING;
+	if (v->len >= sizeof(name))
+		return JOSE_E_ALG_UNKNOWN;
+	{
+		size_t		n = jose_json_string_decode(v, name);
+
+		if (jose_alg_is_none(name, n))
+			return JOSE_E_ALG_NONE;
+		if ((*alg = jose_alg_from_name(name, n)) == JOSE_ALG_UNSET)
+			return JOSE_E_ALG_UNKNOWN;
+	}
+	if (jose_json_get(hdr, "crit") != NULL)
+		return JOSE_E_CRIT;
+	if (jose_json_get(hdr, "b64") != NULL)
+		return JOSE_E_B64;
+	if (jose_json_get(hdr, "zip") != NULL)
+		return JOSE_E_ZIP;
+
+	/*
+	 * "jku", "x5u", "jwk" and "x5c" are read by nobody: the caller's key,
+	 * never the token, decides who signed it.
+	 */
+	*kid = jose_json_get(hdr, "kid");
+	if (*kid != NULL && (*kid)->type != JOSE_JSON_STRING)
+		return JOSE_E_KID_TYPE;
+	return JOSE_OK;
+}
+
+static int
+kid_equals(const jose_key *key, const jose_json_value *kid)
+{
+	size_t		len;
+	const char *k = jose_key_kid(key, &len);
+
+	return k != NULL && jose_json_string_eq(kid, k, len);
+}
+
+/*
+ * Rule 4.  A kid in the token selects exactly one key, or the token is
+ * refused; without one, every key that may verify the algorithm is tried.
+ */
+static jose_status
+verify_signature(const jose_keyset *keys, jose_alg alg, const jose_json_value *kid,
+				 const unsigned char *input, size_t input_len,
+				 const unsigned char *sig, size_t siglen, const jose_key **used)
+{
+	size_t		n = jose_keyset_count(keys);
+	int			candidates = 0;
+
+	for (size_t i = 0; i < n; i++)
+	{
+		const jose_key *key = jose_keyset_key(keys, i);
+		size_t		klen;
+		jose_status st;
+
+		if (kid != NULL && jose_key_kid(key, &klen) != NULL && !kid_equals(key, kid))
+			continue;
+		if (kid != NULL && jose_key_kid(key, &klen) == NULL && jose_keyset_is_set(keys))
+			continue;			/* in a set, a kid only matches a kid */
+		if (jose_key_check(key, alg, JOSE_OP_VERIFY) != JOSE_OK)
+		{
+			if (kid != NULL)
+				return JOSE_E_ALG_KEY;	/* the named key cannot do it */
+			continue;
+		}
+		candidates++;
+		st = jose_sig_verify(key, alg, input, input_len, sig, siglen);
+		if (st == JOSE_OK)
+		{
+			*used = key;
+			return JOSE_OK;
+		}
+		if (st != JOSE_E_SIGNATURE)
+			return st;
+	}
+	if (candidates > 0)
+		return JOSE_E_SIGNATURE;
+	return kid != NULL ? JOSE_E_KID_UNKNOWN : JOSE_E_ALG_KEY;
+}
+
+static jose_status
+payload_json_status(jose_json_error err)
+{
+	switch (err)
+	{
+		case JOSE_JSON_DUPLICATE:
+			return JOSE_E_PAYLOAD_DUP;
+		case JOSE_JSON_NOT_OBJECT:
+			return JOSE_E_PAYLOAD_OBJECT;
+		case JOSE_JSON_NOMEM:
+			return JOSE_E_NOMEM;
+		default:
+			return JOSE_E_PAYLOAD_JSON;
+	}
+}
+
+jose_status
+jose_verify(const char *token, size_t len, const jose_keyset *keys,
+			const jose_verify_opts *opts, unsigned char *buf, size_t buflen,
+			jose_verified *out)
+{
+	segments	seg;
+	unsigned char *h,
+			   *p,
+			   *s;
+	size_t		hlen,
+				plen,
+				slen;
+	jose_json_object hdr;
+	jose_json_error jerr;
+	const jose_json_value *kid = NULL;
+	jose_alg	alg = JOSE_ALG_UNSET;
+	const jose_key *used = NULL;
+	jose_status st;
+
+	memset(out, 0, sizeof(*out));
+
+	/* 1. size cap, before any decoding */
+	if (len > opts->max_len)
+		return JOSE_E_TOO_LARGE;
+
+	/* 2. compact form and strict base64url */
+	if ((st = split_compact(token, len, &seg)) != JOSE_OK)
+		return st;
+	if ((st = decode_segments(&seg, buf, buflen, &h, &hlen, &p, &plen, &s, &slen)) != JOSE_OK)
+		return st;
+
+	/* 3. header */
+	if ((jerr = jose_json_parse_object((const char *) h, hlen, &hdr)) != JOSE_JSON_OK)
+	{
+		out->json_error = jerr;
+		return header_json_status(jerr);
+	}
+	st = check_header(&hdr, &alg, &kid);
+	if (st == JOSE_OK && opts->algorithms != 0 &&
+		!(opts->algorithms & JOSE_ALGBIT(alg)))
+		st = JOSE_E_ALG_NOT_ALLOWED;
+	out->alg = alg;
+
+	/* 4. key and signature over the exact bytes "header.payload" */
+	if (st == JOSE_OK)
+		st = verify_signature(keys, alg, kid, (const unsigned char *) token,
+							  seg.hlen + 1 + seg.plen, s, slen, &used);
+	jose_json_object_free(&hdr);
+	if (st != JOSE_OK)
+		return st;
+
+	/* 5 and 6. the payload, believed only now */
+	if (opts->jwt)
+	{
+		jose_json_object claims;
+		const char *which = NULL;
+
+		if ((jerr = jose_json_parse_object((const char *) p, plen, &claims)) != JOSE_JSON_OK)
+		{
+			out->json_error = jerr;
+			return payload_json_status(jerr);
+		}
+		st = jose_check_claims(&claims, &opts->claims, &which);
+		jose_json_object_free(&claims);
+		out->detail_claim = which;
+		if (st != JOSE_OK)
+			return st;
+	}
+
+	out->key = used;
+	out->payload = p;
+	out->payload_len = plen;
+	return JOSE_OK;
+}
+
+jose_status
+jose_decode(const char *token, size_t len, size_t max_len, unsigned char *buf,
+			size_t buflen, jose_decoded *out)
+{
+	segments	seg;
+	unsigned char *h,
+			   *p,
+			   *s;
+	size_t		hlen,
+				plen,
+				slen;
+	jose_json_object hdr;
+	jose_json_error jerr;
+	jose_status st;
+
+	memset(out, 0, sizeof(*out));
+	if (len > max_len)
+		return JOSE_E_TOO_LARGE;
+	if ((st = split_compact(token, len, &seg)) != JOSE_OK)
+		return st;
+	if ((st = decode_segments(&seg, buf, buflen, &h, &hlen, &p, &plen, &s, &slen)) != JOSE_OK)
+		return st;
+	if ((jerr = jose_json_parse_object((const char *) h, hlen, &hdr)) != JOSE_JSON_OK)
+		return header_json_status(jerr);
+	jose_json_object_free(&hdr);
+	if ((jerr = jose_json_validate((const char *) p, plen, NULL)) != JOSE_JSON_OK)
+		return payload_json_status(jerr);
+	out->header = h;
+	out->header_len = hlen;
+	out->payload = p;
+	out->payload_len = plen;
+	return JOSE_OK;
+}
+
+size_t
+jose_sign_len(size_t header_len, size_t payload_len)
+{
+	return JOSE_B64_ENCODED_LEN(header_len) + 1 + JOSE_B64_ENCODED_LEN(payload_len) +
+		1 + JOSE_B64_ENCODED_LEN(JOSE_MAX_SIG_LEN);
+}
+
+jose_status
+jose_sign(const jose_key *key, jose_alg alg, const char *header_json,
+		  size_t header_len, const unsigned char *payload, size_t payload_len,
+		  char *out, size_t outcap, size_t *outlen)
+{
+	unsigned char sig[JOSE_MAX_SIG_LEN];
+	size_t		siglen = 0;
+	size_t		n;
+	jose_status st;
+
+	if (outcap < jose_sign_len(header_len, payload_len))
+		return JOSE_E_NOMEM;
+	if ((st = jose_key_check(key, alg, JOSE_OP_SIGN)) != JOSE_OK)
+		return st;
+	n = jose_b64url_encode((const unsigned char *) header_json, header_len, out);
+	out[n++] = '.';
+	n += jose_b64url_encode(payload, payload_len, out + n);
+	if ((st = jose_sig_sign(key, alg, (const unsigned char *) out, n, sig, &siglen)) != JOSE_OK)
+		return st;
+	out[n++] = '.';
+	n += jose_b64url_encode(sig, siglen, out + n);
+	*outlen = n;
+	return JOSE_OK;
+}

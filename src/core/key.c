@@ -1,0 +1,498 @@
+/*
+ * key.c
+ *		Key import: shared secrets, JWK (RFC 7517, 7518) and JWK Sets.
+ *
+ * The key decides what it may be used for.  An "oct" key or a plain secret
+ * can only do HMAC, and only with hashes no longer than itself; a JWK's
+ * "alg", "use" and "key_ops" narrow that further.  A PEM block is never read
+ * as a secret: that is the classic confusion where a verifier keyed with an
+ * RSA public key accepts an HS256 token MACed with that public key's text.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/core_names.h>
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+#include <openssl/params.h>
+
+#include "jose.h"
+#include "key_internal.h"
+
+void
+jose_cleanse(void *p, size_t len)
+{
+	if (p != NULL && len > 0)
+		OPENSSL_cleanse(p, len);
+}
+
+static void
+key_free(jose_key *k)
+{
+	if (k == NULL)
+		return;
+	for (int i = 0; i < JOSE_HMAC_COUNT; i++)
+		EVP_MAC_CTX_free(k->hmac[i]);
+	EVP_PKEY_free(k->pkey);
+	if (k->secret != NULL)
+	{
+		jose_cleanse(k->secret, k->secret_len);
+		free(k->secret);
+	}
+	free(k->kid);
+	free(k);
+}
+
+void
+jose_keyset_free(jose_keyset *ks)
+{
+	if (ks == NULL)
+		return;
+	for (size_t i = 0; i < ks->n; i++)
+		key_free(ks->keys[i]);
+	free(ks->keys);
+	free(ks);
+}
+
+size_t
+jose_keyset_count(const jose_keyset *ks)
+{
+	return ks->n;
+}
+
+const jose_key *
+jose_keyset_key(const jose_keyset *ks, size_t i)
+{
+	return i < ks->n ? ks->keys[i] : NULL;
+}
+
+int
+jose_keyset_is_set(const jose_keyset *ks)
+{
+	return ks->is_set;
+}
+
+const char *
+jose_key_kid(const jose_key *key, size_t *len)
+{
+	if (len != NULL)
+		*len = key->kid_len;
+	return key->kid;
+}
+
+jose_kty
+jose_key_kty(const jose_key *key)
+{
+	return key->kty;
+}
+
+/*
+ * Key HMAC contexts once, for every hash the secret is long enough for, so
+ * that a verification costs the MAC and not a key setup.
+ */
+static jose_status
+hmac_prepare(jose_key *k)
+{
+	static const jose_alg hs[JOSE_HMAC_COUNT] = {JOSE_ALG_HS256, JOSE_ALG_HS384, JOSE_ALG_HS512};
+	EVP_MAC    *mac;
+	jose_status st = JOSE_OK;
+
+	mac = EVP_MAC_fetch(NULL, "HMAC", NULL);
+	if (mac == NULL)
+		return JOSE_E_CRYPTO;
+	for (int i = 0; i < JOSE_HMAC_COUNT; i++)
+	{
+		const jose_alg_info *info = jose_alg_get(hs[i]);
+		OSSL_PARAM	params[2];
+
+		if (k->secret_len < info->hash_len)
+			continue;
+		params[0] = OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST,
+													 (char *) info->digest, 0);
+		params[1] = OSSL_PARAM_construct_end();
+		k->hmac[i] = EVP_MAC_CTX_new(mac);
+		if (k->hmac[i] == NULL ||
+			!EVP_MAC_init(k->hmac[i], k->secret, k->secret_len, params))
+		{
+			st = JOSE_E_CRYPTO;
+			break;
+		}
+	}
+	EVP_MAC_free(mac);
+	return st;
+}
+
+static jose_status
+key_new_secret(const unsigned char *data, size_t len, jose_key **out)
+{
+	jose_key   *k;
+	jose_status st;
+
+	*out = NULL;
+	if (len == 0)
+		return JOSE_E_KEY_EMPTY;
+	k = calloc(1, sizeof(jose_key));
+	if (k == NULL)
+		return JOSE_E_NOMEM;
+	k->kty = JOSE_KTY_OCT;
+	k->ops = JOSE_OP_SIGN | JOSE_OP_VERIFY;
+	k->secret = malloc(len);
+	if (k->secret == NULL)
+	{
+		key_free(k);
+		return JOSE_E_NOMEM;
+	}
+	memcpy(k->secret, data, len);
+	k->secret_len = len;
+	if ((st = hmac_prepare(k)) != JOSE_OK)
+	{
+		key_free(k);
+		return st;
+	}
+	*out = k;
+	return JOSE_OK;
+}
+
+/* A member that must be a string when present; NULL when absent. */
+static jose_status
+optional_string(const jose_json_object *jwk, const char *name,
+				const jose_json_value **out)
+{
+	const jose_json_value *v = jose_json_get(jwk, name);
+
+	*out = NULL;
+	if (v == NULL)
+		return JOSE_OK;
+	if (v->type != JOSE_JSON_STRING)
+		return JOSE_E_KEY_FORMAT;
+	*out = v;
+	return JOSE_OK;
+}
+
+/* Copy a decoded JSON string into a fresh NUL-terminated buffer. */
+static char *
+string_dup(const jose_json_value *v, size_t *len)
+{
+	char	   *s = malloc(v->len + 1);
+
+	if (s == NULL)
+		return NULL;
+	*len = jose_json_string_decode(v, s);
+	s[*len] = '\0';
+	return s;
+}
+
+/* "use" and "key_ops" (RFC 7517 sections 4.2 and 4.3) as JOSE_OP_* bits. */
+static jose_status
+jwk_ops(const jose_json_object *jwk, unsigned *ops)
+{
+	const jose_json_value *use;
+	const jose_json_value *key_ops = jose_json_get(jwk, "key_ops");
+	jose_status st;
+
+	*ops = JOSE_OP_SIGN | JOSE_OP_VERIFY;
+	if ((st = optional_string(jwk, "use", &use)) != JOSE_OK)
+		return st;
+	if (use != NULL && !jose_json_string_eq(use, "sig", 3))
+		*ops = 0;				/* "enc" or another use: not for signatures */
+
+	if (key_ops != NULL)
+	{
+		jose_json_value elem;
+		size_t		pos = 0;
+		unsigned	listed = 0;
+		unsigned	seen_other = 0;
+
+		if (key_ops->type != JOSE_JSON_ARRAY)
+			return JOSE_E_KEY_FORMAT;
+		while (jose_json_array_next(key_ops, &pos, &elem))
+		{
+			unsigned	bit = 0;
+
+			if (elem.type != JOSE_JSON_STRING)
+				return JOSE_E_KEY_FORMAT;
+			if (jose_json_string_eq(&elem, "sign", 4))
+				bit = JOSE_OP_SIGN;
+			else if (jose_json_string_eq(&elem, "verify", 6))
+				bit = JOSE_OP_VERIFY;
+			else
+			{
+				seen_other++;
+				continue;
+			}
+			if (listed & bit)
+				return JOSE_E_KEY_FORMAT;	/* RFC 7517: no duplicates */
+			listed |= bit;
+		}
+		(void) seen_other;
+		*ops &= listed;
+	}
+	return JOSE_OK;
+}
+
+/*
+ * One JWK.  A key of a type this build does not use is returned with kty 0
+ * when in_set, so that a JWKS from an identity provider that also lists
+ * encryption keys still loads (RFC 7517 section 5).
+ */
+static jose_status
+jwk_import(const char *text, size_t len, int in_set, jose_key **out)
+{
+	jose_json_object jwk;
+	const jose_json_value *kty,
+			   *alg,
+			   *kid;
+	jose_key   *k = NULL;
+	jose_status st;
+
+	*out = NULL;
+	if (jose_json_parse_object(text, len, &jwk) != JOSE_JSON_OK)
+		return JOSE_E_KEY_FORMAT;
+
+	if ((st = optional_string(&jwk, "kty", &kty)) != JOSE_OK ||
+		(st = optional_string(&jwk, "alg", &alg)) != JOSE_OK ||
+		(st = optional_string(&jwk, "kid", &kid)) != JOSE_OK)
+		goto done;
+	if (kty == NULL)
+	{
+		st = JOSE_E_KEY_KTY;
+		goto done;
+	}
+
+	if (jose_json_string_eq(kty, "oct", 3))
+	{
+		const jose_json_value *kval;
+		unsigned char *raw;
+		size_t		rawlen;
+
+		if ((st = optional_string(&jwk, "k", &kval)) != JOSE_OK)
+			goto done;
+		if (kval == NULL || kval->escaped)
+		{
+			st = JOSE_E_KEY_FORMAT;
+			goto done;
+		}
+		raw = malloc(JOSE_B64_DECODED_MAX(kval->len) + 1);
+		if (raw == NULL)
+		{
+			st = JOSE_E_NOMEM;
+			goto done;
+		}
+		if (!jose_b64url_decode(kval->p, kval->len, raw, &rawlen))
+			st = JOSE_E_KEY_FORMAT;
+		else
+			st = key_new_secret(raw, rawlen, &k);
+		jose_cleanse(raw, JOSE_B64_DECODED_MAX(kval->len));
+		free(raw);
+		if (st != JOSE_OK)
+			goto done;
+	}
+	else if (in_set)
+	{
+		/* RSA, EC, OKP or unknown: kept, so that kid lookups name it */
+		k = calloc(1, sizeof(jose_key));
+		if (k == NULL)
+		{
+			st = JOSE_E_NOMEM;
+			goto done;
+		}
+	}
+	else
+	{
+		st = JOSE_E_KEY_KTY;
+		goto done;
+	}
+
+	if ((st = jwk_ops(&jwk, &k->ops)) != JOSE_OK)
+		goto done;
+	if (alg != NULL)
+	{
+		char		name[16];
+
+		if (!alg->escaped && alg->len < sizeof(name))
+		{
+			memcpy(name, alg->p, alg->len);
+			k->alg = jose_alg_from_name(name, alg->len);
+		}
+		if (k->alg == JOSE_ALG_UNSET)
+			k->alg_foreign = 1;	/* e.g. "RSA-OAEP": usable for nothing here */
+	}
+	if (kid != NULL && (k->kid = string_dup(kid, &k->kid_len)) == NULL)
+		st = JOSE_E_NOMEM;
+
+done:
+	jose_json_object_free(&jwk);
+	if (st != JOSE_OK)
+	{
+		key_free(k);
+		return st;
+	}
+	*out = k;
+	return JOSE_OK;
+}
+
+static jose_status
+jwks_import(const jose_json_value *keys, jose_keyset *ks)
+{
+	jose_json_value elem;
+	size_t		pos = 0;
+	size_t		cap = 4;
+	jose_status st;
+
+	if (keys->type != JOSE_JSON_ARRAY)
+		return JOSE_E_KEY_FORMAT;
+	ks->keys = malloc(cap * sizeof(jose_key *));
+	if (ks->keys == NULL)
+		return JOSE_E_NOMEM;
+	while (jose_json_array_next(keys, &pos, &elem))
+	{
+		jose_key   *k;
+
+		if (elem.type != JOSE_JSON_OBJECT)
+			return JOSE_E_KEY_FORMAT;
+		if ((st = jwk_import(elem.p, elem.len, 1, &k)) != JOSE_OK)
+			return st;
+		if (ks->n == cap)
+		{
+			jose_key  **n = realloc(ks->keys, cap * 2 * sizeof(jose_key *));
+
+			if (n == NULL)
+			{
+				key_free(k);
+				return JOSE_E_NOMEM;
+			}
+			ks->keys = n;
+			cap *= 2;
+		}
+		ks->keys[ks->n++] = k;
+		/* a kid selects exactly one key, so no two may share one */
+		if (k->kid != NULL)
+			for (size_t i = 0; i + 1 < ks->n; i++)
+				if (ks->keys[i]->kid != NULL && ks->keys[i]->kid_len == k->kid_len &&
+					memcmp(ks->keys[i]->kid, k->kid, k->kid_len) == 0)
+					return JOSE_E_KEYSET_DUP_KID;
+	}
+	if (ks->n == 0)
+		return JOSE_E_KEYSET_EMPTY;
+	return JOSE_OK;
+}
+
+static int
+starts_with(const char *s, size_t len, const char *prefix)
+{
+	size_t		n = strlen(prefix);
+
+	return len >= n && memcmp(s, prefix, n) == 0;
+}
+
+jose_status
+jose_keyset_import(const char *data, size_t len, jose_key_form form,
+				   jose_keyset **out)
+{
+	jose_keyset *ks;
+	jose_status st = JOSE_OK;
+	size_t		skip = 0;
+
+	*out = NULL;
+	if (len == 0)
+		return JOSE_E_KEY_EMPTY;
+	ks = calloc(1, sizeof(jose_keyset));
+	if (ks == NULL)
+		return JOSE_E_NOMEM;
+
+	if (form == JOSE_KEY_TEXT)
+		while (skip < len && (data[skip] == ' ' || data[skip] == '\t' ||
+							  data[skip] == '\n' || data[skip] == '\r'))
+			skip++;
+
+	if (form == JOSE_KEY_TEXT && skip < len && data[skip] == '{')
+	{
+		jose_json_object obj;
+		const jose_json_value *keys;
+
+		if (jose_json_parse_object(data, len, &obj) != JOSE_JSON_OK)
+			st = JOSE_E_KEY_FORMAT;
+		else
+		{
+			keys = jose_json_get(&obj, "keys");
+			if (keys != NULL)
+			{
+				ks->is_set = 1;
+				st = jwks_import(keys, ks);
+			}
+			else
+			{
+				ks->keys = malloc(sizeof(jose_key *));
+				if (ks->keys == NULL)
+					st = JOSE_E_NOMEM;
+				else if ((st = jwk_import(data, len, 0, &ks->keys[0])) == JOSE_OK)
+					ks->n = 1;
+			}
+			jose_json_object_free(&obj);
+		}
+	}
+	else if (form == JOSE_KEY_TEXT && starts_with(data + skip, len - skip, "-----BEGIN"))
+		st = JOSE_E_KEY_PEM;
+	else
+	{
+		ks->keys = malloc(sizeof(jose_key *));
+		if (ks->keys == NULL)
+			st = JOSE_E_NOMEM;
+		else if ((st = key_new_secret((const unsigned char *) data, len,
+									  &ks->keys[0])) == JOSE_OK)
+			ks->n = 1;
+	}
+
+	if (st != JOSE_OK)
+	{
+		jose_keyset_free(ks);
+		return st;
+	}
+	*out = ks;
+	return JOSE_OK;
+}
+
+jose_status
+jose_key_check(const jose_key *key, jose_alg alg, jose_op op)
+{
+	const jose_alg_info *info = jose_alg_get(alg);
+
+	if (info == NULL)
+		return JOSE_E_ALG_INVALID;
+	if (key->alg_foreign || (key->alg != JOSE_ALG_UNSET && key->alg != alg))
+		return JOSE_E_KEY_ALG;
+	switch (key->kty)
+	{
+		case JOSE_KTY_OCT:
+			if (info->family != JOSE_FAM_HMAC)
+				return JOSE_E_KEY_ALG;
+			if (!(key->ops & op))
+				return JOSE_E_KEY_USE;
+			if (key->secret_len < info->hash_len)
+				return JOSE_E_KEY_SHORT;
+			return JOSE_OK;
+		default:
+			return JOSE_E_KEY_ALG;
+	}
+}
+
+jose_algset
+jose_key_algs(const jose_key *key, jose_op op)
+{
+	jose_algset set = 0;
+
+	for (int a = 1; a < JOSE_ALG_COUNT_; a++)
+		if (jose_key_check(key, (jose_alg) a, op) == JOSE_OK)
+			set |= JOSE_ALGBIT(a);
+	return set;
+}
+
+jose_algset
+jose_keyset_algs(const jose_keyset *ks, jose_op op)
+{
+	jose_algset set = 0;
+
+	for (size_t i = 0; i < ks->n; i++)
+		set |= jose_key_algs(ks->keys[i], op);
+	return set;
+}

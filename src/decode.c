@@ -1,0 +1,39 @@
+/*
+ * decode.c
+ *		jwt_decode(): header and payload of a token, verifying nothing.
+ */
+#include "postgres.h"
+
+#include "lib/stringinfo.h"
+#include "utils/builtins.h"
+#include "utils/memutils.h"
+
+#include "jwt.h"
+
+PG_FUNCTION_INFO_V1(jwt_decode);
+
+Datum
+jwt_decode(PG_FUNCTION_ARGS)
+{
+	text	   *token = PG_GETARG_TEXT_PP(0);
+	size_t		len = VARSIZE_ANY_EXHDR(token);
+	size_t		buflen = JOSE_VERIFY_BUFLEN(len);
+	unsigned char *buf = palloc(buflen);
+	jose_decoded d;
+	jose_status st;
+	StringInfoData json;
+	JwtErrorContext ctx = {0};
+
+	st = jose_decode(VARDATA_ANY(token), len, MaxAllocSize, buf, buflen, &d);
+	ctx.token_len = len;
+	jwt_report(st, &ctx);
+
+	initStringInfo(&json);
+	appendStringInfoString(&json, "{\"header\":");
+	appendBinaryStringInfo(&json, (const char *) d.header, (int) d.header_len);
+	appendStringInfoString(&json, ",\"payload\":");
+	appendBinaryStringInfo(&json, (const char *) d.payload, (int) d.payload_len);
+	appendStringInfoChar(&json, '}');
+	pfree(buf);
+	PG_RETURN_DATUM(jwt_json_to_jsonb(json.data, json.len));
+}

@@ -1,0 +1,198 @@
+/*
+ * errors.c
+ *		The one place where core status codes become PostgreSQL errors.
+ *
+ * A bad token is 28000 "invalid token" with a detail naming the rule; a
+ * wrong call is 22023 with a hint saying what would work; a failure inside
+ * OpenSSL is 39000.  Nothing here ever prints a key or a token: details name
+ * rules, algorithms and sizes only.
+ */
+#include "postgres.h"
+
+#include "jwt.h"
+
+static const char *
+alg_name(const JwtErrorContext *ctx)
+{
+	const jose_alg_info *info = ctx ? jose_alg_get(ctx->alg) : NULL;
+
+	return info ? info->name : "this algorithm";
+}
+
+/* The detail of a 28000 error: the rule, with what makes it specific. */
+const char *
+jwt_token_detail(jose_status st, const JwtErrorContext *ctx)
+{
+	const jose_verified *v = ctx ? ctx->verified : NULL;
+
+	switch (st)
+	{
+		case JOSE_E_TOO_LARGE:
+			return psprintf("The token is %zu bytes long; jwt.max_token_length is %d.",
+							ctx ? ctx->token_len : 0, jwt_max_token_length);
+		case JOSE_E_HEADER_JSON:
+		case JOSE_E_PAYLOAD_JSON:
+			if (v && v->json_error != JOSE_JSON_OK)
+				return psprintf("The %s is not a valid JSON object: %s.",
+								st == JOSE_E_HEADER_JSON ? "header" : "payload",
+								jose_json_error_text(v->json_error));
+			break;
+		case JOSE_E_ALG_NOT_ALLOWED:
+			return psprintf("The token's algorithm %s is not among the allowed algorithms.",
+							alg_name(ctx));
+		case JOSE_E_ALG_KEY:
+			return psprintf("The key cannot verify %s tokens.", alg_name(ctx));
+		case JOSE_E_CLAIM_TYPE:
+			if (v && v->detail_claim)
+			{
+				if (strcmp(v->detail_claim, "aud") == 0)
+					return "The claim \"aud\" must be a string or an array of strings.";
+				if (strcmp(v->detail_claim, "iss") == 0)
+					return "The claim \"iss\" must be a string.";
+				return psprintf("The claim \"%s\" must be a finite JSON number.",
+								v->detail_claim);
+			}
+			break;
+		default:
+			break;
+	}
+	return jose_status_detail(st);
+}
+
+static const char *
+key_algs_hint(const JwtErrorContext *ctx)
+{
+	char		buf[256];
+	jose_algset set;
+
+	if (ctx == NULL || ctx->keys == NULL)
+		return NULL;
+	set = jose_keyset_algs(ctx->keys, ctx->op ? ctx->op : JOSE_OP_VERIFY);
+	if (set == 0)
+		return "This key can be used with no algorithm.";
+	return psprintf("This key can be used with: %s.",
+					jose_algset_format(set, buf, sizeof(buf)));
+}
+
+void
+jwt_report(jose_status st, const JwtErrorContext *ctx)
+{
+	switch (jose_status_class_of(st))
+	{
+		case JOSE_CLASS_OK:
+			return;
+
+		case JOSE_CLASS_TOKEN:
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_AUTHORIZATION_SPECIFICATION),
+					 errmsg("invalid token"),
+					 errdetail_internal("%s", jwt_token_detail(st, ctx))));
+			break;
+
+		case JOSE_CLASS_CALL:
+			switch (st)
+			{
+				case JOSE_E_ALG_INVALID:
+					ereport(ERROR,
+							(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+							 errmsg("unrecognized JWS algorithm \"%s\"",
+									ctx && ctx->alg_name ? ctx->alg_name : ""),
+							 errhint("Algorithm names are case-sensitive: HS256, HS384, HS512, RS256, RS384, RS512, PS256, PS384, PS512, ES256, ES384, ES512, ES256K, EdDSA, Ed25519, Ed448.")));
+					break;
+				case JOSE_E_ALG_FORBIDDEN:
+					ereport(ERROR,
+							(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+							 errmsg("algorithm \"none\" is not allowed"),
+							 errhint("Unsigned tokens are never produced or accepted.")));
+					break;
+				case JOSE_E_ALG_UNSUPPORTED:
+					ereport(ERROR,
+							(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+							 errmsg("algorithm %s is not supported by this version", alg_name(ctx)),
+							 errhint("This version signs and verifies HS256, HS384 and HS512.")));
+					break;
+				case JOSE_E_KEY_EMPTY:
+					ereport(ERROR,
+							(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+							 errmsg("key is empty"),
+							 errhint("HS256 needs a secret of at least 32 bytes, HS384 48 bytes and HS512 64 bytes.")));
+					break;
+				case JOSE_E_KEY_FORMAT:
+					ereport(ERROR,
+							(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+							 errmsg("invalid key"),
+							 errdetail("%s", jose_status_detail(st)),
+							 errhint("Pass a shared secret, a JWK such as {\"kty\":\"oct\",\"k\":\"<base64url>\"}, or a JWKS {\"keys\":[...]}.")));
+					break;
+				case JOSE_E_KEY_PEM:
+					ereport(ERROR,
+							(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+							 errmsg("a PEM key cannot be used as an HMAC secret"),
+							 errdetail("%s", jose_status_detail(st)),
+							 errhint("HMAC algorithms take a shared secret as text or bytea, or an \"oct\" JWK.")));
+					break;
+				case JOSE_E_KEY_KTY:
+					ereport(ERROR,
+							(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+							 errmsg("unsupported JWK key type"),
+							 errdetail("%s", jose_status_detail(st)),
+							 errhint("This version accepts JWKs of \"kty\" \"oct\".")));
+					break;
+				case JOSE_E_KEY_SHORT:
+					ereport(ERROR,
+							(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+							 errmsg("HMAC key is too short for %s", alg_name(ctx)),
+							 errdetail("%s", jose_status_detail(st)),
+							 errhint("HS256 needs a key of at least 32 bytes, HS384 48 bytes and HS512 64 bytes.")));
+					break;
+				case JOSE_E_KEY_ALG:
+					ereport(ERROR,
+							(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+							 errmsg("key cannot be used with %s", alg_name(ctx)),
+							 errdetail("%s", jose_status_detail(st)),
+							 errhint("%s", key_algs_hint(ctx))));
+					break;
+				case JOSE_E_KEY_USE:
+					ereport(ERROR,
+							(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+							 errmsg("key may not be used to %s",
+									ctx && ctx->op == JOSE_OP_SIGN ? "sign" : "verify"),
+							 errdetail("%s", jose_status_detail(st)),
+							 errhint("Use a JWK whose \"use\" is \"sig\" and whose \"key_ops\", if any, include the operation.")));
+					break;
+				case JOSE_E_KEYSET_EMPTY:
+				case JOSE_E_KEYSET_DUP_KID:
+					ereport(ERROR,
+							(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+							 errmsg("invalid JWKS"),
+							 errdetail("%s", jose_status_detail(st)),
+							 errhint("A JWKS is {\"keys\":[...]} with at least one key and distinct \"kid\" values.")));
+					break;
+				case JOSE_E_KEYSET_SIGN:
+					ereport(ERROR,
+							(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+							 errmsg("cannot sign with a JWKS"),
+							 errdetail("%s", jose_status_detail(st)),
+							 errhint("Pass the one JWK to sign with.")));
+					break;
+				default:
+					ereport(ERROR,
+							(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+							 errmsg("invalid argument"),
+							 errdetail("%s", jose_status_detail(st))));
+					break;
+			}
+			break;
+
+		case JOSE_CLASS_INTERNAL:
+			if (st == JOSE_E_NOMEM)
+				ereport(ERROR,
+						(errcode(ERRCODE_OUT_OF_MEMORY),
+						 errmsg("out of memory")));
+			ereport(ERROR,
+					(errcode(ERRCODE_EXTERNAL_ROUTINE_EXCEPTION),
+					 errmsg("cryptographic library failure"),
+					 errdetail("%s", jose_status_detail(st))));
+			break;
+	}
+}

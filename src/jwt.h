@@ -1,0 +1,47 @@
+/*
+ * jwt.h
+ *		Declarations shared by the SQL glue of the jwt extension.
+ */
+#ifndef JWT_H
+#define JWT_H
+
+#include "postgres.h"
+#include "fmgr.h"
+#include "lib/stringinfo.h"
+#include "utils/jsonb.h"
+
+#include "core/jose.h"
+
+/* jwt.c: settings */
+extern int	jwt_max_token_length;
+
+/* What an error report needs to know besides the status. */
+typedef struct JwtErrorContext
+{
+	jose_alg	alg;			/* the algorithm at stake, or UNSET */
+	const char *alg_name;		/* the caller's spelling, for unknown names */
+	jose_op		op;				/* signing or verifying */
+	const jose_keyset *keys;	/* for a hint on what the key can do */
+	size_t		token_len;
+	const jose_verified *verified;
+} JwtErrorContext;
+
+/* errors.c: map a core status to ereport; returns only for JOSE_OK */
+extern void jwt_report(jose_status st, const JwtErrorContext *ctx);
+extern const char *jwt_token_detail(jose_status st, const JwtErrorContext *ctx);
+
+/* keycache.c: parsed keys, reused across calls */
+extern const jose_keyset *jwt_keyset_lookup(FunctionCallInfo fcinfo,
+											const char *data, int len,
+											jose_key_form form);
+
+/* alg.c: algorithm names and arrays from SQL */
+extern jose_alg jwt_alg_from_text(text *name);
+extern jose_algset jwt_algset_from_array(ArrayType *arr);
+
+/* jsonout.c: jsonb as compact JSON text */
+extern void jwt_jsonb_to_json(StringInfo out, JsonbContainer *jc);
+extern void jwt_json_escape(StringInfo out, const char *s, size_t len);
+extern Datum jwt_json_to_jsonb(const char *json, size_t len);
+
+#endif							/* JWT_H */

@@ -1,0 +1,152 @@
+/*
+ * keycache.c
+ *		Parsed keys, reused across calls.
+ *
+ * A key text is parsed once per backend and kept, keyed by its exact bytes
+ * and by how they are read (text or bytea), in a small LRU table; the key
+ * objects hold their keyed HMAC contexts, so a verification costs the MAC.
+ * Each call site also remembers the entry it used last (fn_extra), which
+ * spares the table lookup when a query passes the same key on every row.
+ *
+ * The key texts live in their own memory context and are wiped before they
+ * are freed; the key objects belong to the core (OpenSSL memory) and are
+ * freed, wiped, when an entry is evicted.
+ */
+#include "postgres.h"
+
+#include "common/hashfn.h"
+#include "utils/memutils.h"
+
+#include "jwt.h"
+
+#define KEY_CACHE_SIZE 32
+
+typedef struct KeyCacheEntry
+{
+	uint64		generation;		/* changes whenever the slot is refilled */
+	uint64		last_used;
+	uint32		hash;
+	jose_key_form form;
+	int			len;			/* -1: empty slot */
+	char	   *data;
+	jose_keyset *keys;
+} KeyCacheEntry;
+
+/* What a call site remembers: the slot and the generation it saw. */
+typedef struct KeyCacheHint
+{
+	int			slot;
+	uint64		generation;
+} KeyCacheHint;
+
+static KeyCacheEntry key_cache[KEY_CACHE_SIZE];
+static MemoryContext key_cache_context = NULL;
+static uint64 key_cache_clock = 0;
+
+static void
+key_cache_init(void)
+{
+	key_cache_context = AllocSetContextCreate(TopMemoryContext,
+											  "jwt key cache",
+											  ALLOCSET_SMALL_SIZES);
+	for (int i = 0; i < KEY_CACHE_SIZE; i++)
+		key_cache[i].len = -1;
+}
+
+static void
+entry_clear(KeyCacheEntry *e)
+{
+	if (e->len < 0)
+		return;
+	jose_keyset_free(e->keys);
+	jose_cleanse(e->data, e->len);
+	pfree(e->data);
+	e->keys = NULL;
+	e->data = NULL;
+	e->len = -1;
+}
+
+static inline bool
+entry_matches(const KeyCacheEntry *e, uint32 hash, const char *data, int len,
+			  jose_key_form form)
+{
+	return e->len == len && e->hash == hash && e->form == form &&
+		memcmp(e->data, data, len) == 0;
+}
+
+/* The parsed keys of a key text; raises 22023 when the text is no key. */
+const jose_keyset *
+jwt_keyset_lookup(FunctionCallInfo fcinfo, const char *data, int len,
+				  jose_key_form form)
+{
+	KeyCacheHint *hint = (KeyCacheHint *) fcinfo->flinfo->fn_extra;
+	KeyCacheEntry *victim = NULL;
+	jose_keyset *keys = NULL;
+	jose_status st;
+	uint32		hash;
+	int			slot;
+
+	if (key_cache_context == NULL)
+		key_cache_init();
+
+	/* the call site's last key, compared byte for byte */
+	if (hint != NULL)
+	{
+		KeyCacheEntry *e = &key_cache[hint->slot];
+
+		if (e->generation == hint->generation && e->len == len &&
+			e->form == form && memcmp(e->data, data, len) == 0)
+		{
+			e->last_used = ++key_cache_clock;
+			return e->keys;
+		}
+	}
+
+	hash = hash_bytes((const unsigned char *) data, len);
+	for (slot = 0; slot < KEY_CACHE_SIZE; slot++)
+	{
+		KeyCacheEntry *e = &key_cache[slot];
+
+		if (entry_matches(e, hash, data, len, form))
+			break;
+		if (victim == NULL || e->len < 0 ||
+			(victim->len >= 0 && e->last_used < victim->last_used))
+			victim = e;
+	}
+
+	if (slot == KEY_CACHE_SIZE)
+	{
+		/* copy first: nothing of OpenSSL's is held if the allocation fails */
+		char	   *copy = MemoryContextAlloc(key_cache_context, len > 0 ? len : 1);
+
+		memcpy(copy, data, len);
+		st = jose_keyset_import(data, len, form, &keys);
+		if (st != JOSE_OK)
+		{
+			JwtErrorContext ctx = {0};
+
+			jose_cleanse(copy, len);
+			pfree(copy);
+			jwt_report(st, &ctx);
+		}
+		entry_clear(victim);
+		victim->data = copy;
+		victim->len = len;
+		victim->hash = hash;
+		victim->form = form;
+		victim->keys = keys;
+		victim->generation = ++key_cache_clock;
+		slot = (int) (victim - key_cache);
+	}
+
+	key_cache[slot].last_used = ++key_cache_clock;
+
+	if (hint == NULL)
+	{
+		hint = MemoryContextAlloc(fcinfo->flinfo->fn_mcxt, sizeof(KeyCacheHint));
+		fcinfo->flinfo->fn_extra = hint;
+	}
+	hint->slot = slot;
+	hint->generation = key_cache[slot].generation;
+	return key_cache[slot].keys;
+}
