@@ -79,7 +79,8 @@ const jose_keyset *
 jwt_keyset_lookup(FunctionCallInfo fcinfo, const char *data, int len,
 				  jose_key_form form)
 {
-	KeyCacheHint *hint = (KeyCacheHint *) fcinfo->flinfo->fn_extra;
+	FmgrInfo   *flinfo = fcinfo->flinfo;
+	KeyCacheHint *hint = flinfo ? (KeyCacheHint *) flinfo->fn_extra : NULL;
 	KeyCacheEntry *victim = NULL;
 	jose_keyset *keys = NULL;
 	jose_status st;
@@ -141,12 +142,15 @@ jwt_keyset_lookup(FunctionCallInfo fcinfo, const char *data, int len,
 
 	key_cache[slot].last_used = ++key_cache_clock;
 
-	if (hint == NULL)
+	if (flinfo != NULL)
 	{
-		hint = MemoryContextAlloc(fcinfo->flinfo->fn_mcxt, sizeof(KeyCacheHint));
-		fcinfo->flinfo->fn_extra = hint;
+		if (hint == NULL)
+		{
+			hint = MemoryContextAlloc(flinfo->fn_mcxt, sizeof(KeyCacheHint));
+			flinfo->fn_extra = hint;
+		}
+		hint->slot = slot;
+		hint->generation = key_cache[slot].generation;
 	}
-	hint->slot = slot;
-	hint->generation = key_cache[slot].generation;
 	return key_cache[slot].keys;
 }

@@ -162,7 +162,8 @@ verify_common(FunctionCallInfo fcinfo, jose_key_form form, bool raise,
 	{
 		if (!raise && jose_status_class_of(st) == JOSE_CLASS_TOKEN)
 		{
-			pfree(buf);
+			if (buf != NULL)
+				pfree(buf);
 			return VERIFY_REFUSED;
 		}
 		ctx.alg = v.alg;

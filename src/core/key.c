@@ -13,6 +13,7 @@
 
 #include <openssl/core_names.h>
 #include <openssl/crypto.h>
+#include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/params.h>
 
@@ -99,7 +100,10 @@ hmac_prepare(jose_key *k)
 
 	mac = EVP_MAC_fetch(NULL, "HMAC", NULL);
 	if (mac == NULL)
+	{
+		ERR_clear_error();
 		return JOSE_E_CRYPTO;
+	}
 	for (int i = 0; i < JOSE_HMAC_COUNT; i++)
 	{
 		const jose_alg_info *info = jose_alg_get(hs[i]);
@@ -119,6 +123,8 @@ hmac_prepare(jose_key *k)
 		}
 	}
 	EVP_MAC_free(mac);
+	if (st != JOSE_OK)
+		ERR_clear_error();
 	return st;
 }
 

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include <openssl/crypto.h>
+#include <openssl/err.h>
 #include <openssl/evp.h>
 
 #include "jose.h"
@@ -24,7 +25,10 @@ hmac_compute(const jose_key *key, jose_alg alg, const unsigned char *data,
 	if (!EVP_MAC_init(ctx, NULL, 0, NULL) ||
 		!EVP_MAC_update(ctx, data, len) ||
 		!EVP_MAC_final(ctx, mac, maclen, EVP_MAX_MD_SIZE))
+	{
+		ERR_clear_error();		/* leave no stale error for the next caller */
 		return JOSE_E_CRYPTO;
+	}
 	return JOSE_OK;
 }
 

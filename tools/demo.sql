@@ -1,0 +1,26 @@
+-- What tools/demo shows, in a throwaway cluster.
+\pset footer off
+\set VERBOSITY default
+CREATE EXTENSION jwt;
+\echo
+\echo '== sign a claims set with HS256 (the secret is at least 32 bytes) =='
+SELECT jwt_sign('{"sub":"alice","role":"reader","exp":4102444800}',
+                'a-string-secret-at-least-256-bits-long') AS token \gset
+\echo :token
+\echo
+\echo '== verify it: the claims come back as jsonb =='
+SELECT jwt_verify(:'token', 'a-string-secret-at-least-256-bits-long') AS claims;
+SELECT jwt_verify(:'token', 'a-string-secret-at-least-256-bits-long') ->> 'sub' AS sub;
+\echo
+\echo '== decode without verifying (never trust this) =='
+SELECT jwt_decode(:'token');
+\echo
+\echo '== a tampered token: the payload changed to role "admin" =='
+SELECT split_part(:'token', '.', 1) || '.' ||
+       translate(rtrim(encode(convert_to('{"sub":"alice","role":"admin","exp":4102444800}', 'UTF8'), 'base64'), '='), '+/', '-_') || '.' ||
+       split_part(:'token', '.', 3) AS forged \gset
+SELECT jwt_is_valid(:'forged', 'a-string-secret-at-least-256-bits-long') AS forged_is_valid;
+SELECT jwt_verify(:'forged', 'a-string-secret-at-least-256-bits-long');
+\echo
+\echo '== alg "none" is refused in any spelling =='
+SELECT jwt_verify('eyJhbGciOiJOb05lIn0.eyJzdWIiOiJhbGljZSJ9.', 'a-string-secret-at-least-256-bits-long');
