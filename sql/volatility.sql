@@ -1,0 +1,52 @@
+--
+-- volatility: how each function of the extension is declared, and that each
+-- has a comment.
+--
+-- Signing with HMAC is deterministic, so jwt_sign is IMMUTABLE; jwt_decode
+-- reads only its argument, so it is IMMUTABLE too.  jwt_verify and
+-- jwt_is_valid compare the time claims with the statement's start time and
+-- read jwt.max_token_length, so they are STABLE, never IMMUTABLE.  All are
+-- PARALLEL SAFE.  jwt_decode is STRICT; the others are not, because they
+-- give a meaning to some NULL arguments (see nulls.sql).
+--
+SELECT p.oid::regprocedure AS function,
+       CASE p.provolatile WHEN 'i' THEN 'immutable' WHEN 's' THEN 'stable' WHEN 'v' THEN 'volatile' END AS volatility,
+       CASE p.proparallel WHEN 's' THEN 'safe' WHEN 'r' THEN 'restricted' WHEN 'u' THEN 'unsafe' END AS parallel,
+       p.proisstrict AS strict,
+       p.prorettype::regtype AS returns,
+       p.prosecdef AS security_definer
+FROM pg_proc p
+JOIN pg_depend d ON d.classid = 'pg_proc'::regclass AND d.objid = p.oid AND d.deptype = 'e'
+JOIN pg_extension e ON d.refclassid = 'pg_extension'::regclass AND d.refobjid = e.oid
+WHERE e.extname = 'jwt'
+ORDER BY p.oid::regprocedure::text COLLATE "C";
+-- the argument names and defaults
+SELECT p.oid::regprocedure AS function,
+       pg_get_function_arguments(p.oid) AS arguments
+FROM pg_proc p
+JOIN pg_depend d ON d.classid = 'pg_proc'::regclass AND d.objid = p.oid AND d.deptype = 'e'
+JOIN pg_extension e ON d.refclassid = 'pg_extension'::regclass AND d.refobjid = e.oid
+WHERE e.extname = 'jwt'
+ORDER BY p.oid::regprocedure::text COLLATE "C";
+-- every function has a comment
+SELECT p.oid::regprocedure AS function, obj_description(p.oid, 'pg_proc') AS comment
+FROM pg_proc p
+JOIN pg_depend d ON d.classid = 'pg_proc'::regclass AND d.objid = p.oid AND d.deptype = 'e'
+JOIN pg_extension e ON d.refclassid = 'pg_extension'::regclass AND d.refobjid = e.oid
+WHERE e.extname = 'jwt'
+ORDER BY p.oid::regprocedure::text COLLATE "C";
+SELECT count(*) AS functions,
+       count(*) FILTER (WHERE coalesce(obj_description(p.oid, 'pg_proc'), '') = '') AS without_comment
+FROM pg_proc p
+JOIN pg_depend d ON d.classid = 'pg_proc'::regclass AND d.objid = p.oid AND d.deptype = 'e'
+JOIN pg_extension e ON d.refclassid = 'pg_extension'::regclass AND d.refobjid = e.oid
+WHERE e.extname = 'jwt';
+-- jwt_decode's comment warns that it verifies nothing
+SELECT obj_description('jwt_decode(text)'::regprocedure, 'pg_proc') ~* 'without verifying' AS decode_warns;
+-- the functions are the only objects of the extension
+SELECT classid::regclass AS catalog, count(*) AS objects
+FROM pg_depend
+WHERE refclassid = 'pg_extension'::regclass AND deptype = 'e'
+  AND refobjid = (SELECT oid FROM pg_extension WHERE extname = 'jwt')
+GROUP BY classid
+ORDER BY classid::regclass::text COLLATE "C";

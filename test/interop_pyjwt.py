@@ -1,0 +1,642 @@
+#!/usr/bin/python3
+"""Interop with PyJWT, both ways, for HS256, HS384 and HS512.
+
+Tokens signed by jwt_sign() must verify in PyJWT with the same claims, tokens
+signed by PyJWT must verify with jwt_verify() with the same claims, the
+registered claims (exp, nbf, iat, aud, iss) must be judged alike by both, and
+a token tampered with after signing must be refused by the other side.
+
+Run inside a throwaway cluster:
+
+    pg_virtualenv -v 15 python3 test/interop_pyjwt.py
+
+The cluster's connection comes from the PG* environment.  The suite creates
+the extension if it is missing, prints one line per failed check, and ends
+with "interop-pyjwt: N passed, N failed"; it exits 1 on any failure and when
+it cannot run at all (then without a summary line).
+"""
+
+import os
+import sys
+
+SUITE = "interop-pyjwt"
+SYSTEM_PYTHON = "/usr/bin/python3"   # where Debian's python3-jwt lives
+REEXEC_GUARD = "JWT_INTEROP_REEXEC"
+
+
+def cannot_run(why):
+    print(f"{SUITE}: cannot run: {why}", flush=True)
+    sys.exit(1)
+
+
+def import_libraries():
+    """PyJWT and psycopg2, from the system Python if this one lacks them.
+
+    The repository root holds the extension's jwt.so, which Python would take
+    for the "jwt" module if the root were on sys.path; keep it off.
+    """
+    repo = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    sys.path[:] = [p for p in sys.path
+                   if os.path.abspath(p or os.curdir) != repo]
+    try:
+        import jwt as pyjwt
+        import psycopg2
+        if not hasattr(pyjwt, "encode"):
+            raise ImportError(f"'jwt' resolved to {pyjwt.__file__}, not PyJWT")
+        return pyjwt, psycopg2
+    except ImportError as e:
+        if (os.environ.get(REEXEC_GUARD) is None and os.path.exists(SYSTEM_PYTHON)
+                and os.path.realpath(sys.executable) != os.path.realpath(SYSTEM_PYTHON)):
+            os.environ[REEXEC_GUARD] = "1"
+            os.execv(SYSTEM_PYTHON, [SYSTEM_PYTHON, os.path.abspath(__file__)] + sys.argv[1:])
+        cannot_run(f"{e} (needs Debian's python3-jwt and python3-psycopg2; "
+                   f"this is {sys.executable})")
+
+
+pyjwt, psycopg2 = import_libraries()
+
+import base64                      # noqa: E402
+import hashlib                     # noqa: E402
+import json                        # noqa: E402
+import time                        # noqa: E402
+from decimal import Decimal        # noqa: E402
+
+import psycopg2.errors             # noqa: E402,F401
+from jwt.algorithms import HMACAlgorithm   # noqa: E402
+
+ALGS = ("HS256", "HS384", "HS512")
+NOW = int(time.time())
+
+
+# ---------------------------------------------------------------- checks
+
+class Tally:
+    def __init__(self):
+        self.passed = 0
+        self.failed = 0
+
+    def check(self, name, ok, detail=""):
+        if ok:
+            self.passed += 1
+        else:
+            self.failed += 1
+            detail = " ".join(str(detail).split())     # one line per failure
+            print(f"FAIL {name}" + (f": {detail}" if detail else ""), flush=True)
+        return ok
+
+    def run(self, name, fn):
+        """A check whose body may raise: an exception is a failure too."""
+        try:
+            ok, detail = fn()
+        except Exception as e:        # the check's own failure, reported by name
+            ok, detail = False, f"unexpected {type(e).__name__}: {e}"
+        return self.check(name, ok, detail)
+
+
+T = Tally()
+
+
+# ------------------------------------------------- JSON compared as JSON
+
+def canon(v):
+    """A value comparable as JSON: numbers by value, true is not 1."""
+    if isinstance(v, bool):
+        return ("bool", v)
+    if v is None:
+        return ("null",)
+    if isinstance(v, (int, float, Decimal)):
+        return ("num", Decimal(repr(v)) if isinstance(v, float) else Decimal(v))
+    if isinstance(v, str):
+        return ("str", v)
+    if isinstance(v, list):
+        return ("arr", tuple(canon(x) for x in v))
+    if isinstance(v, dict):
+        return ("obj", tuple(sorted((k, canon(x)) for k, x in v.items())))
+    raise TypeError(f"not JSON: {type(v).__name__}")
+
+
+def parse_json(text):
+    return json.loads(text, parse_float=Decimal, parse_int=Decimal)
+
+
+def same_json(a, b):
+    return canon(a) == canon(b)
+
+
+# ----------------------------------------------------------- base64url
+
+def b64u(data):
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
+
+
+def b64u_decode(s):
+    return base64.urlsafe_b64decode(s + "=" * (-len(s) % 4))
+
+
+# ---------------------------------------------------------------- keys
+
+# Every secret is at least 64 bytes, so it serves all three algorithms.
+TEXT_SECRET = ("Schlüssel — ключ — 鍵 — 🔑 — correct horse battery staple — "
+               "interop with PyJWT")
+BYTES_SECRET = (hashlib.sha512(b"jwt interop bytea secret").digest()
+                + b"\x00\xff\xfe\x80\xc3\x28\xed\xa0\x80")
+assert len(TEXT_SECRET.encode("utf-8")) >= 64
+assert len(BYTES_SECRET) >= 64
+try:
+    BYTES_SECRET.decode("utf-8")
+    raise AssertionError("BYTES_SECRET must not be valid UTF-8")
+except UnicodeDecodeError:
+    pass
+JWK_BYTES = hashlib.sha512(b"jwt interop oct jwk").digest() + b"\x01\x80\xff"
+JWK = {"kty": "oct", "k": b64u(JWK_BYTES)}
+JWK_TEXT = json.dumps(JWK)
+
+
+class Key:
+    """One secret in the forms each side takes."""
+
+    def __init__(self, label, sql_key, py_key):
+        self.label = label
+        self.sql = sql_key      # str -> the text overload, bytes -> bytea
+        self.py = py_key        # what PyJWT takes
+
+
+KEYS = [
+    Key("text", TEXT_SECRET, TEXT_SECRET),
+    Key("bytea", BYTES_SECRET, BYTES_SECRET),
+    # PyJWT reads the same JWK, so the key bytes come from its own parser
+    Key("jwk", JWK_TEXT, HMACAlgorithm.from_jwk(JWK_TEXT)),
+]
+TEXT_KEY = KEYS[0]
+
+
+# ----------------------------------------------------------- the SQL side
+
+class SqlError(Exception):
+    def __init__(self, e):
+        super().__init__(e.pgerror)
+        self.pgcode = e.pgcode
+        self.message = e.diag.message_primary
+        self.detail = e.diag.message_detail
+
+    def __str__(self):
+        return f"SQLSTATE {self.pgcode}: {self.message}" + (
+            f" ({self.detail})" if self.detail else "")
+
+
+def connect():
+    try:
+        conn = psycopg2.connect("")
+    except psycopg2.Error as e:
+        cannot_run(f"cannot connect to PostgreSQL ({str(e).strip()}); "
+                   "run under pg_virtualenv -v 15")
+    conn.autocommit = True     # every statement its own transaction
+    try:
+        with conn.cursor() as cur:
+            cur.execute("CREATE EXTENSION IF NOT EXISTS jwt")
+    except psycopg2.Error as e:
+        cannot_run(f"CREATE EXTENSION jwt failed ({str(e).strip()}); "
+                   "run make install first")
+    return conn
+
+
+CONN = connect()
+
+
+def sql_one(query, params):
+    try:
+        with CONN.cursor() as cur:
+            cur.execute(query, params)
+            return cur.fetchone()[0]
+    except psycopg2.Error as e:
+        raise SqlError(e) from None
+
+
+def key_param(key):
+    return "%s::bytea" if isinstance(key, bytes) else "%s::text"
+
+
+def sql_sign(claims, key, alg, header=None):
+    q = f"SELECT jwt_sign(%s::jsonb, {key_param(key)}, %s"
+    params = [json.dumps(claims), key, alg]
+    if header is not None:
+        q += ", header => %s::jsonb"
+        params.append(json.dumps(header))
+    return sql_one(q + ")", params)
+
+
+def verify_args(token, key, algorithms, audience, issuer, leeway):
+    """The call's arguments by name; only those given, so defaults apply."""
+    args = [f"%s, {key_param(key)}"]
+    params = [token, key]
+    for name, cast, value in (("algorithms", "text[]", algorithms),
+                              ("audience", "text", audience),
+                              ("issuer", "text", issuer),
+                              ("leeway", "interval", leeway)):
+        if value is not None:
+            args.append(f"{name} => %s::{cast}")
+            params.append(value)
+    return ", ".join(args), params
+
+
+def sql_verify(token, key, algorithms=None, audience=None, issuer=None, leeway=None):
+    """The claims jwt_verify returns, parsed; raises SqlError."""
+    args, params = verify_args(token, key, algorithms, audience, issuer, leeway)
+    return parse_json(sql_one(f"SELECT jwt_verify({args})::text", params))
+
+
+def sql_is_valid(token, key, algorithms=None, audience=None, issuer=None, leeway=None):
+    args, params = verify_args(token, key, algorithms, audience, issuer, leeway)
+    return sql_one(f"SELECT jwt_is_valid({args})", params)
+
+
+def sql_decode(token):
+    return parse_json(sql_one("SELECT jwt_decode(%s)::text", [token]))
+
+
+# -------------------------------------------------------- the PyJWT side
+
+class RawUtf8Encoder(json.JSONEncoder):
+    """PyJWT's encoder, but writing non-ASCII characters as UTF-8."""
+
+    def __init__(self, **kw):
+        kw["ensure_ascii"] = False
+        super().__init__(**kw)
+
+
+def py_sign(claims, key, alg, headers=None, raw_utf8=False):
+    return pyjwt.encode(claims, key, algorithm=alg, headers=headers,
+                        json_encoder=RawUtf8Encoder if raw_utf8 else None)
+
+
+def py_verify(token, key, alg, audience=None, issuer=None, leeway=0):
+    """The claims PyJWT returns; raises PyJWT's InvalidTokenError family."""
+    return pyjwt.decode(token, key, algorithms=[alg], audience=audience,
+                        issuer=issuer, leeway=leeway)
+
+
+# ------------------------------------------------------------- verdicts
+
+def sql_verdict(token, key, **kw):
+    """("ok", claims) or ("refused", error); a non-28000 error is "error"."""
+    try:
+        return "ok", sql_verify(token, key, **kw)
+    except SqlError as e:
+        return ("refused" if e.pgcode == "28000" else "error"), e
+
+
+def py_verdict(token, key, alg, **kw):
+    try:
+        return "ok", py_verify(token, key, alg, **kw)
+    except pyjwt.exceptions.InvalidTokenError as e:
+        return "refused", e
+
+
+def describe(verdict):
+    kind, what = verdict
+    if kind == "ok":
+        return "accepted"
+    return f"{kind}: {type(what).__name__}: {what}"
+
+
+# ------------------------------------------------------------ the claims
+
+RICH_CLAIMS = {
+    "sub": "user-ü-漢字-🔑",
+    "iss": "https://issuer.example/",
+    "aud": "api",
+    "iat": NOW - 5,
+    "nbf": NOW - 5,
+    "exp": NOW + 3600,
+    "ключ": "значение",
+    "nested": {"a": [1, 2.5, {"b": None, "c": True, "d": False}], "e": {}, "f": []},
+    "float": 3.141592653589793,
+    "small": 1e-7,
+    "big_float": 6.02e23,
+    "negative": -0.5,
+    "bigint": 2 ** 63 + 7,
+    "huge": 123456789012345678901234567890,
+    "minus_big": -(2 ** 64),
+    "escapes": "quote \" backslash \\ slash / newline \n tab \t bell \u0007",
+    "empty": "",
+    "supplementary": "𝄞 😀",
+}
+AUD = "api"
+ISS = "https://issuer.example/"
+
+
+def check_round_trips():
+    for alg in ALGS:
+        for key in KEYS:
+            tag = f"{alg}/{key.label}"
+
+            def sql_to_py():
+                tok = sql_sign(RICH_CLAIMS, key.sql, alg)
+                got = py_verify(tok, key.py, alg, audience=AUD, issuer=ISS)
+                hdr = pyjwt.get_unverified_header(tok)
+                if hdr.get("alg") != alg:
+                    return False, f"header alg {hdr.get('alg')!r}"
+                return same_json(got, RICH_CLAIMS), f"PyJWT gave {got!r}"
+            T.run(f"{tag}: jwt_sign token verifies in PyJWT with the same claims",
+                  sql_to_py)
+
+            def py_to_sql():
+                tok = py_sign(RICH_CLAIMS, key.py, alg,
+                              headers={"kid": f"kid-{key.label}", "typ": "JWT"})
+                got = sql_verify(tok, key.sql, algorithms=[alg], audience=AUD, issuer=ISS)
+                return same_json(got, RICH_CLAIMS), f"jwt_verify gave {got!r}"
+            T.run(f"{tag}: PyJWT token (kid, typ headers) verifies with jwt_verify "
+                  "with the same claims", py_to_sql)
+
+            def py_to_sql_is_valid():
+                tok = py_sign(RICH_CLAIMS, key.py, alg, headers={"kid": "k"})
+                v = sql_is_valid(tok, key.sql, algorithms=[alg], audience=AUD, issuer=ISS)
+                return v is True, f"jwt_is_valid gave {v!r}"
+            T.run(f"{tag}: jwt_is_valid is true for the PyJWT token", py_to_sql_is_valid)
+
+    def raw_utf8():
+        tok = py_sign(RICH_CLAIMS, TEXT_KEY.py, "HS256", raw_utf8=True)
+        if "ключ".encode("utf-8") not in b64u_decode(tok.split(".")[1]):
+            return False, "PyJWT still escaped non-ASCII characters"
+        got = sql_verify(tok, TEXT_KEY.sql, audience=AUD, issuer=ISS)
+        return same_json(got, RICH_CLAIMS), f"jwt_verify gave {got!r}"
+    T.run("HS256/text: PyJWT token with raw UTF-8 (not \\u escapes) verifies with "
+          "the same claims", raw_utf8)
+
+    def escaped_payload():
+        tok = py_sign(RICH_CLAIMS, TEXT_KEY.py, "HS256")
+        if b"\\ud834\\udd1e" not in b64u_decode(tok.split(".")[1]):
+            return False, "PyJWT did not write a surrogate pair"
+        got = sql_verify(tok, TEXT_KEY.sql, audience=AUD, issuer=ISS)
+        return got["supplementary"] == RICH_CLAIMS["supplementary"], \
+            f"got {got['supplementary']!r}"
+    T.run("HS256/text: surrogate-pair escapes from PyJWT decode to the right characters",
+          escaped_payload)
+
+    def sql_headers():
+        tok = sql_sign({"sub": "x"}, TEXT_KEY.sql, "HS384",
+                       header={"kid": "key-7", "typ": "at+jwt", "x-extra": [1, "two"]})
+        hdr = pyjwt.get_unverified_header(tok)
+        want = {"alg": "HS384", "kid": "key-7", "typ": "at+jwt", "x-extra": [1, "two"]}
+        full = pyjwt.PyJWT().decode_complete(tok, TEXT_KEY.py, algorithms=["HS384"])
+        return same_json(hdr, want) and same_json(full["header"], want), f"header {hdr!r}"
+    T.run("HS384/text: jwt_sign's extra header members reach PyJWT", sql_headers)
+
+    def jwk_kid():
+        jwk = dict(JWK, kid="oct-key-1")
+        tok = sql_sign({"sub": "x"}, json.dumps(jwk), "HS512")
+        hdr = pyjwt.get_unverified_header(tok)
+        ok = hdr.get("kid") == "oct-key-1"
+        got = py_verify(tok, HMACAlgorithm.from_jwk(jwk), "HS512")
+        return ok and got == {"sub": "x"}, f"header {hdr!r}, claims {got!r}"
+    T.run("HS512/jwk: a JWK's kid goes into jwt_sign's header and PyJWT verifies",
+          jwk_kid)
+
+    def decode_agrees():
+        tok = py_sign(RICH_CLAIMS, TEXT_KEY.py, "HS256", headers={"kid": "d"})
+        d = sql_decode(tok)
+        full = pyjwt.PyJWT().decode_complete(tok, options={"verify_signature": False})
+        return (same_json(d["header"], full["header"])
+                and same_json(d["payload"], full["payload"])), f"jwt_decode gave {d!r}"
+    T.run("jwt_decode of a PyJWT token matches PyJWT's own header and payload",
+          decode_agrees)
+
+
+# ------------------------------------------------------ registered claims
+
+class Scenario:
+    def __init__(self, name, claims, expect, audience=None, issuer=None, leeway=0,
+                 sql_can_sign=True):
+        self.name = name
+        self.claims = claims
+        self.expect = expect            # "ok" or "refused"
+        self.audience = audience
+        self.issuer = issuer
+        self.leeway = leeway            # seconds
+        self.sql_can_sign = sql_can_sign
+
+
+SCENARIOS = [
+    Scenario("exp an hour ago", {"sub": "a", "exp": NOW - 3600}, "refused"),
+    Scenario("exp an hour ahead", {"sub": "a", "exp": NOW + 3600}, "ok"),
+    Scenario("exp 30 s ago, leeway 120 s", {"sub": "a", "exp": NOW - 30}, "ok", leeway=120),
+    Scenario("exp 300 s ago, leeway 120 s", {"sub": "a", "exp": NOW - 300}, "refused",
+             leeway=120),
+    Scenario("exp a fractional number ahead", {"sub": "a", "exp": NOW + 3600.5}, "ok"),
+    Scenario("nbf an hour ahead", {"sub": "a", "nbf": NOW + 3600}, "refused"),
+    Scenario("nbf 30 s ahead, leeway 120 s", {"sub": "a", "nbf": NOW + 30}, "ok", leeway=120),
+    Scenario("nbf in the past", {"sub": "a", "nbf": NOW - 60}, "ok"),
+    Scenario("iat an hour ahead", {"sub": "a", "iat": NOW + 3600}, "refused"),
+    Scenario("iat 30 s ahead, leeway 120 s", {"sub": "a", "iat": NOW + 30}, "ok", leeway=120),
+    Scenario("iat in the past", {"sub": "a", "iat": NOW - 60}, "ok"),
+    Scenario("aud string equal", {"aud": "api"}, "ok", audience="api"),
+    Scenario("aud string different", {"aud": "other"}, "refused", audience="api"),
+    Scenario("aud differs in case only", {"aud": "API"}, "refused", audience="api"),
+    Scenario("aud list with the audience", {"aud": ["web", "api", "cli"]}, "ok",
+             audience="api"),
+    Scenario("aud list without the audience", {"aud": ["web", "cli"]}, "refused",
+             audience="api"),
+    Scenario("aud required but absent", {"sub": "a"}, "refused", audience="api"),
+    Scenario("aud present, no audience expected", {"aud": "api"}, "refused"),
+    Scenario("iss equal", {"iss": "https://a.example"}, "ok", issuer="https://a.example"),
+    Scenario("iss different", {"iss": "https://b.example"}, "refused",
+             issuer="https://a.example"),
+    Scenario("iss required but absent", {"sub": "a"}, "refused", issuer="https://a.example"),
+    Scenario("all claims good", {"iss": "i", "aud": ["x", "api"], "iat": NOW - 10,
+                                 "nbf": NOW - 10, "exp": NOW + 600},
+             "ok", audience="api", issuer="i"),
+    # jwt_sign refuses wrongly typed registered claims, so only PyJWT signs these
+    Scenario("exp not a number", {"sub": "a", "exp": "soon"}, "refused",
+             sql_can_sign=False),
+    Scenario("nbf not a number", {"sub": "a", "nbf": "later"}, "refused",
+             sql_can_sign=False),
+]
+
+
+def check_scenarios():
+    for sc in SCENARIOS:
+        for alg in ("HS256", "HS512"):
+            signers = [("PyJWT", lambda c=sc.claims, a=alg:
+                        py_sign(c, TEXT_KEY.py, a))]
+            if sc.sql_can_sign:
+                signers.append(("jwt_sign", lambda c=sc.claims, a=alg:
+                                sql_sign(c, TEXT_KEY.sql, a)))
+            leeway_sql = f"{sc.leeway} seconds" if sc.leeway else None
+            for signer, sign in signers:
+                base = f"claims '{sc.name}' ({alg}, signed by {signer})"
+
+                def by_sql(sign=sign):
+                    v = sql_verdict(sign(), TEXT_KEY.sql, audience=sc.audience,
+                                    issuer=sc.issuer, leeway=leeway_sql)
+                    ok = v[0] == sc.expect
+                    if ok and v[0] == "ok":
+                        ok = same_json(v[1], sc.claims)
+                    return ok, f"expected {sc.expect}, jwt_verify {describe(v)}"
+                T.run(f"{base}: jwt_verify {sc.expect}", by_sql)
+
+                def by_is_valid(sign=sign):
+                    v = sql_is_valid(sign(), TEXT_KEY.sql, audience=sc.audience,
+                                     issuer=sc.issuer, leeway=leeway_sql)
+                    return v is (sc.expect == "ok"), f"jwt_is_valid gave {v!r}"
+                T.run(f"{base}: jwt_is_valid agrees", by_is_valid)
+
+                def by_py(sign=sign, alg=alg):
+                    v = py_verdict(sign(), TEXT_KEY.py, alg, audience=sc.audience,
+                                   issuer=sc.issuer, leeway=sc.leeway)
+                    ok = v[0] == sc.expect
+                    if ok and v[0] == "ok":
+                        ok = same_json(v[1], sc.claims)
+                    return ok, f"expected {sc.expect}, PyJWT {describe(v)}"
+                T.run(f"{base}: PyJWT {sc.expect}", by_py)
+
+
+# -------------------------------------------------------------- tampering
+
+def with_payload(token, claims):
+    h, _, s = token.split(".")
+    body = json.dumps(claims, separators=(",", ":")).encode("utf-8")
+    return f"{h}.{b64u(body)}.{s}"
+
+
+def with_header_alg(token, alg):
+    h, p, s = token.split(".")
+    hdr = json.loads(b64u_decode(h))
+    hdr["alg"] = alg
+    return f"{b64u(json.dumps(hdr, separators=(',', ':')).encode())}.{p}.{s}"
+
+
+def flip_signature_byte(token):
+    h, p, s = token.split(".")
+    sig = bytearray(b64u_decode(s))
+    sig[len(sig) // 2] ^= 0x01
+    return f"{h}.{p}.{b64u(bytes(sig))}"
+
+
+def stray_signature_bits(token):
+    """The same signature bytes, with the unused low bits of the last
+    base64url character set: lenient decoders (Python's) read the same bytes."""
+    h, p, s = token.split(".")
+    alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
+    unused = {2: 4, 3: 2}[len(s) % 4]       # bits the last character does not carry
+    last = alphabet.index(s[-1])
+    if last & ((1 << unused) - 1):
+        raise AssertionError("signature already has stray bits")
+    return f"{h}.{p}.{s[:-1]}{alphabet[last | 1]}"
+
+
+TAMPERS = [
+    ("payload replaced, signature kept",
+     lambda t: with_payload(t, {"sub": "admin", "exp": NOW + 3600})),
+    ("one signature bit flipped", flip_signature_byte),
+    ("header alg changed to another HMAC", lambda t: with_header_alg(
+        t, {"HS256": "HS512", "HS384": "HS256", "HS512": "HS384"}[
+            json.loads(b64u_decode(t.split(".")[0]))["alg"]])),
+    ("header alg changed to none, signature dropped",
+     lambda t: with_header_alg(t, "none").rsplit(".", 1)[0] + "."),
+    ("signature dropped", lambda t: t.rsplit(".", 1)[0] + "."),
+]
+CLAIMS = {"sub": "alice", "role": "user", "exp": NOW + 3600}
+
+
+def check_tampering():
+    for alg in ALGS:
+        for key in KEYS:
+            tag = f"{alg}/{key.label}"
+            for what, tamper in TAMPERS:
+                def sql_signed(tamper=tamper, alg=alg, key=key):
+                    tok = sql_sign(CLAIMS, key.sql, alg)
+                    if py_verdict(tok, key.py, alg)[0] != "ok":
+                        return False, "PyJWT refused the untampered token"
+                    v = py_verdict(tamper(tok), key.py, alg)
+                    return v[0] == "refused", f"PyJWT {describe(v)}"
+                T.run(f"{tag}: jwt_sign token, {what}: PyJWT refuses", sql_signed)
+
+                def py_signed(tamper=tamper, alg=alg, key=key):
+                    tok = py_sign(CLAIMS, key.py, alg)
+                    if sql_verdict(tok, key.sql)[0] != "ok":
+                        return False, "jwt_verify refused the untampered token"
+                    v = sql_verdict(tamper(tok), key.sql)
+                    return v[0] == "refused", f"jwt_verify {describe(v)}"
+                T.run(f"{tag}: PyJWT token, {what}: jwt_verify refuses (28000)", py_signed)
+
+        # PyJWT's base64 decoder ignores stray bits; a strict verifier must not.
+        # A 48-byte HS384 signature fills its last character: no stray bits.
+        if alg == "HS384":
+            continue
+
+        def stray_bits(alg=alg):
+            tok = stray_signature_bits(py_sign(CLAIMS, TEXT_KEY.py, alg))
+            v = sql_verdict(tok, TEXT_KEY.sql)
+            return v[0] == "refused", f"jwt_verify {describe(v)}"
+        T.run(f"{alg}/text: PyJWT token with stray bits in the signature's last "
+              "character: jwt_verify refuses (28000)", stray_bits)
+
+
+# ------------------------------------------------- keys and algorithm lists
+
+def check_keys_and_algorithms():
+    def wrong_key_sql():
+        tok = py_sign(CLAIMS, TEXT_KEY.py, "HS256")
+        v = sql_verdict(tok, BYTES_SECRET)
+        return v[0] == "refused", f"jwt_verify {describe(v)}"
+    T.run("PyJWT token checked with another key: jwt_verify refuses (28000)", wrong_key_sql)
+
+    def wrong_key_py():
+        tok = sql_sign(CLAIMS, TEXT_KEY.sql, "HS256")
+        v = py_verdict(tok, BYTES_SECRET, "HS256")
+        return v[0] == "refused", f"PyJWT {describe(v)}"
+    T.run("jwt_sign token checked with another key: PyJWT refuses", wrong_key_py)
+
+    def text_vs_bytes():
+        # the text key is its UTF-8 bytes: the bytea overload must agree
+        tok = py_sign(CLAIMS, TEXT_KEY.py, "HS384")
+        got = sql_verify(tok, TEXT_SECRET.encode("utf-8"))
+        return same_json(got, CLAIMS), f"got {got!r}"
+    T.run("PyJWT token for a text secret verifies with the bytea of its UTF-8 bytes",
+          text_vs_bytes)
+
+    def alg_outside_list_sql():
+        tok = py_sign(CLAIMS, TEXT_KEY.py, "HS384")
+        v = sql_verdict(tok, TEXT_KEY.sql, algorithms=["HS256", "HS512"])
+        return v[0] == "refused", f"jwt_verify {describe(v)}"
+    T.run("PyJWT HS384 token, algorithms {HS256,HS512}: jwt_verify refuses (28000)",
+          alg_outside_list_sql)
+
+    def alg_outside_list_py():
+        tok = sql_sign(CLAIMS, TEXT_KEY.sql, "HS384")
+        try:
+            pyjwt.decode(tok, TEXT_KEY.py, algorithms=["HS256", "HS512"])
+            return False, "PyJWT accepted"
+        except pyjwt.exceptions.InvalidAlgorithmError:
+            return True, ""
+    T.run("jwt_sign HS384 token, algorithms [HS256, HS512]: PyJWT refuses",
+          alg_outside_list_py)
+
+    def jwk_alg_honoured():
+        jwk = json.dumps(dict(JWK, alg="HS256"))
+        tok = py_sign(CLAIMS, JWK_BYTES, "HS384")
+        v = sql_verdict(tok, jwk)
+        return v[0] == "refused", f"jwt_verify {describe(v)}"
+    T.run("PyJWT HS384 token against a JWK with \"alg\":\"HS256\": jwt_verify refuses "
+          "(28000)", jwk_alg_honoured)
+
+    def jwk_alg_agrees():
+        jwk = json.dumps(dict(JWK, alg="HS384"))
+        tok = py_sign(CLAIMS, JWK_BYTES, "HS384")
+        got = sql_verify(tok, jwk)
+        return same_json(got, CLAIMS), f"got {got!r}"
+    T.run("PyJWT HS384 token against a JWK with \"alg\":\"HS384\": jwt_verify accepts",
+          jwk_alg_agrees)
+
+
+def main():
+    check_round_trips()
+    check_scenarios()
+    check_tampering()
+    check_keys_and_algorithms()
+    print(f"{SUITE}: {T.passed} passed, {T.failed} failed", flush=True)
+    sys.exit(1 if T.failed else 0)
+
+
+if __name__ == "__main__":
+    main()
