@@ -193,6 +193,17 @@ jose_pem_import(const char *data, size_t len, jose_key *k)
 	if (find_text(data, len, "-----BEGIN ENCRYPTED") != NULL ||
 		find_text(data, len, "Proc-Type: 4,ENCRYPTED") != NULL)
 		return JOSE_E_KEY_ENCRYPTED;
+
+	/* "openssl ecparam -genkey" writes the curve's block before the key's */
+	while (len > 0 && find_text(data, len, "-----BEGIN EC PARAMETERS-----") == data)
+	{
+		const char *next = find_text(data + 1, len - 1, "-----BEGIN ");
+
+		if (next == NULL)
+			return JOSE_E_KEY_FORMAT;
+		len -= (size_t) (next - data);
+		data = next;
+	}
 	bio = BIO_new_mem_buf(data, (int) len);
 	if (bio == NULL)
 		return JOSE_E_NOMEM;

@@ -86,7 +86,7 @@ jose_status_detail(jose_status st)
 		case JOSE_E_KEY_EMPTY:
 			return "The key is empty.";
 		case JOSE_E_KEY_FORMAT:
-			return "The key is not a valid JWK, JWKS or secret.";
+			return "The key is not a valid PEM key or certificate, JWK or JWKS.";
 		case JOSE_E_KEY_KTY:
 			return "The JWK's \"kty\" is missing or not supported.";
 		case JOSE_E_KEY_SHORT:
