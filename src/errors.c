@@ -109,7 +109,7 @@ jwt_report(jose_status st, const JwtErrorContext *ctx)
 					ereport(ERROR,
 							(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 							 errmsg("algorithm %s is not supported by this version", alg_name(ctx)),
-							 errhint("This version signs and verifies HS256, HS384 and HS512.")));
+							 errhint("Use one of HS256, HS384, HS512, RS256, RS384, RS512, PS256, PS384, PS512, ES256, ES384, ES512, ES256K, EdDSA, Ed25519, Ed448.")));
 					break;
 				case JOSE_E_KEY_EMPTY:
 					ereport(ERROR,
@@ -122,21 +122,14 @@ jwt_report(jose_status st, const JwtErrorContext *ctx)
 							(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 							 errmsg("invalid key"),
 							 errdetail("%s", jose_status_detail(st)),
-							 errhint("Pass a shared secret, a JWK such as {\"kty\":\"oct\",\"k\":\"<base64url>\"}, or a JWKS {\"keys\":[...]}.")));
-					break;
-				case JOSE_E_KEY_PEM:
-					ereport(ERROR,
-							(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-							 errmsg("a PEM key cannot be used as an HMAC secret"),
-							 errdetail("%s", jose_status_detail(st)),
-							 errhint("HMAC algorithms take a shared secret as text or bytea, or an \"oct\" JWK.")));
+							 errhint("Pass a shared secret, a PEM key or certificate, a JWK, or a JWKS {\"keys\":[...]}.")));
 					break;
 				case JOSE_E_KEY_KTY:
 					ereport(ERROR,
 							(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 							 errmsg("unsupported JWK key type"),
 							 errdetail("%s", jose_status_detail(st)),
-							 errhint("This version accepts JWKs of \"kty\" \"oct\".")));
+							 errhint("JWKs of \"kty\" \"oct\", \"RSA\", \"EC\" and \"OKP\" (Ed25519, Ed448) are accepted.")));
 					break;
 				case JOSE_E_KEY_SHORT:
 					ereport(ERROR,
@@ -167,6 +160,48 @@ jwt_report(jose_status st, const JwtErrorContext *ctx)
 							 errmsg("invalid JWKS"),
 							 errdetail("%s", jose_status_detail(st)),
 							 errhint("A JWKS is {\"keys\":[...]} with at least one key and distinct \"kid\" values.")));
+					break;
+				case JOSE_E_KEY_WEAK:
+					ereport(ERROR,
+							(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+							 errmsg("RSA key is too short"),
+							 errdetail("%s", jose_status_detail(st)),
+							 errhint("Use an RSA key of at least 2048 bits.")));
+					break;
+				case JOSE_E_KEY_ENCRYPTED:
+					ereport(ERROR,
+							(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+							 errmsg("encrypted PEM keys are not supported"),
+							 errdetail("%s", jose_status_detail(st)),
+							 errhint("Pass the key decrypted, e.g. the output of \"openssl pkey -in key.pem\".")));
+					break;
+				case JOSE_E_KEY_CURVE:
+					ereport(ERROR,
+							(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+							 errmsg("unsupported or invalid elliptic curve key"),
+							 errdetail("%s", jose_status_detail(st)),
+							 errhint("JWS signs with P-256, P-384, P-521 and secp256k1 (ECDSA) and Ed25519 and Ed448 (EdDSA).")));
+					break;
+				case JOSE_E_KEY_INVALID:
+					ereport(ERROR,
+							(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+							 errmsg("invalid key"),
+							 errdetail("%s", jose_status_detail(st)),
+							 errhint("Check that the key's members are complete, base64url-encoded and belong together.")));
+					break;
+				case JOSE_E_KEY_NOT_PRIVATE:
+					ereport(ERROR,
+							(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+							 errmsg("signing needs a private key"),
+							 errdetail("%s", jose_status_detail(st)),
+							 errhint("Pass the private key (a PEM PRIVATE KEY, or a JWK with \"d\"); publish its public half with jwt_public_jwk().")));
+					break;
+				case JOSE_E_KEY_SECRET_PUBLIC:
+					ereport(ERROR,
+							(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+							 errmsg("a shared secret has no public JWK"),
+							 errdetail("%s", jose_status_detail(st)),
+							 errhint("Only RSA, EC and OKP keys have a public half to publish.")));
 					break;
 				case JOSE_E_KEYSET_SIGN:
 					ereport(ERROR,

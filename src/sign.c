@@ -1,6 +1,7 @@
 /*
  * sign.c
- *		jwt_sign(): a claims set and a key into a compact JWS.
+ *		jwt_sign() and jws_sign(): a claims set, or any bytes, and a key into
+ *		a compact JWS.
  */
 #include "postgres.h"
 
@@ -11,6 +12,7 @@
 
 PG_FUNCTION_INFO_V1(jwt_sign_text);
 PG_FUNCTION_INFO_V1(jwt_sign_bytea);
+PG_FUNCTION_INFO_V1(jws_sign);
 
 /* Header members a strict verifier refuses, so we never produce them. */
 static bool
@@ -22,13 +24,13 @@ refused_member(const char *name, int len)
 }
 
 /*
- * The protected header: "alg" first, then "typ" (JWT unless the caller says
- * otherwise; a JSON null drops it), the key's "kid" unless the caller gives
- * one, then the caller's other members.
+ * The protected header: "alg" first, then "typ" (default_typ unless the
+ * caller says otherwise; a JSON null drops it), the key's "kid" unless the
+ * caller gives one, then the caller's other members.
  */
 static void
 build_header(StringInfo out, const jose_alg_info *alg, const jose_key *key,
-			 Jsonb *header)
+			 Jsonb *header, const char *default_typ)
 {
 	StringInfoData rest;
 	bool		has_typ = false,
@@ -98,8 +100,8 @@ build_header(StringInfo out, const jose_alg_info *alg, const jose_key *key,
 	}
 
 	appendStringInfo(out, "{\"alg\":\"%s\"", alg->name);
-	if (!has_typ)
-		appendStringInfoString(out, ",\"typ\":\"JWT\"");
+	if (!has_typ && default_typ != NULL)
+		appendStringInfo(out, ",\"typ\":\"%s\"", default_typ);
 	if (!has_kid)
 	{
 		size_t		kid_len;
@@ -137,10 +139,13 @@ check_claims_for_signing(const StringInfo payload)
 				 errhint("exp, nbf and iat are numbers of seconds since 1970; aud is a string or an array of strings; iss is a string.")));
 }
 
+/*
+ * Arguments: 0 the claims (jsonb) or the payload (bytea), 1 the key, 2 the
+ * algorithm, 3 the header.  jwt is false for jws_sign.
+ */
 static Datum
-sign_common(FunctionCallInfo fcinfo, jose_key_form form)
+sign_common(FunctionCallInfo fcinfo, jose_key_form form, bool jwt)
 {
-	Jsonb	   *claims;
 	const jose_keyset *keys;
 	const jose_key *key;
 	const jose_alg_info *info;
@@ -179,17 +184,28 @@ sign_common(FunctionCallInfo fcinfo, jose_key_form form)
 	key = jose_keyset_key(keys, 0);
 	jwt_report(jose_key_check(key, alg, JOSE_OP_SIGN), &ctx);
 
-	claims = PG_GETARG_JSONB_P(0);
-	if (JB_ROOT_IS_SCALAR(claims) || !JB_ROOT_IS_OBJECT(claims))
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("claims must be a JSON object")));
 	initStringInfo(&payload);
-	jwt_jsonb_to_json(&payload, &claims->root);
-	check_claims_for_signing(&payload);
+	if (jwt)
+	{
+		Jsonb	   *claims = PG_GETARG_JSONB_P(0);
+
+		if (JB_ROOT_IS_SCALAR(claims) || !JB_ROOT_IS_OBJECT(claims))
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("claims must be a JSON object")));
+		jwt_jsonb_to_json(&payload, &claims->root);
+		check_claims_for_signing(&payload);
+	}
+	else
+	{
+		bytea	   *p = PG_GETARG_BYTEA_PP(0);
+
+		appendBinaryStringInfo(&payload, VARDATA_ANY(p), VARSIZE_ANY_EXHDR(p));
+	}
 
 	initStringInfo(&header);
-	build_header(&header, info, key, PG_ARGISNULL(3) ? NULL : PG_GETARG_JSONB_P(3));
+	build_header(&header, info, key, PG_ARGISNULL(3) ? NULL : PG_GETARG_JSONB_P(3),
+				 jwt ? "JWT" : NULL);
 
 	outcap = jose_sign_len(header.len, payload.len);
 	result = (text *) palloc(VARHDRSZ + outcap);
@@ -205,11 +221,17 @@ sign_common(FunctionCallInfo fcinfo, jose_key_form form)
 Datum
 jwt_sign_text(PG_FUNCTION_ARGS)
 {
-	return sign_common(fcinfo, JOSE_KEY_TEXT);
+	return sign_common(fcinfo, JOSE_KEY_TEXT, true);
 }
 
 Datum
 jwt_sign_bytea(PG_FUNCTION_ARGS)
 {
-	return sign_common(fcinfo, JOSE_KEY_SECRET);
+	return sign_common(fcinfo, JOSE_KEY_SECRET, true);
+}
+
+Datum
+jws_sign(PG_FUNCTION_ARGS)
+{
+	return sign_common(fcinfo, JOSE_KEY_TEXT, false);
 }

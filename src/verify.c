@@ -1,6 +1,7 @@
 /*
  * verify.c
- *		jwt_verify() and jwt_is_valid(): the SQL face of jose_verify().
+ *		jwt_verify(), jwt_is_valid() and jws_verify(): the SQL face of
+ *		jose_verify().
  */
 #include "postgres.h"
 
@@ -16,6 +17,7 @@ PG_FUNCTION_INFO_V1(jwt_verify_text);
 PG_FUNCTION_INFO_V1(jwt_verify_bytea);
 PG_FUNCTION_INFO_V1(jwt_is_valid_text);
 PG_FUNCTION_INFO_V1(jwt_is_valid_bytea);
+PG_FUNCTION_INFO_V1(jws_verify);
 
 /* Argument positions shared by jwt_verify and jwt_is_valid. */
 #define ARG_TOKEN		0
@@ -107,9 +109,13 @@ check_key_usable(const jose_keyset *keys, jose_algset allowed)
 	jwt_report(st, &ctx);
 }
 
+/*
+ * jwt: a JWT, whose payload is a claims set, with the claim arguments; else
+ * a JWS (token, key, algorithms) whose payload is returned as bytea.
+ */
 static VerifyOutcome
-verify_common(FunctionCallInfo fcinfo, jose_key_form form, bool raise,
-			  bool want_claims, Datum *claims)
+verify_common(FunctionCallInfo fcinfo, jose_key_form form, bool jwt, bool raise,
+			  bool want_result, Datum *result)
 {
 	text	   *token;
 	const char *tok;
@@ -126,16 +132,19 @@ verify_common(FunctionCallInfo fcinfo, jose_key_form form, bool raise,
 
 	memset(&opts, 0, sizeof(opts));
 	opts.max_len = (size_t) jwt_max_token_length;
-	opts.jwt = 1;
+	opts.jwt = jwt;
 	if (!PG_ARGISNULL(ARG_ALGORITHMS))
 		opts.algorithms = jwt_algset_from_array(PG_GETARG_ARRAYTYPE_P(ARG_ALGORITHMS));
-	opts.claims.audience = text_arg(fcinfo, ARG_AUDIENCE, &opts.claims.audience_len,
-									"audience");
-	opts.claims.issuer = text_arg(fcinfo, ARG_ISSUER, &opts.claims.issuer_len,
-								  "issuer");
-	if (!PG_ARGISNULL(ARG_LEEWAY))
-		opts.claims.leeway = leeway_seconds(PG_GETARG_INTERVAL_P(ARG_LEEWAY));
-	opts.claims.now = statement_now();
+	if (jwt)
+	{
+		opts.claims.audience = text_arg(fcinfo, ARG_AUDIENCE, &opts.claims.audience_len,
+										"audience");
+		opts.claims.issuer = text_arg(fcinfo, ARG_ISSUER, &opts.claims.issuer_len,
+									  "issuer");
+		if (!PG_ARGISNULL(ARG_LEEWAY))
+			opts.claims.leeway = leeway_seconds(PG_GETARG_INTERVAL_P(ARG_LEEWAY));
+		opts.claims.now = statement_now();
+	}
 
 	if (form == JOSE_KEY_SECRET)
 	{
@@ -173,8 +182,16 @@ verify_common(FunctionCallInfo fcinfo, jose_key_form form, bool raise,
 		ctx.verified = &v;
 		jwt_report(st, &ctx);
 	}
-	if (want_claims)
-		*claims = jwt_json_to_jsonb((const char *) v.payload, v.payload_len);
+	if (want_result && jwt)
+		*result = jwt_json_to_jsonb((const char *) v.payload, v.payload_len);
+	else if (want_result)
+	{
+		bytea	   *b = palloc(VARHDRSZ + v.payload_len);
+
+		memcpy(VARDATA(b), v.payload, v.payload_len);
+		SET_VARSIZE(b, VARHDRSZ + v.payload_len);
+		*result = PointerGetDatum(b);
+	}
 	pfree(buf);
 	return VERIFY_OK;
 }
@@ -184,7 +201,7 @@ jwt_verify_text(PG_FUNCTION_ARGS)
 {
 	Datum		claims = (Datum) 0;
 
-	if (verify_common(fcinfo, JOSE_KEY_TEXT, true, true, &claims) == VERIFY_NULL)
+	if (verify_common(fcinfo, JOSE_KEY_TEXT, true, true, true, &claims) == VERIFY_NULL)
 		PG_RETURN_NULL();
 	PG_RETURN_DATUM(claims);
 }
@@ -194,7 +211,7 @@ jwt_verify_bytea(PG_FUNCTION_ARGS)
 {
 	Datum		claims = (Datum) 0;
 
-	if (verify_common(fcinfo, JOSE_KEY_SECRET, true, true, &claims) == VERIFY_NULL)
+	if (verify_common(fcinfo, JOSE_KEY_SECRET, true, true, true, &claims) == VERIFY_NULL)
 		PG_RETURN_NULL();
 	PG_RETURN_DATUM(claims);
 }
@@ -202,7 +219,7 @@ jwt_verify_bytea(PG_FUNCTION_ARGS)
 Datum
 jwt_is_valid_text(PG_FUNCTION_ARGS)
 {
-	VerifyOutcome o = verify_common(fcinfo, JOSE_KEY_TEXT, false, false, NULL);
+	VerifyOutcome o = verify_common(fcinfo, JOSE_KEY_TEXT, true, false, false, NULL);
 
 	if (o == VERIFY_NULL)
 		PG_RETURN_NULL();
@@ -212,9 +229,19 @@ jwt_is_valid_text(PG_FUNCTION_ARGS)
 Datum
 jwt_is_valid_bytea(PG_FUNCTION_ARGS)
 {
-	VerifyOutcome o = verify_common(fcinfo, JOSE_KEY_SECRET, false, false, NULL);
+	VerifyOutcome o = verify_common(fcinfo, JOSE_KEY_SECRET, true, false, false, NULL);
 
 	if (o == VERIFY_NULL)
 		PG_RETURN_NULL();
 	PG_RETURN_BOOL(o == VERIFY_OK);
+}
+
+Datum
+jws_verify(PG_FUNCTION_ARGS)
+{
+	Datum		payload = (Datum) 0;
+
+	if (verify_common(fcinfo, JOSE_KEY_TEXT, false, true, true, &payload) == VERIFY_NULL)
+		PG_RETURN_NULL();
+	PG_RETURN_DATUM(payload);
 }

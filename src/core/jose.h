@@ -60,7 +60,6 @@ typedef enum jose_status
 	JOSE_E_ALG_UNSUPPORTED,		/* registered, not implemented by this build */
 	JOSE_E_KEY_EMPTY,			/* empty key */
 	JOSE_E_KEY_FORMAT,			/* malformed key text, JWK or JWKS */
-	JOSE_E_KEY_PEM,				/* a PEM block where a secret was expected */
 	JOSE_E_KEY_KTY,				/* JWK kty missing, unknown or unsupported */
 	JOSE_E_KEY_SHORT,			/* HMAC key shorter than the hash */
 	JOSE_E_KEY_ALG,				/* key cannot do the algorithm asked for */
@@ -68,6 +67,12 @@ typedef enum jose_status
 	JOSE_E_KEYSET_EMPTY,		/* JWKS with no keys */
 	JOSE_E_KEYSET_DUP_KID,		/* JWKS with a kid twice */
 	JOSE_E_KEYSET_SIGN,			/* signing with a JWKS */
+	JOSE_E_KEY_WEAK,			/* RSA modulus under 2048 bits */
+	JOSE_E_KEY_ENCRYPTED,		/* encrypted PEM */
+	JOSE_E_KEY_CURVE,			/* unsupported curve, or a point not on it */
+	JOSE_E_KEY_INVALID,			/* key material inconsistent or out of range */
+	JOSE_E_KEY_NOT_PRIVATE,		/* signing needs a private key */
+	JOSE_E_KEY_SECRET_PUBLIC,	/* a shared secret has no public form */
 	JOSE_E_CALL_LAST_,
 
 	/* The library failed (SQLSTATE 39000). */
@@ -373,6 +378,27 @@ extern jose_status jose_sig_sign(const jose_key *key, jose_alg alg,
 extern jose_status jose_sig_verify(const jose_key *key, jose_alg alg,
 								   const unsigned char *data, size_t len,
 								   const unsigned char *sig, size_t siglen);
+
+/* ---------------------------------------------------------------------
+ * JWK output (RFC 7517, RFC 7638)
+ * --------------------------------------------------------------------- */
+
+/*
+ * The public JWK of a key as JSON text with members in RFC 7638 order, in
+ * memory the caller frees with jose_free().  With alg non-zero, "alg" is
+ * added; with the key's kid, "kid".
+ */
+extern jose_status jose_key_public_jwk(const jose_key *key, char **json, size_t *len);
+/* The private JWK (secret included) of a key; wipe and jose_free() it. */
+extern jose_status jose_key_private_jwk(const jose_key *key, jose_alg alg,
+										const char *kid, char **json, size_t *len);
+/* RFC 7638 thumbprint (SHA-256, base64url, 43 characters and a NUL). */
+#define JOSE_THUMBPRINT_LEN 43
+extern jose_status jose_key_thumbprint(const jose_key *key, char out[JOSE_THUMBPRINT_LEN + 1]);
+/* A new key for alg: HMAC secrets of the hash length, RSA 2048, the curve of ES*, Ed25519 for EdDSA. */
+extern jose_status jose_key_generate(jose_alg alg, jose_key **out);
+extern void jose_key_free(jose_key *key);
+extern void jose_free(void *p);
 
 /* Wipe memory that held key material. */
 extern void jose_cleanse(void *p, size_t len);

@@ -27,6 +27,12 @@ jose_cleanse(void *p, size_t len)
 		OPENSSL_cleanse(p, len);
 }
 
+void
+jose_free(void *p)
+{
+	free(p);
+}
+
 static void
 key_free(jose_key *k)
 {
@@ -35,6 +41,7 @@ key_free(jose_key *k)
 	for (int i = 0; i < JOSE_HMAC_COUNT; i++)
 		EVP_MAC_CTX_free(k->hmac[i]);
 	EVP_PKEY_free(k->pkey);
+	BN_free(k->ec_order);
 	if (k->secret != NULL)
 	{
 		jose_cleanse(k->secret, k->secret_len);
@@ -42,6 +49,12 @@ key_free(jose_key *k)
 	}
 	free(k->kid);
 	free(k);
+}
+
+void
+jose_key_free(jose_key *key)
+{
+	key_free(key);
 }
 
 void
@@ -128,8 +141,8 @@ hmac_prepare(jose_key *k)
 	return st;
 }
 
-static jose_status
-key_new_secret(const unsigned char *data, size_t len, jose_key **out)
+jose_status
+jose_key_from_secret(const unsigned char *data, size_t len, jose_key **out)
 {
 	jose_key   *k;
 	jose_status st;
@@ -287,26 +300,38 @@ jwk_import(const char *text, size_t len, int in_set, jose_key **out)
 		if (!jose_b64url_decode(kval->p, kval->len, raw, &rawlen))
 			st = JOSE_E_KEY_FORMAT;
 		else
-			st = key_new_secret(raw, rawlen, &k);
+			st = jose_key_from_secret(raw, rawlen, &k);
 		jose_cleanse(raw, JOSE_B64_DECODED_MAX(kval->len));
 		free(raw);
 		if (st != JOSE_OK)
 			goto done;
 	}
-	else if (in_set)
+	else
 	{
-		/* RSA, EC, OKP or unknown: kept, so that kid lookups name it */
+		jose_kty	t = jose_json_string_eq(kty, "RSA", 3) ? JOSE_KTY_RSA :
+			jose_json_string_eq(kty, "EC", 2) ? JOSE_KTY_EC :
+			jose_json_string_eq(kty, "OKP", 3) ? JOSE_KTY_OKP : 0;
+
 		k = calloc(1, sizeof(jose_key));
 		if (k == NULL)
 		{
 			st = JOSE_E_NOMEM;
 			goto done;
 		}
-	}
-	else
-	{
-		st = JOSE_E_KEY_KTY;
-		goto done;
+		st = t ? jose_jwk_import_asym(&jwk, t, k) : JOSE_E_KEY_KTY;
+
+		/*
+		 * RFC 7517 section 5: a set member of a type, curve or size we do
+		 * not use is ignored, but kept, so that its kid is still found.
+		 */
+		if (in_set && (st == JOSE_E_KEY_KTY || st == JOSE_E_KEY_CURVE ||
+					   st == JOSE_E_KEY_WEAK))
+		{
+			memset(k, 0, sizeof(*k));
+			st = JOSE_OK;
+		}
+		if (st != JOSE_OK)
+			goto done;
 	}
 
 	if ((st = jwk_ops(&jwk, &k->ops)) != JOSE_OK)
@@ -438,13 +463,22 @@ jose_keyset_import(const char *data, size_t len, jose_key_form form,
 		}
 	}
 	else if (form == JOSE_KEY_TEXT && starts_with(data + skip, len - skip, "-----BEGIN"))
-		st = JOSE_E_KEY_PEM;
+	{
+		ks->keys = calloc(1, sizeof(jose_key *));
+		if (ks->keys == NULL || (ks->keys[0] = calloc(1, sizeof(jose_key))) == NULL)
+			st = JOSE_E_NOMEM;
+		else
+		{
+			ks->n = 1;
+			st = jose_pem_import(data + skip, len - skip, ks->keys[0]);
+		}
+	}
 	else
 	{
 		ks->keys = malloc(sizeof(jose_key *));
 		if (ks->keys == NULL)
 			st = JOSE_E_NOMEM;
-		else if ((st = key_new_secret((const unsigned char *) data, len,
+		else if ((st = jose_key_from_secret((const unsigned char *) data, len,
 									  &ks->keys[0])) == JOSE_OK)
 			ks->n = 1;
 	}
@@ -458,6 +492,22 @@ jose_keyset_import(const char *data, size_t len, jose_key_form form,
 	return JOSE_OK;
 }
 
+/*
+ * Whether the JWK's "alg" admits alg.  "EdDSA" and the fully-specified
+ * "Ed25519" and "Ed448" (RFC 9864) name the same signatures on one curve.
+ */
+static int
+jwk_alg_admits(const jose_key *key, jose_alg alg)
+{
+	if (key->alg_foreign)
+		return 0;
+	if (key->alg == JOSE_ALG_UNSET || key->alg == alg)
+		return 1;
+	return key->kty == JOSE_KTY_OKP &&
+		(key->alg == JOSE_ALG_EDDSA || alg == JOSE_ALG_EDDSA) &&
+		(key->alg == jose_crv_get(key->crv)->alg || alg == jose_crv_get(key->crv)->alg);
+}
+
 jose_status
 jose_key_check(const jose_key *key, jose_alg alg, jose_op op)
 {
@@ -465,21 +515,36 @@ jose_key_check(const jose_key *key, jose_alg alg, jose_op op)
 
 	if (info == NULL)
 		return JOSE_E_ALG_INVALID;
-	if (key->alg_foreign || (key->alg != JOSE_ALG_UNSET && key->alg != alg))
-		return JOSE_E_KEY_ALG;
 	switch (key->kty)
 	{
 		case JOSE_KTY_OCT:
 			if (info->family != JOSE_FAM_HMAC)
 				return JOSE_E_KEY_ALG;
-			if (!(key->ops & op))
-				return JOSE_E_KEY_USE;
-			if (key->secret_len < info->hash_len)
-				return JOSE_E_KEY_SHORT;
-			return JOSE_OK;
+			break;
+		case JOSE_KTY_RSA:
+			if (info->family != JOSE_FAM_RSA && info->family != JOSE_FAM_RSA_PSS)
+				return JOSE_E_KEY_ALG;
+			break;
+		case JOSE_KTY_EC:
+			if (info->family != JOSE_FAM_ECDSA || jose_crv_get(key->crv)->alg != alg)
+				return JOSE_E_KEY_ALG;
+			break;
+		case JOSE_KTY_OKP:
+			if (alg != JOSE_ALG_EDDSA && jose_crv_get(key->crv)->alg != alg)
+				return JOSE_E_KEY_ALG;
+			break;
 		default:
-			return JOSE_E_KEY_ALG;
+			return JOSE_E_KEY_ALG;	/* a set member we cannot use */
 	}
+	if (!jwk_alg_admits(key, alg))
+		return JOSE_E_KEY_ALG;
+	if (!(key->ops & op))
+		return JOSE_E_KEY_USE;
+	if (key->kty == JOSE_KTY_OCT && key->secret_len < info->hash_len)
+		return JOSE_E_KEY_SHORT;
+	if (op == JOSE_OP_SIGN && key->kty != JOSE_KTY_OCT && !key->is_private)
+		return JOSE_E_KEY_NOT_PRIVATE;
+	return JOSE_OK;
 }
 
 jose_algset

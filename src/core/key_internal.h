@@ -5,11 +5,35 @@
 #ifndef JOSE_KEY_INTERNAL_H
 #define JOSE_KEY_INTERNAL_H
 
+#include <openssl/bn.h>
 #include <openssl/evp.h>
 
 #include "jose.h"
 
 #define JOSE_HMAC_COUNT 3		/* HS256, HS384, HS512 */
+
+typedef enum jose_crv
+{
+	JOSE_CRV_NONE = 0,
+	JOSE_CRV_P256,
+	JOSE_CRV_P384,
+	JOSE_CRV_P521,
+	JOSE_CRV_SECP256K1,
+	JOSE_CRV_ED25519,
+	JOSE_CRV_ED448
+} jose_crv;
+
+/* What a curve is called in JWK and OpenSSL, and its sizes. */
+typedef struct jose_crv_info
+{
+	jose_crv	crv;
+	const char *jwk_name;		/* "P-256", "Ed25519" */
+	const char *ossl_name;		/* "prime256v1", "ED25519" */
+	size_t		coord_len;		/* bytes of x, y, d, and of r and s */
+	jose_alg	alg;			/* the one algorithm it signs with */
+} jose_crv_info;
+
+extern const jose_crv_info *jose_crv_get(jose_crv crv);
 
 struct jose_key
 {
@@ -22,6 +46,10 @@ struct jose_key
 	unsigned char *secret;		/* oct */
 	size_t		secret_len;
 	EVP_PKEY   *pkey;			/* RSA, EC, OKP */
+	int			is_private;
+	int			rsa_bits;
+	jose_crv	crv;			/* EC and OKP */
+	BIGNUM	   *ec_order;		/* n, for 0 < r, s < n */
 	/* keyed HMAC contexts, one per hash the secret is long enough for */
 	EVP_MAC_CTX *hmac[JOSE_HMAC_COUNT];
 };
@@ -32,5 +60,15 @@ struct jose_keyset
 	size_t		n;
 	int			is_set;
 };
+
+/* key.c */
+extern jose_status jose_key_from_secret(const unsigned char *data, size_t len,
+										jose_key **out);
+
+/* pkey.c */
+extern jose_status jose_pem_import(const char *data, size_t len, jose_key *k);
+extern jose_status jose_jwk_import_asym(const jose_json_object *jwk, jose_kty kty,
+										jose_key *k);
+extern jose_status jose_pkey_adopt(jose_key *k, EVP_PKEY *pkey);
 
 #endif							/* JOSE_KEY_INTERNAL_H */

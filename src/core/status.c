@@ -86,9 +86,7 @@ jose_status_detail(jose_status st)
 		case JOSE_E_KEY_EMPTY:
 			return "The key is empty.";
 		case JOSE_E_KEY_FORMAT:
-			return "The key is not a valid JWK, JWKS or secret.";
-		case JOSE_E_KEY_PEM:
-			return "The key is a PEM block, which is never used as a shared secret.";
+			return "The key is not a valid PEM key or certificate, JWK or JWKS.";
 		case JOSE_E_KEY_KTY:
 			return "The JWK's \"kty\" is missing or not supported.";
 		case JOSE_E_KEY_SHORT:
@@ -103,6 +101,18 @@ jose_status_detail(jose_status st)
 			return "The JWKS holds two keys with the same \"kid\".";
 		case JOSE_E_KEYSET_SIGN:
 			return "A JWKS cannot sign; pass one key.";
+		case JOSE_E_KEY_WEAK:
+			return "The RSA key is shorter than 2048 bits.";
+		case JOSE_E_KEY_ENCRYPTED:
+			return "The PEM key is encrypted; pass it decrypted.";
+		case JOSE_E_KEY_CURVE:
+			return "The key's curve is not one JWS uses, or its point is not on the curve.";
+		case JOSE_E_KEY_INVALID:
+			return "The key's values are inconsistent or out of range.";
+		case JOSE_E_KEY_NOT_PRIVATE:
+			return "Signing needs a private key; this is a public key.";
+		case JOSE_E_KEY_SECRET_PUBLIC:
+			return "A shared secret has no public form.";
 		case JOSE_E_CALL_LAST_:
 			break;
 		case JOSE_E_NOMEM:
