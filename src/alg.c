@@ -41,7 +41,8 @@ jwt_algset_from_array(ArrayType *arr)
 	if (ARR_NDIM(arr) > 1)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("algorithms must be a one-dimensional array")));
+				 errmsg("algorithms must be a one-dimensional array"),
+				 errhint("Name the algorithms in a flat list, e.g. '{RS256,ES256}'.")));
 	deconstruct_array(arr, TEXTOID, -1, false, TYPALIGN_INT, &elems, &nulls, &n);
 	if (n == 0)
 		ereport(ERROR,
@@ -52,8 +53,9 @@ jwt_algset_from_array(ArrayType *arr)
 	{
 		if (nulls[i])
 			ereport(ERROR,
-					(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
-					 errmsg("algorithms must not contain NULL")));
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("algorithms must not contain NULL"),
+					 errhint("Name the algorithms in a flat list, e.g. '{RS256,ES256}'.")));
 		set |= JOSE_ALGBIT(jwt_alg_from_text(DatumGetTextPP(elems[i])));
 	}
 	return set;

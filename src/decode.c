@@ -24,8 +24,12 @@ jwt_decode(PG_FUNCTION_ARGS)
 	StringInfoData json;
 	JwtErrorContext ctx = {0};
 
+	jose_verified v = {0};
+
 	st = jose_decode(VARDATA_ANY(token), len, MaxAllocSize, buf, buflen, &d);
+	v.json_error = d.json_error;
 	ctx.token_len = len;
+	ctx.verified = &v;
 	jwt_report(st, &ctx);
 
 	initStringInfo(&json);

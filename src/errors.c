@@ -32,8 +32,11 @@ jwt_token_detail(jose_status st, const JwtErrorContext *ctx)
 							ctx ? ctx->token_len : 0, jwt_max_token_length);
 		case JOSE_E_HEADER_JSON:
 		case JOSE_E_PAYLOAD_JSON:
+			if (v && v->json_error == JOSE_JSON_NOT_OBJECT)
+				return st == JOSE_E_HEADER_JSON ? "The header is not a JSON object." :
+					"The payload is not a JSON object.";
 			if (v && v->json_error != JOSE_JSON_OK)
-				return psprintf("The %s is not a valid JSON object: %s.",
+				return psprintf("The %s is not acceptable JSON: it has %s.",
 								st == JOSE_E_HEADER_JSON ? "header" : "payload",
 								jose_json_error_text(v->json_error));
 			break;

@@ -109,7 +109,8 @@ jwt_jwk_thumbprint(PG_FUNCTION_ARGS)
 	if (JB_ROOT_IS_SCALAR(jwk) || !JB_ROOT_IS_OBJECT(jwk))
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("a JWK must be a JSON object")));
+				 errmsg("a JWK must be a JSON object"),
+				 errhint("Pass one key, e.g. '{\"kty\":\"OKP\",\"crv\":\"Ed25519\",\"x\":\"...\"}'.")));
 	initStringInfo(&text_jwk);
 	jwt_jsonb_to_json(&text_jwk, &jwk->root);
 	keys = jwt_keyset_lookup(fcinfo, text_jwk.data, text_jwk.len, JOSE_KEY_TEXT);

@@ -25,8 +25,8 @@ refused_member(const char *name, int len)
 
 /*
  * The protected header: "alg" first, then "typ" (default_typ unless the
- * caller says otherwise; a JSON null drops it), the key's "kid" unless the
- * caller gives one, then the caller's other members.
+ * caller says otherwise), the key's "kid" unless the caller gives one, then
+ * the caller's other members.  A JSON null for "typ" or "kid" leaves it out.
  */
 static void
 build_header(StringInfo out, const jose_alg_info *alg, const jose_key *key,
@@ -47,7 +47,8 @@ build_header(StringInfo out, const jose_alg_info *alg, const jose_key *key,
 		if (JB_ROOT_IS_SCALAR(header) || !JB_ROOT_IS_OBJECT(header))
 			ereport(ERROR,
 					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-					 errmsg("header must be a JSON object")));
+					 errmsg("header must be a JSON object"),
+					 errhint("Pass the extra header members as an object, e.g. '{\"kid\":\"2026-11\"}'.")));
 		it = JsonbIteratorInit(&header->root);
 		while ((tok = JsonbIteratorNext(&it, &k, true)) != WJB_DONE)
 		{
@@ -83,7 +84,17 @@ build_header(StringInfo out, const jose_alg_info *alg, const jose_key *key,
 					continue;
 			}
 			if (nlen == 3 && memcmp(name, "kid", 3) == 0)
+			{
+				/* a null kid leaves the key's kid out too */
 				has_kid = true;
+				if (v.type == jbvNull)
+					continue;
+				if (v.type != jbvString)
+					ereport(ERROR,
+							(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+							 errmsg("header \"kid\" must be a string"),
+							 errhint("Verifiers refuse a token whose \"kid\" is not a string; pass a string, or null to leave it out.")));
+			}
 
 			appendStringInfoChar(&rest, ',');
 			jwt_json_escape(&rest, name, nlen);
@@ -129,7 +140,8 @@ check_claims_for_signing(const StringInfo payload)
 	if (jose_json_parse_object(payload->data, payload->len, &obj) != JOSE_JSON_OK)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("claims must be a JSON object")));
+				 errmsg("claims must be a JSON object"),
+				 errhint("A JWT's claims set is an object, e.g. '{\"sub\":\"alice\"}'; use jws_sign() for other payloads.")));
 	st = jose_check_claim_types(&obj, &which);
 	jose_json_object_free(&obj);
 	if (st != JOSE_OK)
@@ -192,7 +204,8 @@ sign_common(FunctionCallInfo fcinfo, jose_key_form form, bool jwt)
 		if (JB_ROOT_IS_SCALAR(claims) || !JB_ROOT_IS_OBJECT(claims))
 			ereport(ERROR,
 					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-					 errmsg("claims must be a JSON object")));
+					 errmsg("claims must be a JSON object"),
+					 errhint("A JWT's claims set is an object, e.g. '{\"sub\":\"alice\"}'; use jws_sign() for other payloads.")));
 		jwt_jsonb_to_json(&payload, &claims->root);
 		check_claims_for_signing(&payload);
 	}

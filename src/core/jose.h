@@ -353,6 +353,7 @@ typedef struct jose_decoded
 	size_t		header_len;
 	const unsigned char *payload;
 	size_t		payload_len;
+	jose_json_error json_error; /* for the JSON codes: what was wrong */
 } jose_decoded;
 
 extern jose_status jose_decode(const char *token, size_t len, size_t max_len,

@@ -9,6 +9,7 @@
  * nesting depth, numbers within what a PostgreSQL numeric holds, and
  * duplicate member names at every depth.
  */
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -250,8 +251,7 @@ parse_number(parser *p, jose_json_value *out)
 		if (neg)
 			exp = -exp;
 	}
-	if (exp > 100000 || exp < -16383 || fdigits - exp > 16383 ||
-		idigits + exp > 131072)
+	if (exp < -16383 || fdigits - exp > 16383 || idigits + exp > 131072)
 		return JOSE_JSON_NUMBER_RANGE;
 
 	out->type = JOSE_JSON_NUMBER;
@@ -767,25 +767,25 @@ jose_json_error_text(jose_json_error err)
 	switch (err)
 	{
 		case JOSE_JSON_OK:
-			return "valid";
+			return "no error";
 		case JOSE_JSON_SYNTAX:
-			return "not valid JSON";
+			return "a syntax error";
 		case JOSE_JSON_UTF8:
-			return "not valid UTF-8";
+			return "invalid UTF-8";
 		case JOSE_JSON_ESCAPE:
 			return "an invalid escape, a lone surrogate or \\u0000";
 		case JOSE_JSON_DEPTH:
-			return "nested too deeply";
+			return "nesting deeper than 64 levels";
 		case JOSE_JSON_NUMBER_RANGE:
 			return "a number out of range";
 		case JOSE_JSON_DUPLICATE:
-			return "a duplicate member name";
+			return "a repeated member name";
 		case JOSE_JSON_NOT_OBJECT:
-			return "not a JSON object";
+			return "not an object";
 		case JOSE_JSON_NOMEM:
 			return "out of memory";
 	}
-	return "invalid";
+	return "an error";
 }
 
 const jose_json_value *
@@ -870,7 +870,7 @@ jose_json_number(const jose_json_value *v, double *out)
 	if (copy != buf)
 		free(copy);
 	/* overflow gives HUGE_VAL: a time claim must be a finite number */
-	if (!(d > -1e300 && d < 1e300))
+	if (!isfinite(d))
 		return 0;
 	*out = d;
 	return 1;

@@ -88,20 +88,24 @@ check_header(const jose_json_object *hdr, jose_alg *alg,
 			 const jose_json_value **kid)
 {
 	const jose_json_value *v = jose_json_get(hdr, "alg");
-	char		name[16];
+	char		name[64];
+	size_t		n;
 
 	if (v == NULL || v->type != JOSE_JSON_STRING)
 		return JOSE_E_ALG_MISSING;
-	if (v->len >= sizeof(name))
-		return JOSE_E_ALG_UNKNOWN;
-	{
-		size_t		n = jose_json_string_decode(v, name);
 
-		if (jose_alg_is_none(name, n))
-			return JOSE_E_ALG_NONE;
-		if ((*alg = jose_alg_from_name(name, n)) == JOSE_ALG_UNSET)
-			return JOSE_E_ALG_UNKNOWN;
-	}
+	/*
+	 * Escapes are decoded first, so "\u006eone" is "none".  Every escape is
+	 * six characters, so no registered name nor "none" is written in more
+	 * than 42.
+	 */
+	if (v->len > sizeof(name))
+		return JOSE_E_ALG_UNKNOWN;
+	n = jose_json_string_decode(v, name);
+	if (jose_alg_is_none(name, n))
+		return JOSE_E_ALG_NONE;
+	if ((*alg = jose_alg_from_name(name, n)) == JOSE_ALG_UNSET)
+		return JOSE_E_ALG_UNKNOWN;
 	if (jose_json_get(hdr, "crit") != NULL)
 		return JOSE_E_CRIT;
 	if (jose_json_get(hdr, "b64") != NULL)
@@ -285,10 +289,16 @@ jose_decode(const char *token, size_t len, size_t max_len, unsigned char *buf,
 	if ((st = decode_segments(&seg, buf, buflen, &h, &hlen, &p, &plen, &s, &slen)) != JOSE_OK)
 		return st;
 	if ((jerr = jose_json_parse_object((const char *) h, hlen, &hdr)) != JOSE_JSON_OK)
+	{
+		out->json_error = jerr;
 		return header_json_status(jerr);
+	}
 	jose_json_object_free(&hdr);
 	if ((jerr = jose_json_validate((const char *) p, plen, NULL)) != JOSE_JSON_OK)
+	{
+		out->json_error = jerr;
 		return payload_json_status(jerr);
+	}
 	out->header = h;
 	out->header_len = hlen;
 	out->payload = p;

@@ -338,13 +338,10 @@ jwk_import(const char *text, size_t len, int in_set, jose_key **out)
 		goto done;
 	if (alg != NULL)
 	{
-		char		name[16];
+		char		name[64];
 
-		if (!alg->escaped && alg->len < sizeof(name))
-		{
-			memcpy(name, alg->p, alg->len);
-			k->alg = jose_alg_from_name(name, alg->len);
-		}
+		if (alg->len <= sizeof(name))
+			k->alg = jose_alg_from_name(name, jose_json_string_decode(alg, name));
 		if (k->alg == JOSE_ALG_UNSET)
 			k->alg_foreign = 1;	/* e.g. "RSA-OAEP": usable for nothing here */
 	}

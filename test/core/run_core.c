@@ -134,7 +134,12 @@ t_status_name(jose_status st)
 		case JOSE_E_ALG_UNSUPPORTED: return "JOSE_E_ALG_UNSUPPORTED";
 		case JOSE_E_KEY_EMPTY: return "JOSE_E_KEY_EMPTY";
 		case JOSE_E_KEY_FORMAT: return "JOSE_E_KEY_FORMAT";
-		case JOSE_E_KEY_PEM: return "JOSE_E_KEY_PEM";
+		case JOSE_E_KEY_WEAK: return "JOSE_E_KEY_WEAK";
+		case JOSE_E_KEY_ENCRYPTED: return "JOSE_E_KEY_ENCRYPTED";
+		case JOSE_E_KEY_CURVE: return "JOSE_E_KEY_CURVE";
+		case JOSE_E_KEY_INVALID: return "JOSE_E_KEY_INVALID";
+		case JOSE_E_KEY_NOT_PRIVATE: return "JOSE_E_KEY_NOT_PRIVATE";
+		case JOSE_E_KEY_SECRET_PUBLIC: return "JOSE_E_KEY_SECRET_PUBLIC";
 		case JOSE_E_KEY_KTY: return "JOSE_E_KEY_KTY";
 		case JOSE_E_KEY_SHORT: return "JOSE_E_KEY_SHORT";
 		case JOSE_E_KEY_ALG: return "JOSE_E_KEY_ALG";
@@ -1156,10 +1161,10 @@ test_keys(void)
 
 	/* refusals */
 	st = import_text("-----BEGIN PUBLIC KEY-----\nMFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAE\n-----END PUBLIC KEY-----\n", &ks);
-	CHECK_ST(st, JOSE_E_KEY_PEM, "keys: a PEM block is never a secret");
+	CHECK_ST(st, JOSE_E_KEY_FORMAT, "keys: a truncated PEM block is refused, never read as a secret");
 	CHECK(ks == NULL, "keys: no keyset on failure");
 	CHECK_ST(import_text("\n  -----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n", &ks),
-			 JOSE_E_KEY_PEM, "keys: a PEM block after whitespace");
+			 JOSE_E_KEY_FORMAT, "keys: a PEM block after whitespace is PEM");
 	{
 		const char	pem[] = "-----BEGIN PUBLIC KEY-----\nAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA\n-----END PUBLIC KEY-----\n";
 
@@ -1185,8 +1190,10 @@ test_keys(void)
 	CHECK_ST(import_text("{\"keys\":{}}", &ks), JOSE_E_KEY_FORMAT, "keys: \"keys\" not an array");
 	CHECK_ST(import_text("{\"keys\":[1]}", &ks), JOSE_E_KEY_FORMAT, "keys: JWKS member not an object");
 	CHECK_ST(import_text("{\"k\":\"AAAA\"}", &ks), JOSE_E_KEY_KTY, "keys: JWK without kty");
-	CHECK_ST(import_text("{\"kty\":\"RSA\",\"n\":\"AQAB\",\"e\":\"AQAB\"}", &ks), JOSE_E_KEY_KTY,
-			 "keys: a lone RSA JWK is not supported by the HMAC core");
+	CHECK_ST(import_text("{\"kty\":\"RSA\",\"n\":\"AQAB\",\"e\":\"AQAB\"}", &ks), JOSE_E_KEY_WEAK,
+			 "keys: an RSA JWK of 17 bits is refused as weak");
+	CHECK_ST(import_text("{\"kty\":\"foo\",\"k\":\"AAAA\"}", &ks), JOSE_E_KEY_KTY,
+			 "keys: a lone JWK of an unknown kty");
 	CHECK_ST(import_text("{\"kty\":1,\"k\":\"AAAA\"}", &ks), JOSE_E_KEY_FORMAT, "keys: kty not a string");
 	CHECK_ST(import_text("{\"kty\":\"oct\"}", &ks), JOSE_E_KEY_FORMAT, "keys: oct JWK without k");
 	CHECK_ST(import_text(kfmt("{\"kty\":\"oct\",\"k\":\"%s=\"}", kb64(secret64, 64)), &ks),
@@ -2361,7 +2368,7 @@ static void
 test_status(void)
 {
 	static const jose_status token[] = {JOSE_E_TOO_LARGE, JOSE_E_SIGNATURE, JOSE_E_ISSUER};
-	static const jose_status call[] = {JOSE_E_ALG_INVALID, JOSE_E_KEY_PEM, JOSE_E_KEYSET_SIGN};
+	static const jose_status call[] = {JOSE_E_ALG_INVALID, JOSE_E_KEY_WEAK, JOSE_E_KEYSET_SIGN};
 	int			all_described = 1;
 
 	CHECK(jose_status_class_of(JOSE_OK) == JOSE_CLASS_OK, "status: JOSE_OK is class OK");
