@@ -22,7 +22,7 @@ PG_CFLAGS = -Wall -Wextra -Werror -Wno-unused-parameter -Wno-sign-compare \
 	-Wno-missing-field-initializers
 SHLIB_LINK = -lcrypto
 
-EXTRA_CLEAN = test/core/run_core
+EXTRA_CLEAN = test/core/run_core test/core/wycheproof
 
 PG_CONFIG ?= pg_config
 PGXS := $(shell $(PG_CONFIG) --pgxs)
@@ -40,3 +40,12 @@ core-check: test/core/run_core
 	test/core/run_core
 
 .PHONY: core-check
+
+# Wycheproof primitive vectors against the core, with no server.
+test/core/wycheproof: test/core/wycheproof.c $(CORE_SRCS) src/core/jose.h
+	$(CC) $(CORE_CFLAGS) -Isrc -o $@ test/core/wycheproof.c $(CORE_SRCS) -lcrypto
+
+wycheproof-check: test/core/wycheproof
+	test/core/wycheproof
+
+.PHONY: wycheproof-check

@@ -112,3 +112,12 @@ LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 
 COMMENT ON FUNCTION jwt_jwk_thumbprint(jsonb) IS
 'RFC 7638 SHA-256 thumbprint of a JWK, base64url';
+
+-- What the backend's key cache has done.
+CREATE FUNCTION jwt_cache_stats()
+RETURNS jsonb
+AS 'MODULE_PATHNAME', 'jwt_cache_stats'
+LANGUAGE C VOLATILE PARALLEL RESTRICTED;
+
+COMMENT ON FUNCTION jwt_cache_stats() IS
+'key lookups and key parses of this backend''s key cache, and how many keys it holds';

@@ -42,6 +42,8 @@ typedef struct KeyCacheHint
 static KeyCacheEntry key_cache[KEY_CACHE_SIZE];
 static MemoryContext key_cache_context = NULL;
 static uint64 key_cache_clock = 0;
+static uint64 key_cache_parses = 0;
+static uint64 key_cache_lookups = 0;
 
 static void
 key_cache_init(void)
@@ -89,6 +91,7 @@ jwt_keyset_lookup(FunctionCallInfo fcinfo, const char *data, int len,
 
 	if (key_cache_context == NULL)
 		key_cache_init();
+	key_cache_lookups++;
 
 	/* the call site's last key, compared byte for byte */
 	if (hint != NULL)
@@ -121,6 +124,7 @@ jwt_keyset_lookup(FunctionCallInfo fcinfo, const char *data, int len,
 		char	   *copy = MemoryContextAlloc(key_cache_context, len > 0 ? len : 1);
 
 		memcpy(copy, data, len);
+		key_cache_parses++;
 		st = jose_keyset_import(data, len, form, &keys);
 		if (st != JOSE_OK)
 		{
@@ -153,4 +157,22 @@ jwt_keyset_lookup(FunctionCallInfo fcinfo, const char *data, int len,
 		hint->generation = key_cache[slot].generation;
 	}
 	return key_cache[slot].keys;
+}
+
+PG_FUNCTION_INFO_V1(jwt_cache_stats);
+
+/* What the key cache of this backend has done: to see that keys are reused. */
+Datum
+jwt_cache_stats(PG_FUNCTION_ARGS)
+{
+	int			cached = 0;
+	char	   *json;
+
+	for (int i = 0; key_cache_context != NULL && i < KEY_CACHE_SIZE; i++)
+		if (key_cache[i].len >= 0)
+			cached++;
+	json = psprintf("{\"key_lookups\":" UINT64_FORMAT ",\"key_parses\":" UINT64_FORMAT
+					",\"keys_cached\":%d,\"key_cache_size\":%d}",
+					key_cache_lookups, key_cache_parses, cached, KEY_CACHE_SIZE);
+	PG_RETURN_DATUM(jwt_json_to_jsonb(json, strlen(json)));
 }
