@@ -28,6 +28,10 @@ PG_CONFIG ?= pg_config
 PGXS := $(shell $(PG_CONFIG) --pgxs)
 include $(PGXS)
 
+# PGXS tracks no header dependencies: name them, so a changed header rebuilds.
+$(CORE_OBJS): src/core/jose.h src/core/key_internal.h
+$(filter-out $(CORE_OBJS),$(OBJS)): src/jwt.h src/core/jose.h
+
 # The core alone, with no PostgreSQL header or library: what the fuzzer and
 # the vector runners link.
 CORE_SRCS = $(CORE_OBJS:.o=.c)

@@ -40,6 +40,14 @@ key_free(jose_key *k)
 		return;
 	for (int i = 0; i < JOSE_HMAC_COUNT; i++)
 		EVP_MAC_CTX_free(k->hmac[i]);
+	if (k->cache != NULL)
+	{
+		EVP_PKEY_CTX_free(k->cache->verify_ctx);
+		EVP_PKEY_CTX_free(k->cache->sign_ctx);
+		for (int i = 0; i < 3; i++)
+			EVP_MD_free(k->cache->md[i]);
+		free(k->cache);
+	}
 	EVP_PKEY_free(k->pkey);
 	BN_free(k->ec_order);
 	if (k->secret != NULL)

@@ -52,7 +52,24 @@ struct jose_key
 	BIGNUM	   *ec_order;		/* n, for 0 < r, s < n */
 	/* keyed HMAC contexts, one per hash the secret is long enough for */
 	EVP_MAC_CTX *hmac[JOSE_HMAC_COUNT];
+	/* prepared contexts for RSA and ECDSA, made on first use */
+	struct jose_pkey_cache *cache;
 };
+
+/*
+ * A key's prepared signature contexts: set up once (padding, digest, salt
+ * length), then used for every operation, so that one costs the digest and
+ * the public-key arithmetic, not a provider lookup.  The key is shared
+ * read-only; this cache is the one part that changes, behind a pointer.
+ */
+typedef struct jose_pkey_cache
+{
+	jose_alg	verify_alg;
+	EVP_PKEY_CTX *verify_ctx;
+	jose_alg	sign_alg;
+	EVP_PKEY_CTX *sign_ctx;
+	EVP_MD	   *md[3];			/* SHA-256, SHA-384, SHA-512 */
+} jose_pkey_cache;
 
 struct jose_keyset
 {

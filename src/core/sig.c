@@ -46,34 +46,6 @@ hmac_compute(const jose_key *key, jose_alg alg, const unsigned char *data,
 	return JOSE_OK;
 }
 
-/* A digest-sign or digest-verify context for the key and algorithm. */
-static EVP_MD_CTX *
-pkey_ctx(const jose_key *key, const jose_alg_info *info, int sign)
-{
-	EVP_MD_CTX *md = EVP_MD_CTX_new();
-	EVP_PKEY_CTX *pctx = NULL;
-	int			ok;
-
-	if (md == NULL)
-		return NULL;
-	if (sign)
-		ok = EVP_DigestSignInit_ex(md, &pctx, info->digest, NULL, NULL, key->pkey, NULL);
-	else
-		ok = EVP_DigestVerifyInit_ex(md, &pctx, info->digest, NULL, NULL, key->pkey, NULL);
-	if (ok == 1 && info->family == JOSE_FAM_RSA_PSS)
-		ok = EVP_PKEY_CTX_set_rsa_padding(pctx, RSA_PKCS1_PSS_PADDING) == 1 &&
-			EVP_PKEY_CTX_set_rsa_pss_saltlen(pctx, RSA_PSS_SALTLEN_DIGEST) == 1 &&
-			EVP_PKEY_CTX_set_rsa_mgf1_md_name(pctx, info->digest, NULL) == 1;
-	else if (ok == 1 && info->family == JOSE_FAM_RSA)
-		ok = EVP_PKEY_CTX_set_rsa_padding(pctx, RSA_PKCS1_PADDING) == 1;
-	if (ok != 1)
-	{
-		EVP_MD_CTX_free(md);
-		return NULL;
-	}
-	return md;
-}
-
 /* R||S of exactly 2 * coord_len bytes, in range, as DER for OpenSSL. */
 static jose_status
 ecdsa_raw_to_der(const jose_key *key, const unsigned char *sig, size_t siglen,
@@ -132,21 +104,119 @@ ecdsa_der_to_raw(const jose_key *key, const unsigned char *der, size_t derlen,
 	return st;
 }
 
+/* The digest of the algorithm's hash, fetched once per key. */
+static EVP_MD *
+cached_md(jose_pkey_cache *c, const jose_alg_info *info)
+{
+	int			i = info->hash_len == 32 ? 0 : info->hash_len == 48 ? 1 : 2;
+
+	if (c->md[i] == NULL)
+		c->md[i] = EVP_MD_fetch(NULL, info->digest, NULL);
+	return c->md[i];
+}
+
+/*
+ * A sign or verify context for RSA or ECDSA over a precomputed digest, made
+ * once per key and algorithm and reused.
+ */
+static EVP_PKEY_CTX *
+prepared_ctx(const jose_key *key, const jose_alg_info *info, int sign)
+{
+	jose_pkey_cache *c = key->cache;
+	EVP_PKEY_CTX **slot;
+	jose_alg   *slot_alg;
+	EVP_PKEY_CTX *ctx;
+	EVP_MD	   *md;
+	int			ok;
+
+	if (c == NULL)
+		return NULL;
+	slot = sign ? &c->sign_ctx : &c->verify_ctx;
+	slot_alg = sign ? &c->sign_alg : &c->verify_alg;
+	if (*slot != NULL && *slot_alg == info->alg)
+		return *slot;
+
+	if ((md = cached_md(c, info)) == NULL ||
+		(ctx = EVP_PKEY_CTX_new_from_pkey(NULL, key->pkey, NULL)) == NULL)
+		return NULL;
+	ok = (sign ? EVP_PKEY_sign_init(ctx) : EVP_PKEY_verify_init(ctx)) == 1;
+	if (ok && info->family == JOSE_FAM_RSA)
+		ok = EVP_PKEY_CTX_set_rsa_padding(ctx, RSA_PKCS1_PADDING) == 1;
+	else if (ok && info->family == JOSE_FAM_RSA_PSS)
+		ok = EVP_PKEY_CTX_set_rsa_padding(ctx, RSA_PKCS1_PSS_PADDING) == 1 &&
+			EVP_PKEY_CTX_set_rsa_pss_saltlen(ctx, RSA_PSS_SALTLEN_DIGEST) == 1 &&
+			EVP_PKEY_CTX_set_rsa_mgf1_md(ctx, md) == 1;
+	if (ok)
+		ok = EVP_PKEY_CTX_set_signature_md(ctx, md) == 1;
+	if (!ok)
+	{
+		EVP_PKEY_CTX_free(ctx);
+		return NULL;
+	}
+	EVP_PKEY_CTX_free(*slot);
+	*slot = ctx;
+	*slot_alg = info->alg;
+	return ctx;
+}
+
+static jose_status
+digest_of(const jose_key *key, const jose_alg_info *info, const unsigned char *data,
+		  size_t len, unsigned char *dgst, unsigned int *dlen)
+{
+	EVP_MD	   *md = key->cache ? cached_md(key->cache, info) : NULL;
+
+	if (md == NULL || EVP_Digest(data, len, dgst, dlen, md, NULL) != 1)
+		return JOSE_E_CRYPTO;
+	return JOSE_OK;
+}
+
+/* EdDSA signs the message itself (no prehash): a one-shot digest-sign. */
+static int
+eddsa_oneshot(const jose_key *key, int sign, unsigned char *sig, size_t *siglen,
+			  const unsigned char *data, size_t len)
+{
+	EVP_MD_CTX *md = EVP_MD_CTX_new();
+	int			rc = 0;
+
+	if (md == NULL)
+		return 0;
+	if (sign)
+		rc = EVP_DigestSignInit_ex(md, NULL, NULL, NULL, NULL, key->pkey, NULL) == 1 &&
+			EVP_DigestSign(md, sig, siglen, data, len) == 1;
+	else
+		rc = EVP_DigestVerifyInit_ex(md, NULL, NULL, NULL, NULL, key->pkey, NULL) == 1 &&
+			EVP_DigestVerify(md, sig, *siglen, data, len) == 1;
+	EVP_MD_CTX_free(md);
+	return rc;
+}
+
 static jose_status
 pkey_sign(const jose_key *key, const jose_alg_info *info,
 		  const unsigned char *data, size_t len, unsigned char *sig, size_t *siglen)
 {
-	EVP_MD_CTX *md = pkey_ctx(key, info, 1);
+	unsigned char dgst[EVP_MAX_MD_SIZE];
+	unsigned int dlen = 0;
 	unsigned char der[256];
 	size_t		n;
+	EVP_PKEY_CTX *ctx;
 	jose_status st = JOSE_OK;
 
-	if (md == NULL)
+	if (info->family == JOSE_FAM_EDDSA)
+	{
+		n = JOSE_MAX_SIG_LEN;
+		if (!eddsa_oneshot(key, 1, sig, &n, data, len))
+			st = JOSE_E_CRYPTO;
+		else
+			*siglen = n;
+	}
+	else if ((st = digest_of(key, info, data, len, dgst, &dlen)) != JOSE_OK)
+		;
+	else if ((ctx = prepared_ctx(key, info, 1)) == NULL)
 		st = JOSE_E_CRYPTO;
 	else if (info->family == JOSE_FAM_ECDSA)
 	{
 		n = sizeof(der);
-		if (EVP_DigestSign(md, der, &n, data, len) != 1)
+		if (EVP_PKEY_sign(ctx, der, &n, dgst, dlen) != 1)
 			st = JOSE_E_CRYPTO;
 		else
 			st = ecdsa_der_to_raw(key, der, n, sig, siglen);
@@ -154,12 +224,11 @@ pkey_sign(const jose_key *key, const jose_alg_info *info,
 	else
 	{
 		n = JOSE_MAX_SIG_LEN;
-		if (EVP_DigestSign(md, sig, &n, data, len) != 1)
+		if (EVP_PKEY_sign(ctx, sig, &n, dgst, dlen) != 1)
 			st = JOSE_E_CRYPTO;
 		else
 			*siglen = n;
 	}
-	EVP_MD_CTX_free(md);
 	if (st != JOSE_OK)
 		ERR_clear_error();
 	return st;
@@ -170,11 +239,12 @@ pkey_verify(const jose_key *key, const jose_alg_info *info,
 			const unsigned char *data, size_t len,
 			const unsigned char *sig, size_t siglen)
 {
-	EVP_MD_CTX *md;
+	unsigned char dgst[EVP_MAX_MD_SIZE];
+	unsigned int dlen = 0;
 	unsigned char *der = NULL;
 	int			derlen = 0;
+	EVP_PKEY_CTX *ctx;
 	jose_status st;
-	int			rc;
 
 	switch (info->family)
 	{
@@ -192,20 +262,22 @@ pkey_verify(const jose_key *key, const jose_alg_info *info,
 		case JOSE_FAM_EDDSA:
 			if (siglen != 2 * jose_crv_get(key->crv)->coord_len)
 				return JOSE_E_SIGNATURE;
-			break;
+			st = eddsa_oneshot(key, 0, (unsigned char *) sig, &siglen, data, len)
+				? JOSE_OK : JOSE_E_SIGNATURE;
+			ERR_clear_error();
+			return st;
 		default:
 			return JOSE_E_ALG_UNSUPPORTED;
 	}
 
-	md = pkey_ctx(key, info, 0);
-	if (md == NULL)
-		st = JOSE_E_CRYPTO;
-	else
+	if ((st = digest_of(key, info, data, len, dgst, &dlen)) == JOSE_OK)
 	{
-		rc = EVP_DigestVerify(md, sig, siglen, data, len);
-		st = rc == 1 ? JOSE_OK : JOSE_E_SIGNATURE;
+		if ((ctx = prepared_ctx(key, info, 0)) == NULL)
+			st = JOSE_E_CRYPTO;
+		else
+			st = EVP_PKEY_verify(ctx, sig, siglen, dgst, dlen) == 1
+				? JOSE_OK : JOSE_E_SIGNATURE;
 	}
-	EVP_MD_CTX_free(md);
 	OPENSSL_free(der);
 	ERR_clear_error();
 	return st;
