@@ -22,5 +22,15 @@ SELECT split_part(:'token', '.', 1) || '.' ||
 SELECT jwt_is_valid(:'forged', 'a-string-secret-at-least-256-bits-long') AS forged_is_valid;
 SELECT jwt_verify(:'forged', 'a-string-secret-at-least-256-bits-long');
 \echo
+\echo '== asymmetric: a new ES256 key; sign with the private JWK, verify with the public one =='
+SELECT jwt_generate_key('ES256') AS jwk \gset
+SELECT jwt_public_jwk(:'jwk') AS public_jwk;
+SELECT jwt_verify(jwt_sign('{"sub":"bob","exp":4102444800}', :'jwk', 'ES256'),
+                  jwt_public_jwk(:'jwk')::text) AS claims;
+\echo
+\echo '== the classic attack: an HS256 token MACed with the public key is refused =='
+SELECT jwt_verify(jwt_sign('{"sub":"mallory"}', convert_to(jwt_public_jwk(:'jwk')::text, 'UTF8'), 'HS256'),
+                  jwt_public_jwk(:'jwk')::text);
+\echo
 \echo '== alg "none" is refused in any spelling =='
 SELECT jwt_verify('eyJhbGciOiJOb05lIn0.eyJzdWIiOiJhbGljZSJ9.', 'a-string-secret-at-least-256-bits-long');
