@@ -16,7 +16,7 @@ alg_name(const JwtErrorContext *ctx)
 {
 	const jose_alg_info *info = ctx ? jose_alg_get(ctx->alg) : NULL;
 
-	return info ? info->name : "this algorithm";
+	return info ? info->name : "any algorithm";
 }
 
 /* The detail of a 28000 error: the rule, with what makes it specific. */
@@ -155,6 +155,13 @@ jwt_report(jose_status st, const JwtErrorContext *ctx)
 									ctx && ctx->op == JOSE_OP_SIGN ? "sign" : "verify"),
 							 errdetail("%s", jose_status_detail(st)),
 							 errhint("Use a JWK whose \"use\" is \"sig\" and whose \"key_ops\", if any, include the operation.")));
+					break;
+				case JOSE_E_KEYSET_MIXED:
+					ereport(ERROR,
+							(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+							 errmsg("invalid JWKS"),
+							 errdetail("%s", jose_status_detail(st)),
+							 errhint("Verify HMAC tokens with their secret alone; keep published key sets to public keys.")));
 					break;
 				case JOSE_E_KEYSET_EMPTY:
 				case JOSE_E_KEYSET_DUP_KID:

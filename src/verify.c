@@ -90,8 +90,13 @@ check_key_usable(const jose_keyset *keys, jose_algset allowed)
 	if (allowed != 0 ? (can & allowed) != 0 : can != 0)
 		return;
 
-	/* name the first algorithm asked for, HS256 when none was */
-	ctx.alg = JOSE_ALG_HS256;
+	/*
+	 * Name the first algorithm asked for, or else the one the key is meant
+	 * for, so that the error gives the key's real fault (too short, not for
+	 * verifying) rather than a family mismatch.
+	 */
+	ctx.alg = jose_keyset_count(keys) == 1 ?
+		jose_key_natural_alg(jose_keyset_key(keys, 0)) : JOSE_ALG_UNSET;
 	for (int a = 1; allowed != 0 && a < JOSE_ALG_COUNT_; a++)
 		if (allowed & JOSE_ALGBIT(a))
 		{
@@ -100,7 +105,7 @@ check_key_usable(const jose_keyset *keys, jose_algset allowed)
 		}
 	ctx.op = JOSE_OP_VERIFY;
 	ctx.keys = keys;
-	if (jose_keyset_count(keys) == 1)
+	if (jose_keyset_count(keys) == 1 && ctx.alg != JOSE_ALG_UNSET)
 	{
 		st = jose_key_check(jose_keyset_key(keys, 0), ctx.alg, JOSE_OP_VERIFY);
 		if (st == JOSE_OK)

@@ -67,6 +67,7 @@ typedef enum jose_status
 	JOSE_E_KEYSET_EMPTY,		/* JWKS with no keys */
 	JOSE_E_KEYSET_DUP_KID,		/* JWKS with a kid twice */
 	JOSE_E_KEYSET_SIGN,			/* signing with a JWKS */
+	JOSE_E_KEYSET_MIXED,		/* JWKS with shared secrets and public keys */
 	JOSE_E_KEY_WEAK,			/* RSA modulus under 2048 bits */
 	JOSE_E_KEY_ENCRYPTED,		/* encrypted PEM */
 	JOSE_E_KEY_CURVE,			/* unsupported curve, or a point not on it */
@@ -282,6 +283,8 @@ extern jose_status jose_key_check(const jose_key *key, jose_alg alg, jose_op op)
 /* The key's kid, or NULL. */
 extern const char *jose_key_kid(const jose_key *key, size_t *len);
 extern jose_kty jose_key_kty(const jose_key *key);
+/* The algorithm a key is most likely meant for, UNSET if it can do none. */
+extern jose_alg jose_key_natural_alg(const jose_key *key);
 /* Union over the set of jose_key_algs. */
 extern jose_algset jose_keyset_algs(const jose_keyset *ks, jose_op op);
 

@@ -410,6 +410,25 @@ jwks_import(const jose_json_value *keys, jose_keyset *ks)
 	}
 	if (ks->n == 0)
 		return JOSE_E_KEYSET_EMPTY;
+
+	/*
+	 * A set is what a party publishes: a shared secret in it is a mistake,
+	 * and a set holding both makes "which key" ambiguous in the worst way.
+	 */
+	{
+		int			secrets = 0,
+					others = 0;
+
+		for (size_t i = 0; i < ks->n; i++)
+		{
+			if (ks->keys[i]->kty == JOSE_KTY_OCT)
+				secrets++;
+			else if (ks->keys[i]->kty != 0)
+				others++;
+		}
+		if (secrets > 0 && others > 0)
+			return JOSE_E_KEYSET_MIXED;
+	}
 	return JOSE_OK;
 }
 
@@ -550,6 +569,25 @@ jose_key_check(const jose_key *key, jose_alg alg, jose_op op)
 	if (op == JOSE_OP_SIGN && key->kty != JOSE_KTY_OCT && !key->is_private)
 		return JOSE_E_KEY_NOT_PRIVATE;
 	return JOSE_OK;
+}
+
+jose_alg
+jose_key_natural_alg(const jose_key *key)
+{
+	if (key->alg != JOSE_ALG_UNSET)
+		return key->alg;
+	switch (key->kty)
+	{
+		case JOSE_KTY_OCT:
+			return JOSE_ALG_HS256;
+		case JOSE_KTY_RSA:
+			return JOSE_ALG_RS256;
+		case JOSE_KTY_EC:
+		case JOSE_KTY_OKP:
+			return jose_crv_get(key->crv)->alg;
+		default:
+			return JOSE_ALG_UNSET;
+	}
 }
 
 jose_algset

@@ -99,6 +99,8 @@ jose_status_detail(jose_status st)
 			return "The JWKS holds no key.";
 		case JOSE_E_KEYSET_DUP_KID:
 			return "The JWKS holds two keys with the same \"kid\".";
+		case JOSE_E_KEYSET_MIXED:
+			return "The JWKS mixes shared secrets with public keys.";
 		case JOSE_E_KEYSET_SIGN:
 			return "A JWKS cannot sign; pass one key.";
 		case JOSE_E_KEY_WEAK:
