@@ -178,6 +178,13 @@ jwt_report(jose_status st, const JwtErrorContext *ctx)
 							 errdetail("%s", jose_status_detail(st)),
 							 errhint("Use an RSA key of at least 2048 bits.")));
 					break;
+				case JOSE_E_KEY_ROCA:
+					ereport(ERROR,
+							(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+							 errmsg("RSA key is weak"),
+							 errdetail("%s", jose_status_detail(st)),
+							 errhint("Replace the key with one from an unaffected generator, e.g. jwt_generate_key('RS256').")));
+					break;
 				case JOSE_E_KEY_ENCRYPTED:
 					ereport(ERROR,
 							(errcode(ERRCODE_INVALID_PARAMETER_VALUE),

@@ -69,6 +69,7 @@ typedef enum jose_status
 	JOSE_E_KEYSET_SIGN,			/* signing with a JWKS */
 	JOSE_E_KEYSET_MIXED,		/* JWKS with shared secrets and public keys */
 	JOSE_E_KEY_WEAK,			/* RSA modulus under 2048 bits */
+	JOSE_E_KEY_ROCA,			/* RSA modulus with the ROCA fingerprint */
 	JOSE_E_KEY_ENCRYPTED,		/* encrypted PEM */
 	JOSE_E_KEY_CURVE,			/* unsupported curve, or a point not on it */
 	JOSE_E_KEY_INVALID,			/* key material inconsistent or out of range */

@@ -333,7 +333,7 @@ jwk_import(const char *text, size_t len, int in_set, jose_key **out)
 		 * not use is ignored, but kept, so that its kid is still found.
 		 */
 		if (in_set && (st == JOSE_E_KEY_KTY || st == JOSE_E_KEY_CURVE ||
-					   st == JOSE_E_KEY_WEAK))
+					   st == JOSE_E_KEY_WEAK || st == JOSE_E_KEY_ROCA))
 		{
 			memset(k, 0, sizeof(*k));
 			st = JOSE_OK;

@@ -105,6 +105,8 @@ jose_status_detail(jose_status st)
 			return "A JWKS cannot sign; pass one key.";
 		case JOSE_E_KEY_WEAK:
 			return "The RSA key is shorter than 2048 bits.";
+		case JOSE_E_KEY_ROCA:
+			return "The RSA key was made by a generator whose keys can be factored (ROCA, CVE-2017-15361).";
 		case JOSE_E_KEY_ENCRYPTED:
 			return "The PEM key is encrypted; pass it decrypted.";
 		case JOSE_E_KEY_CURVE:

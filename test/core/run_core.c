@@ -135,6 +135,7 @@ t_status_name(jose_status st)
 		case JOSE_E_KEY_EMPTY: return "JOSE_E_KEY_EMPTY";
 		case JOSE_E_KEY_FORMAT: return "JOSE_E_KEY_FORMAT";
 		case JOSE_E_KEY_WEAK: return "JOSE_E_KEY_WEAK";
+		case JOSE_E_KEY_ROCA: return "JOSE_E_KEY_ROCA";
 		case JOSE_E_KEYSET_MIXED: return "JOSE_E_KEYSET_MIXED";
 		case JOSE_E_KEY_ENCRYPTED: return "JOSE_E_KEY_ENCRYPTED";
 		case JOSE_E_KEY_CURVE: return "JOSE_E_KEY_CURVE";
