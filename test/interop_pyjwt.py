@@ -35,6 +35,7 @@ REEXEC_GUARD = "JWT_INTEROP_REEXEC"
 
 
 def cannot_run(why):
+    why = " ".join(str(why).split())       # one line
     print(f"{SUITE}: cannot run: {why}", flush=True)
     sys.exit(1)
 
