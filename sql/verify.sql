@@ -206,7 +206,7 @@ SELECT jsonb_build_object('keys', jsonb_build_array(
            pg_temp.jwk(:'other', '{"kid":"k2","alg":"HS512"}'),
            pg_temp.jwk(left(:'other', 48), '{"kid":"k3","use":"enc"}'),
            jsonb_build_object('kty', 'RSA', 'kid', 'r1', 'n', 'sXch', 'e', 'AQAB'),
-           jsonb_build_object('kty', 'EC', 'kid', 'e1', 'crv', 'P-256', 'x', 'f83O', 'y', 'x_FE')))::text AS jwks \gset
+           jsonb_build_object('kty', 'OKP', 'kid', 'e1', 'crv', 'X25519', 'x', 'TfG6UAFmRyTyBDZwOvyVp6s_h3vGg9OZrxpOTvD8jxY')))::text AS jwks \gset
 SELECT rule, v.*
 FROM (VALUES
     ('kid k1', jwt_sign('{"sub":"signed by k1"}', pg_temp.jwk(:'secret', '{"kid":"k1"}')::text)),
@@ -218,16 +218,16 @@ FROM (VALUES
     ('kid k2, HS256', jwt_sign('{"sub":"signed by k2"}', pg_temp.jwk(:'other', '{"kid":"k2"}')::text, 'HS256')),
     ('kid k3 (use enc)', jwt_sign('{"sub":"signed by k3"}', pg_temp.jwk(left(:'other', 48), '{"kid":"k3"}')::text)),
     ('kid k1, secret of k2', jwt_sign('{"sub":"signed by k2"}', :'other', 'HS256', '{"kid":"k1"}')),
-    ('kid e1 (EC)', jwt_sign('{"sub":"signed by k1"}', :'secret', 'HS256', '{"kid":"e1"}')),
+    ('kid e1 (X25519, kept but unusable)', jwt_sign('{"sub":"signed by k1"}', :'secret', 'HS256', '{"kid":"e1"}')),
     ('kid k4', jwt_sign('{"sub":"signed by k1"}', :'secret', 'HS256', '{"kid":"k4"}'))
 ) AS t(rule, token),
 LATERAL pg_temp.verdict(token, :'jwks') v;
 -- a JWKS must hold a key able to verify, at least one key, and distinct kids
 SELECT rule, v.*
 FROM (VALUES
-    ('only RSA and EC keys', jsonb_build_object('keys', jsonb_build_array(
+    ('only a weak RSA and an X25519 key', jsonb_build_object('keys', jsonb_build_array(
         jsonb_build_object('kty', 'RSA', 'kid', 'r1', 'n', 'sXch', 'e', 'AQAB'),
-        jsonb_build_object('kty', 'EC', 'kid', 'e1', 'crv', 'P-256', 'x', 'f83O', 'y', 'x_FE')))),
+        jsonb_build_object('kty', 'OKP', 'kid', 'e1', 'crv', 'X25519', 'x', 'TfG6UAFmRyTyBDZwOvyVp6s_h3vGg9OZrxpOTvD8jxY')))),
     ('only a key for encryption', jsonb_build_object('keys', jsonb_build_array(pg_temp.jwk(:'secret', '{"use":"enc"}')))),
     ('no key', '{"keys":[]}'),
     ('a kid twice', jsonb_build_object('keys', jsonb_build_array(pg_temp.jwk(:'secret', '{"kid":"k1"}'), pg_temp.jwk(:'other', '{"kid":"k1"}')))),

@@ -2,12 +2,15 @@
 -- volatility: how each function of the extension is declared, and that each
 -- has a comment.
 --
--- Signing with HMAC is deterministic, so jwt_sign is IMMUTABLE; jwt_decode
--- reads only its argument, so it is IMMUTABLE too.  jwt_verify and
--- jwt_is_valid compare the time claims with the statement's start time and
--- read jwt.max_token_length, so they are STABLE, never IMMUTABLE.  All are
--- PARALLEL SAFE.  jwt_decode is STRICT; the others are not, because they
--- give a meaning to some NULL arguments (see nulls.sql).
+-- ECDSA and RSA-PSS signatures are randomised, so jwt_sign and jws_sign are
+-- VOLATILE, and so is jwt_generate_key; jwt_decode, jwt_public_jwk and
+-- jwt_jwk_thumbprint read only their argument, so they are IMMUTABLE.
+-- jwt_verify and jwt_is_valid compare the time claims with the statement's
+-- start time, and they and jws_verify read jwt.max_token_length, so they are
+-- STABLE, never IMMUTABLE.  All are PARALLEL SAFE but jwt_cache_stats, which
+-- reports on the backend that calls it and is PARALLEL RESTRICTED.
+-- jwt_decode and the key helpers are STRICT; the others are not, because
+-- they give a meaning to some NULL arguments (see nulls.sql).
 --
 SELECT p.oid::regprocedure AS function,
        CASE p.provolatile WHEN 'i' THEN 'immutable' WHEN 's' THEN 'stable' WHEN 'v' THEN 'volatile' END AS volatility,

@@ -45,6 +45,10 @@ jwt_token_detail(jose_status st, const JwtErrorContext *ctx)
 							alg_name(ctx));
 		case JOSE_E_ALG_KEY:
 			return psprintf("The key cannot verify %s tokens.", alg_name(ctx));
+		case JOSE_E_CLAIM_MISSING:
+			if (v && v->detail_claim)
+				return psprintf("The required claim \"%s\" is missing.", v->detail_claim);
+			break;
 		case JOSE_E_CLAIM_TYPE:
 			if (v && v->detail_claim)
 			{
@@ -130,9 +134,9 @@ jwt_report(jose_status st, const JwtErrorContext *ctx)
 				case JOSE_E_KEY_KTY:
 					ereport(ERROR,
 							(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-							 errmsg("unsupported JWK key type"),
+							 errmsg("unsupported key type"),
 							 errdetail("%s", jose_status_detail(st)),
-							 errhint("JWKs of \"kty\" \"oct\", \"RSA\", \"EC\" and \"OKP\" (Ed25519, Ed448) are accepted.")));
+							 errhint("JWS signs with HMAC secrets, RSA keys, EC keys on P-256, P-384, P-521 or secp256k1, and Ed25519 or Ed448 keys; a JWK needs \"kty\" \"oct\", \"RSA\", \"EC\" or \"OKP\".")));
 					break;
 				case JOSE_E_KEY_SHORT:
 					ereport(ERROR,

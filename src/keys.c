@@ -83,8 +83,9 @@ jwt_public_jwk(PG_FUNCTION_ARGS)
 		size_t		len = 0;
 		jose_status st = jose_key_public_jwk(jose_keyset_key(keys, i), &json, &len);
 
-		/* secrets and keys of types we do not use have nothing to publish */
-		if (st == JOSE_E_KEY_SECRET_PUBLIC || st == JOSE_E_KEY_KTY)
+		/* secrets, and keys that verify nothing here, are not published */
+		if (st == JOSE_E_KEY_SECRET_PUBLIC || st == JOSE_E_KEY_KTY ||
+			st == JOSE_E_KEY_USE || st == JOSE_E_KEY_ALG)
 			continue;
 		jwt_report(st, &ctx);
 		if (out.data[out.len - 1] != '[')

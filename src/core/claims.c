@@ -108,5 +108,22 @@ jose_check_claims(const jose_json_object *claims, const jose_claim_rules *rules,
 	if (rules->issuer != NULL &&
 		(iss == NULL || !jose_json_string_eq(iss, rules->issuer, rules->issuer_len)))
 		return JOSE_E_ISSUER;
+
+	for (size_t i = 0; i < rules->nrequired; i++)
+		if (jose_json_get(claims, rules->required[i]) == NULL)
+		{
+			*which = rules->required[i];
+			return JOSE_E_CLAIM_MISSING;
+		}
+	if (rules->max_age > 0)
+	{
+		if (iat == NULL || !jose_json_number(iat, &t))
+		{
+			*which = "iat";
+			return JOSE_E_CLAIM_MISSING;
+		}
+		if (rules->now - t > rules->max_age + rules->leeway)
+			return JOSE_E_TOO_OLD;
+	}
 	return JOSE_OK;
 }

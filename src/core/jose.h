@@ -41,6 +41,7 @@ typedef enum jose_status
 	JOSE_E_ALG_NOT_ALLOWED,		/* alg outside the caller's algorithms */
 	JOSE_E_ALG_KEY,				/* no key given can verify this alg */
 	JOSE_E_KID_UNKNOWN,			/* kid matches no key */
+	JOSE_E_KEY_NOT_VALID,		/* the kid's key is outside its validity */
 	JOSE_E_SIGNATURE,			/* signature does not verify */
 	JOSE_E_PAYLOAD_JSON,		/* payload is not valid JSON */
 	JOSE_E_PAYLOAD_DUP,			/* payload repeats a member name */
@@ -52,6 +53,9 @@ typedef enum jose_status
 	JOSE_E_AUDIENCE,			/* audience required and not matched */
 	JOSE_E_AUDIENCE_UNEXPECTED, /* "aud" present, no audience expected */
 	JOSE_E_ISSUER,				/* issuer required and not equal */
+	JOSE_E_CLAIM_MISSING,		/* a required claim is absent */
+	JOSE_E_TOO_OLD,				/* iat older than the maximum age */
+	JOSE_E_REVOKED,				/* the token's jti is revoked (set by callers) */
 	JOSE_E_TOKEN_LAST_,
 
 	/* The call is wrong (SQLSTATE 22023). */
@@ -284,6 +288,19 @@ extern jose_status jose_key_check(const jose_key *key, jose_alg alg, jose_op op)
 /* The key's kid, or NULL. */
 extern const char *jose_key_kid(const jose_key *key, size_t *len);
 extern jose_kty jose_key_kty(const jose_key *key);
+/*
+ * Registry keys: give a key its kid (replacing a JWK's), pin it to one
+ * algorithm, and a window of validity in seconds since the epoch
+ * (valid_until 0: open-ended).  Keys outside their window at opts.key_time
+ * verify nothing.
+ */
+extern void jose_key_restrict(jose_key *key, jose_alg alg, double valid_from,
+							  double valid_until);
+extern jose_status jose_key_set_kid(jose_key *key, const char *kid, size_t len);
+/* An empty key set, and moving every key of src into dst (src is freed). */
+extern jose_keyset *jose_keyset_new(void);
+extern jose_status jose_keyset_adopt(jose_keyset *dst, jose_keyset *src);
+
 /* The algorithm a key is most likely meant for, UNSET if it can do none. */
 extern jose_alg jose_key_natural_alg(const jose_key *key);
 /* Union over the set of jose_key_algs. */
@@ -304,6 +321,9 @@ typedef struct jose_claim_rules
 	size_t		audience_len;
 	const char *issuer;			/* required issuer, or NULL */
 	size_t		issuer_len;
+	const char *const *required;	/* claims that must be present */
+	size_t		nrequired;
+	double		max_age;		/* seconds since iat, 0 for no limit */
 } jose_claim_rules;
 
 typedef struct jose_verify_opts
@@ -312,6 +332,7 @@ typedef struct jose_verify_opts
 	jose_algset algorithms;		/* allowed; 0 means whatever the keys allow */
 	int			jwt;			/* check the payload as a JWT claims set */
 	jose_claim_rules claims;	/* used when jwt */
+	double		key_time;		/* skip keys not valid then; 0 for no check */
 } jose_verify_opts;
 
 typedef struct jose_verified

@@ -288,9 +288,32 @@ key_jwk(const jose_key *key, int with_private, jose_alg alg, const char *kid,
 jose_status
 jose_key_public_jwk(const jose_key *key, char **json, size_t *len)
 {
+	jose_status st;
+
 	if (key->kty == JOSE_KTY_OCT)
 		return JOSE_E_KEY_SECRET_PUBLIC;
-	return key_jwk(key, 0, key->alg, key->kid, key->kid_len, json, len);
+	if (key->kty == 0)
+		return JOSE_E_KEY_KTY;
+	/* a key whose JWK forbids verifying is not published as if it could */
+	if (jose_key_algs(key, JOSE_OP_VERIFY) == 0)
+		return (key->ops & JOSE_OP_VERIFY) ? JOSE_E_KEY_ALG : JOSE_E_KEY_USE;
+	st = key_jwk(key, 0, key->alg, key->kid, key->kid_len, json, len);
+	if (st == JOSE_OK && (key->ops & JOSE_OP_USE_SIG))
+	{
+		/* keep "use":"sig": replace the closing brace */
+		char	   *n = realloc(*json, *len + 16);
+
+		if (n == NULL)
+		{
+			free(*json);
+			return JOSE_E_NOMEM;
+		}
+		memcpy(n + *len - 1, ",\"use\":\"sig\"}", 14);
+		*len += 12;
+		n[*len] = '\0';
+		*json = n;
+	}
+	return st;
 }
 
 jose_status

@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "jose.h"
+#include "key_internal.h"
 
 /* The three segments of a compact token, as spans into it. */
 typedef struct segments
@@ -138,7 +139,7 @@ kid_equals(const jose_key *key, const jose_json_value *kid)
  */
 static jose_status
 verify_signature(const jose_keyset *keys, jose_alg alg, const jose_json_value *kid,
-				 const unsigned char *input, size_t input_len,
+				 double key_time, const unsigned char *input, size_t input_len,
 				 const unsigned char *sig, size_t siglen, const jose_key **used)
 {
 	size_t		n = jose_keyset_count(keys);
@@ -154,6 +155,12 @@ verify_signature(const jose_keyset *keys, jose_alg alg, const jose_json_value *k
 			continue;
 		if (kid != NULL && jose_key_kid(key, &klen) == NULL && jose_keyset_is_set(keys))
 			continue;			/* in a set, a kid only matches a kid */
+		if (!jose_key_valid_at(key, key_time))
+		{
+			if (kid != NULL)
+				return JOSE_E_KEY_NOT_VALID;	/* retired, or not yet in use */
+			continue;
+		}
 		if (jose_key_check(key, alg, JOSE_OP_VERIFY) != JOSE_OK)
 		{
 			if (kid != NULL)
@@ -236,7 +243,7 @@ jose_verify(const char *token, size_t len, const jose_keyset *keys,
 
 	/* 4. key and signature over the exact bytes "header.payload" */
 	if (st == JOSE_OK)
-		st = verify_signature(keys, alg, kid, (const unsigned char *) token,
+		st = verify_signature(keys, alg, kid, opts->key_time, (const unsigned char *) token,
 							  seg.hlen + 1 + seg.plen, s, slen, &used);
 	jose_json_object_free(&hdr);
 	if (st != JOSE_OK)

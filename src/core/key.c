@@ -220,6 +220,8 @@ jwk_ops(const jose_json_object *jwk, unsigned *ops)
 	*ops = JOSE_OP_SIGN | JOSE_OP_VERIFY;
 	if ((st = optional_string(jwk, "use", &use)) != JOSE_OK)
 		return st;
+	if (use != NULL && jose_json_string_eq(use, "sig", 3))
+		*ops |= JOSE_OP_USE_SIG;
 	if (use != NULL && !jose_json_string_eq(use, "sig", 3))
 		*ops = 0;				/* "enc" or another use: not for signatures */
 
@@ -432,12 +434,15 @@ jwks_import(const jose_json_value *keys, jose_keyset *ks)
 	return JOSE_OK;
 }
 
-static int
-starts_with(const char *s, size_t len, const char *prefix)
+static const char *
+find_in(const char *s, size_t len, const char *needle)
 {
-	size_t		n = strlen(prefix);
+	size_t		n = strlen(needle);
 
-	return len >= n && memcmp(s, prefix, n) == 0;
+	for (size_t i = 0; i + n <= len; i++)
+		if (s[i] == needle[0] && memcmp(s + i, needle, n) == 0)
+			return s + i;
+	return NULL;
 }
 
 jose_status
@@ -486,8 +491,17 @@ jose_keyset_import(const char *data, size_t len, jose_key_form form,
 			jose_json_object_free(&obj);
 		}
 	}
-	else if (form == JOSE_KEY_TEXT && starts_with(data + skip, len - skip, "-----BEGIN"))
+	else if (form == JOSE_KEY_TEXT && find_in(data, len, "-----BEGIN") != NULL)
 	{
+		/*
+		 * A text holding a PEM block anywhere is a PEM key, never a secret:
+		 * "openssl x509 -text" output or a PKCS#12 export puts text before
+		 * the block, and MACing with a public key's text is the classic
+		 * forgery.
+		 */
+		const char *pem = find_in(data, len, "-----BEGIN");
+
+		skip = (size_t) (pem - data);
 		ks->keys = calloc(1, sizeof(jose_key *));
 		if (ks->keys == NULL || (ks->keys[0] = calloc(1, sizeof(jose_key))) == NULL)
 			st = JOSE_E_NOMEM;
@@ -497,6 +511,8 @@ jose_keyset_import(const char *data, size_t len, jose_key_form form,
 			st = jose_pem_import(data + skip, len - skip, ks->keys[0]);
 		}
 	}
+	else if (form == JOSE_KEY_TEXT && find_in(data, len, "\"kty\"") != NULL)
+		st = JOSE_E_KEY_FORMAT;	/* a JWK with text around it: never a secret */
 	else
 	{
 		ks->keys = malloc(sizeof(jose_key *));
@@ -568,6 +584,64 @@ jose_key_check(const jose_key *key, jose_alg alg, jose_op op)
 		return JOSE_E_KEY_SHORT;
 	if (op == JOSE_OP_SIGN && key->kty != JOSE_KTY_OCT && !key->is_private)
 		return JOSE_E_KEY_NOT_PRIVATE;
+	return JOSE_OK;
+}
+
+void
+jose_key_restrict(jose_key *key, jose_alg alg, double valid_from, double valid_until)
+{
+	if (alg != JOSE_ALG_UNSET)
+	{
+		key->alg = alg;
+		key->alg_foreign = 0;
+	}
+	key->has_window = 1;
+	key->valid_from = valid_from;
+	key->valid_until = valid_until;
+}
+
+jose_status
+jose_key_set_kid(jose_key *key, const char *kid, size_t len)
+{
+	char	   *copy = malloc(len + 1);
+
+	if (copy == NULL)
+		return JOSE_E_NOMEM;
+	memcpy(copy, kid, len);
+	copy[len] = '\0';
+	free(key->kid);
+	key->kid = copy;
+	key->kid_len = len;
+	return JOSE_OK;
+}
+
+jose_keyset *
+jose_keyset_new(void)
+{
+	jose_keyset *ks = calloc(1, sizeof(jose_keyset));
+
+	if (ks != NULL)
+		ks->is_set = 1;
+	return ks;
+}
+
+jose_status
+jose_keyset_adopt(jose_keyset *dst, jose_keyset *src)
+{
+	if (dst->n + src->n > dst->cap)
+	{
+		size_t		ncap = (dst->n + src->n) * 2 + 4;
+		jose_key  **n = realloc(dst->keys, ncap * sizeof(jose_key *));
+
+		if (n == NULL)
+			return JOSE_E_NOMEM;
+		dst->keys = n;
+		dst->cap = ncap;
+	}
+	for (size_t i = 0; i < src->n; i++)
+		dst->keys[dst->n++] = src->keys[i];
+	src->n = 0;
+	jose_keyset_free(src);
 	return JOSE_OK;
 }
 

@@ -11,6 +11,7 @@
 #include "jose.h"
 
 #define JOSE_HMAC_COUNT 3		/* HS256, HS384, HS512 */
+#define JOSE_OP_USE_SIG 0x100	/* in ops: the JWK said "use":"sig" */
 
 typedef enum jose_crv
 {
@@ -52,6 +53,10 @@ struct jose_key
 	BIGNUM	   *ec_order;		/* n, for 0 < r, s < n */
 	/* keyed HMAC contexts, one per hash the secret is long enough for */
 	EVP_MAC_CTX *hmac[JOSE_HMAC_COUNT];
+	/* a registry key's window of validity (jose_key_restrict) */
+	int			has_window;
+	double		valid_from;
+	double		valid_until;	/* 0: open-ended */
 	/* prepared contexts for RSA and ECDSA, made on first use */
 	struct jose_pkey_cache *cache;
 };
@@ -75,8 +80,18 @@ struct jose_keyset
 {
 	jose_key  **keys;
 	size_t		n;
+	size_t		cap;
 	int			is_set;
 };
+
+/* Whether a key is inside its window of validity at time t (0: always). */
+static inline int
+jose_key_valid_at(const jose_key *k, double t)
+{
+	if (t == 0 || !k->has_window)
+		return 1;
+	return t >= k->valid_from && (k->valid_until == 0 || t < k->valid_until);
+}
 
 /* key.c */
 extern jose_status jose_key_from_secret(const unsigned char *data, size_t len,

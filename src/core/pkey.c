@@ -180,7 +180,7 @@ jose_pkey_adopt(jose_key *k, EVP_PKEY *pkey)
 		ci = jose_crv_get(k->crv);
 		k->kty = JOSE_KTY_EC;
 		k->is_private = has_bn_param(pkey, OSSL_PKEY_PARAM_PRIV_KEY);
-		if ((st = pkey_validate(pkey, k->is_private, JOSE_E_KEY_CURVE)) != JOSE_OK)
+		if ((st = pkey_validate(pkey, k->is_private, JOSE_E_KEY_INVALID)) != JOSE_OK)
 			return st;
 		g = EC_GROUP_new_by_curve_name(OBJ_txt2nid(ci->ossl_name));
 		if (g == NULL)
@@ -474,8 +474,6 @@ jwk_ec(const jose_json_object *jwk, EVP_PKEY **pkey)
 		st = JOSE_E_NOMEM;
 	if (st == JOSE_OK)
 		st = from_params("EC", d ? EVP_PKEY_KEYPAIR : EVP_PKEY_PUBLIC_KEY, ps, pkey);
-	if (st == JOSE_E_KEY_INVALID)
-		st = JOSE_E_KEY_CURVE;	/* OpenSSL refuses a point off the curve here */
 
 	OSSL_PARAM_free(ps);
 	OSSL_PARAM_BLD_free(bld);

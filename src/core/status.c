@@ -53,6 +53,8 @@ jose_status_detail(jose_status st)
 			return "The key cannot verify tokens of the token's algorithm.";
 		case JOSE_E_KID_UNKNOWN:
 			return "No key has the token's \"kid\".";
+		case JOSE_E_KEY_NOT_VALID:
+			return "The key with the token's \"kid\" is retired or not in use yet.";
 		case JOSE_E_SIGNATURE:
 			return "The signature does not verify.";
 		case JOSE_E_PAYLOAD_JSON:
@@ -75,6 +77,12 @@ jose_status_detail(jose_status st)
 			return "The token names an audience (aud) but no audience is expected; pass the audience to accept.";
 		case JOSE_E_ISSUER:
 			return "The token's issuer (iss) does not match.";
+		case JOSE_E_CLAIM_MISSING:
+			return "A required claim is missing.";
+		case JOSE_E_TOO_OLD:
+			return "The token was issued longer ago than the maximum age (iat).";
+		case JOSE_E_REVOKED:
+			return "The token has been revoked.";
 		case JOSE_E_TOKEN_LAST_:
 			break;
 		case JOSE_E_ALG_INVALID:
@@ -88,7 +96,7 @@ jose_status_detail(jose_status st)
 		case JOSE_E_KEY_FORMAT:
 			return "The key is not a valid PEM key or certificate, JWK or JWKS.";
 		case JOSE_E_KEY_KTY:
-			return "The JWK's \"kty\" is missing or not supported.";
+			return "The key's type is not one JWS signs with, or a JWK has no \"kty\".";
 		case JOSE_E_KEY_SHORT:
 			return "The HMAC key is shorter than the hash output of the algorithm.";
 		case JOSE_E_KEY_ALG:

@@ -135,6 +135,10 @@ t_status_name(jose_status st)
 		case JOSE_E_KEY_EMPTY: return "JOSE_E_KEY_EMPTY";
 		case JOSE_E_KEY_FORMAT: return "JOSE_E_KEY_FORMAT";
 		case JOSE_E_KEY_WEAK: return "JOSE_E_KEY_WEAK";
+		case JOSE_E_KEY_NOT_VALID: return "JOSE_E_KEY_NOT_VALID";
+		case JOSE_E_CLAIM_MISSING: return "JOSE_E_CLAIM_MISSING";
+		case JOSE_E_TOO_OLD: return "JOSE_E_TOO_OLD";
+		case JOSE_E_REVOKED: return "JOSE_E_REVOKED";
 		case JOSE_E_KEY_ROCA: return "JOSE_E_KEY_ROCA";
 		case JOSE_E_KEYSET_MIXED: return "JOSE_E_KEYSET_MIXED";
 		case JOSE_E_KEY_ENCRYPTED: return "JOSE_E_KEY_ENCRYPTED";
