@@ -121,3 +121,205 @@ LANGUAGE C VOLATILE PARALLEL RESTRICTED;
 
 COMMENT ON FUNCTION jwt_cache_stats() IS
 'key lookups and key parses of this backend''s key cache, and how many keys it holds';
+
+-- ---------------------------------------------------------------------
+-- Session tokens for row-level security
+-- ---------------------------------------------------------------------
+
+-- The key registry.  Closed to everyone but its owner; jwt_claims() reads
+-- it directly, without the caller's privileges.
+CREATE TABLE jwt_keys (
+    kid         text PRIMARY KEY CHECK (kid <> ''),
+    key         text NOT NULL,
+    algorithm   text NOT NULL,
+    valid_from  timestamptz NOT NULL DEFAULT now(),
+    valid_until timestamptz,
+    can_sign    boolean NOT NULL DEFAULT false,
+    added_at    timestamptz NOT NULL DEFAULT now(),
+    CHECK (valid_until IS NULL OR valid_until >= valid_from)
+);
+COMMENT ON TABLE jwt_keys IS
+'key registry of the jwt extension: session tokens are verified against the keys valid now; jwt_issue() signs with one';
+
+-- Revoked tokens, by jti, kept until the token would have expired anyway.
+CREATE TABLE jwt_revocations (
+    jti         text PRIMARY KEY,
+    expires_at  timestamptz NOT NULL,
+    revoked_at  timestamptz NOT NULL DEFAULT now()
+);
+COMMENT ON TABLE jwt_revocations IS
+'tokens refused by jwt_claims() although validly signed, by jti, until expires_at';
+
+REVOKE ALL ON TABLE jwt_keys, jwt_revocations FROM PUBLIC;
+SELECT pg_catalog.pg_extension_config_dump('jwt_keys', '');
+SELECT pg_catalog.pg_extension_config_dump('jwt_revocations', '');
+
+CREATE FUNCTION jwt_keys_check()
+RETURNS trigger
+AS 'MODULE_PATHNAME', 'jwt_keys_check'
+LANGUAGE C;
+COMMENT ON FUNCTION jwt_keys_check() IS
+'trigger: a registry key must be one key able to verify its algorithm; fills kid and can_sign';
+
+CREATE FUNCTION jwt_registry_changed()
+RETURNS trigger
+AS 'MODULE_PATHNAME', 'jwt_registry_changed'
+LANGUAGE C;
+COMMENT ON FUNCTION jwt_registry_changed() IS
+'trigger: tells every session (and replica) that the key registry changed';
+
+REVOKE ALL ON FUNCTION jwt_keys_check(), jwt_registry_changed() FROM PUBLIC;
+
+CREATE TRIGGER jwt_keys_check BEFORE INSERT OR UPDATE ON jwt_keys
+    FOR EACH ROW EXECUTE FUNCTION jwt_keys_check();
+CREATE TRIGGER jwt_keys_changed AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON jwt_keys
+    FOR EACH STATEMENT EXECUTE FUNCTION jwt_registry_changed();
+CREATE TRIGGER jwt_revocations_changed AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON jwt_revocations
+    FOR EACH STATEMENT EXECUTE FUNCTION jwt_registry_changed();
+
+-- The session token's verified claims.  STABLE: "now" is the statement's
+-- start; PARALLEL SAFE: workers read the same token, keys and clock.
+CREATE FUNCTION jwt_claims()
+RETURNS jsonb
+AS 'MODULE_PATHNAME', 'jwt_claims'
+LANGUAGE C STABLE PARALLEL SAFE;
+COMMENT ON FUNCTION jwt_claims() IS
+'verified claims of the session token jwt.token; NULL when none is set; SQLSTATE 28000 when it is set and not valid';
+
+CREATE FUNCTION jwt_claim(name text)
+RETURNS text
+AS 'MODULE_PATHNAME', 'jwt_claim'
+LANGUAGE C STABLE PARALLEL SAFE;
+COMMENT ON FUNCTION jwt_claim(text) IS
+'one claim of the session token as text (as ->> gives it); NULL when no token is set or the claim is absent';
+
+-- Registry administration, for the registry's owner.
+CREATE FUNCTION jwt_add_key(key text, algorithm text, kid text DEFAULT NULL,
+                            valid_from timestamptz DEFAULT now(),
+                            valid_until timestamptz DEFAULT NULL)
+RETURNS text
+LANGUAGE sql VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+    INSERT INTO @extschema@.jwt_keys (kid, key, algorithm, valid_from, valid_until)
+    VALUES (kid, key, algorithm, valid_from, valid_until)
+    RETURNING kid
+$$;
+COMMENT ON FUNCTION jwt_add_key(text, text, text, timestamptz, timestamptz) IS
+'add a key (secret, PEM or JWK) to the registry for one algorithm; kid defaults to the JWK kid or the RFC 7638 thumbprint';
+
+CREATE FUNCTION jwt_retire_key(kid text, at timestamptz DEFAULT now())
+RETURNS boolean
+LANGUAGE sql VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+    WITH retired AS (
+        UPDATE @extschema@.jwt_keys k SET valid_until = greatest(at, k.valid_from)
+        WHERE k.kid = jwt_retire_key.kid
+        RETURNING 1)
+    SELECT count(*) > 0 FROM retired
+$$;
+COMMENT ON FUNCTION jwt_retire_key(text, timestamptz) IS
+'stop a registry key from verifying (and signing) from the given time on, now by default';
+
+CREATE FUNCTION jwt_jwks()
+RETURNS jsonb
+LANGUAGE sql STABLE PARALLEL SAFE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+    SELECT jsonb_build_object('keys', coalesce(jsonb_agg(
+               @extschema@.jwt_public_jwk(k.key)
+               || jsonb_build_object('kid', k.kid, 'alg', k.algorithm, 'use', 'sig')
+               ORDER BY k.valid_from, k.kid), '[]'::jsonb))
+    FROM @extschema@.jwt_keys k
+    WHERE k.algorithm NOT IN ('HS256', 'HS384', 'HS512')
+      AND (k.valid_until IS NULL OR k.valid_until > now())
+$$;
+COMMENT ON FUNCTION jwt_jwks() IS
+'public JWKS of the registry''s asymmetric keys that are valid now or later, to publish';
+
+CREATE FUNCTION jwt_issue(claims jsonb, kid text DEFAULT NULL)
+RETURNS text
+LANGUAGE plpgsql VOLATILE PARALLEL SAFE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    chosen record;
+BEGIN
+    SELECT k.kid, k.key, k.algorithm INTO chosen
+    FROM @extschema@.jwt_keys k
+    WHERE k.can_sign
+      AND k.valid_from <= now()
+      AND (k.valid_until IS NULL OR k.valid_until > now())
+      AND (jwt_issue.kid IS NULL OR k.kid = jwt_issue.kid)
+    ORDER BY k.valid_from DESC, k.kid
+    LIMIT 1;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'no registry key can sign%',
+              CASE WHEN jwt_issue.kid IS NULL THEN '' ELSE format(' as kid %s', jwt_issue.kid) END
+              USING ERRCODE = 'invalid_parameter_value',
+                    HINT = 'Add a private key valid now with jwt_add_key().';
+    END IF;
+    RETURN @extschema@.jwt_sign(claims, chosen.key, chosen.algorithm,
+                                jsonb_build_object('kid', chosen.kid));
+END
+$$;
+COMMENT ON FUNCTION jwt_issue(jsonb, text) IS
+'sign claims with a registry key (the newest valid one that can sign, or the given kid), without the caller seeing the key';
+
+CREATE FUNCTION jwt_revoke(jti text, expires_at timestamptz)
+RETURNS void
+LANGUAGE sql VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+    INSERT INTO @extschema@.jwt_revocations AS r (jti, expires_at)
+    VALUES (jti, coalesce(expires_at, 'infinity'))
+    ON CONFLICT (jti) DO UPDATE SET expires_at = greatest(r.expires_at, excluded.expires_at)
+$$;
+COMMENT ON FUNCTION jwt_revoke(text, timestamptz) IS
+'refuse session tokens with this jti until expires_at (the token''s exp; NULL: for ever)';
+
+CREATE FUNCTION jwt_revoke_token(token text)
+RETURNS text
+LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    payload jsonb := @extschema@.jwt_decode(token) -> 'payload';
+BEGIN
+    IF jsonb_typeof(payload -> 'jti') IS DISTINCT FROM 'string' THEN
+        RAISE EXCEPTION 'the token has no "jti" to revoke'
+              USING ERRCODE = 'invalid_parameter_value',
+                    HINT = 'Only tokens that carry a jti claim can be revoked one by one; retire the key to refuse them all.';
+    END IF;
+    PERFORM @extschema@.jwt_revoke(payload ->> 'jti',
+                                   CASE WHEN jsonb_typeof(payload -> 'exp') = 'number'
+                                        THEN to_timestamp((payload ->> 'exp')::double precision) END);
+    RETURN payload ->> 'jti';
+END
+$$;
+COMMENT ON FUNCTION jwt_revoke_token(text) IS
+'revoke a token by its jti until its exp; returns the jti';
+
+CREATE FUNCTION jwt_purge_revocations()
+RETURNS bigint
+LANGUAGE sql VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+    WITH purged AS (
+        DELETE FROM @extschema@.jwt_revocations
+        WHERE expires_at < now() - current_setting('jwt.leeway')::interval
+        RETURNING 1)
+    SELECT count(*) FROM purged
+$$;
+COMMENT ON FUNCTION jwt_purge_revocations() IS
+'delete revocations of tokens that have expired (beyond jwt.leeway); returns how many';
+
+REVOKE ALL ON FUNCTION jwt_add_key(text, text, text, timestamptz, timestamptz),
+                       jwt_retire_key(text, timestamptz),
+                       jwt_jwks(),
+                       jwt_issue(jsonb, text),
+                       jwt_revoke(text, timestamptz),
+                       jwt_revoke_token(text),
+                       jwt_purge_revocations()
+    FROM PUBLIC;

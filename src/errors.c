@@ -72,9 +72,12 @@ key_algs_hint(const JwtErrorContext *ctx)
 	char		buf[256];
 	jose_algset set;
 
-	if (ctx == NULL || ctx->keys == NULL)
-		return NULL;
-	set = jose_keyset_algs(ctx->keys, ctx->op ? ctx->op : JOSE_OP_VERIFY);
+	if (ctx != NULL && ctx->keys == NULL && ctx->algs_known)
+		set = ctx->algs;
+	else if (ctx == NULL || ctx->keys == NULL)
+		return "Use a key of the algorithm's family: a secret for HS*, RSA for RS* and PS*, the algorithm's curve for ES*, Ed25519 or Ed448 for EdDSA.";
+	else
+		set = jose_keyset_algs(ctx->keys, ctx->op ? ctx->op : JOSE_OP_VERIFY);
 	if (set == 0)
 		return "This key can be used with no algorithm.";
 	return psprintf("This key can be used with: %s.",

@@ -1,6 +1,6 @@
 /*
  * jwt.c
- *		Module entry: settings.
+ *		Module entry: settings and cache callbacks.
  */
 #include "postgres.h"
 
@@ -30,6 +30,9 @@ _PG_init(void)
 							PGC_SUSET,
 							GUC_UNIT_BYTE,
 							NULL, NULL, NULL);
+
+	jwt_session_define_settings();
+	jwt_session_register_callbacks();
 
 #if PG_VERSION_NUM >= 150000
 	MarkGUCPrefixReserved("jwt");

@@ -15,6 +15,10 @@
 /* jwt.c: settings */
 extern int	jwt_max_token_length;
 
+/* session.c: jwt.token, the policy settings, the registry cache */
+extern void jwt_session_define_settings(void);
+extern void jwt_session_register_callbacks(void);
+
 /* What an error report needs to know besides the status. */
 typedef struct JwtErrorContext
 {
@@ -22,6 +26,8 @@ typedef struct JwtErrorContext
 	const char *alg_name;		/* the caller's spelling, for unknown names */
 	jose_op		op;				/* signing or verifying */
 	const jose_keyset *keys;	/* for a hint on what the key can do */
+	bool		algs_known;		/* or that, computed before the key went */
+	jose_algset algs;
 	size_t		token_len;
 	const jose_verified *verified;
 } JwtErrorContext;
