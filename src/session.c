@@ -606,6 +606,7 @@ typedef struct ClaimsCache
 } ClaimsCache;
 
 static ClaimsCache claims_cache = {0};
+static TimestampTz last_inval_stmt = 0;
 static MemoryContext claims_context = NULL;
 
 /* What a call site remembers for the statement. */
@@ -822,6 +823,18 @@ session_claims(FunctionCallInfo fcinfo, ClaimsSite *site)
 		site->registry_gen == registry_generation && site->epoch == claims_cache.epoch &&
 		(site->isnull || claims_cache.valid))
 		return site->isnull ? NULL : claims_cache.claims;
+
+	/*
+	 * A new statement: take in the invalidations other sessions committed.
+	 * A backend inside a transaction reads them only when it takes a new
+	 * lock, and a cached registry takes none, so without this a key retired
+	 * or a jti revoked elsewhere would go unseen until the transaction ends.
+	 */
+	if (stmt != last_inval_stmt)
+	{
+		AcceptInvalidationMessages();
+		last_inval_stmt = stmt;
+	}
 
 	if (tok == NULL || tok[0] == '\0')
 		result = fallback_claims();
