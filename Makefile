@@ -20,7 +20,7 @@ REGRESS_OPTS = --load-extension=$(EXTENSION)
 PG_CPPFLAGS = -I$(srcdir)/src
 PG_CFLAGS = -Wall -Wextra -Werror -Wno-unused-parameter -Wno-sign-compare \
 	-Wno-missing-field-initializers
-SHLIB_LINK = -lcrypto
+SHLIB_LINK = -lcrypto -lm
 
 EXTRA_CLEAN = test/core/run_core test/core/wycheproof
 
@@ -38,7 +38,7 @@ CORE_SRCS = $(CORE_OBJS:.o=.c)
 CORE_CFLAGS = -std=c11 -O2 -g -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes
 
 test/core/run_core: test/core/run_core.c test/core/vectors.c $(CORE_SRCS) src/core/jose.h
-	$(CC) $(CORE_CFLAGS) -Isrc -o $@ test/core/run_core.c test/core/vectors.c $(CORE_SRCS) -lcrypto
+	$(CC) $(CORE_CFLAGS) -Isrc -o $@ test/core/run_core.c test/core/vectors.c $(CORE_SRCS) -lcrypto -lm
 
 core-check: test/core/run_core
 	test/core/run_core
@@ -47,9 +47,23 @@ core-check: test/core/run_core
 
 # Wycheproof primitive vectors against the core, with no server.
 test/core/wycheproof: test/core/wycheproof.c $(CORE_SRCS) src/core/jose.h
-	$(CC) $(CORE_CFLAGS) -Isrc -o $@ test/core/wycheproof.c $(CORE_SRCS) -lcrypto
+	$(CC) $(CORE_CFLAGS) -Isrc -o $@ test/core/wycheproof.c $(CORE_SRCS) -lcrypto -lm
 
 wycheproof-check: test/core/wycheproof
 	test/core/wycheproof
 
 .PHONY: wycheproof-check
+
+# libFuzzer harnesses over the core, with AddressSanitizer and
+# UndefinedBehaviorSanitizer (LeakSanitizer comes with ASan): test/fuzz/run
+# builds and runs them.  The binaries are in .gitignore (/test/fuzz/fuzz_*).
+FUZZ_CC ?= clang
+FUZZ_CFLAGS = -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all -Isrc
+FUZZ_TARGETS = test/fuzz/fuzz_verify test/fuzz/fuzz_json test/fuzz/fuzz_keys
+
+$(FUZZ_TARGETS): test/fuzz/%: test/fuzz/%.c test/fuzz/fuzz.h $(CORE_SRCS) src/core/jose.h src/core/key_internal.h
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -o $@ $< $(CORE_SRCS) -lcrypto -lm
+
+fuzz-build: $(FUZZ_TARGETS)
+
+.PHONY: fuzz-build

@@ -788,6 +788,12 @@ fallback_claims(void)
 	claims_cache.valid = false;
 	MemoryContextReset(claims_context);
 	jb = DirectFunctionCall1(jsonb_in, CStringGetDatum(raw));
+	if (JB_ROOT_IS_SCALAR(DatumGetJsonbP(jb)) || !JB_ROOT_IS_OBJECT(DatumGetJsonbP(jb)))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_AUTHORIZATION_SPECIFICATION),
+				 errmsg("invalid token"),
+				 errdetail("request.jwt.claims is not a JSON object."),
+				 errcontext("fallback to request.jwt.claims")));
 	old = MemoryContextSwitchTo(claims_context);
 	claims_cache.token = pstrdup(raw);
 	claims_cache.token_len = len;
@@ -817,8 +823,13 @@ session_claims(FunctionCallInfo fcinfo, ClaimsSite *site)
 	size_t		len;
 	double		now;
 
-	/* the statement's answer, if nothing it depends on has moved */
+	/*
+	 * The statement's answer, if nothing it depends on has moved.  The
+	 * fallback reads a setting that is not ours, whose changes no hook
+	 * tells us of: it is compared afresh on every call.
+	 */
 	if (site != NULL && site->stmt == stmt && site->token_gen == token_generation &&
+		!(policy_fallback && (tok == NULL || tok[0] == '\0')) &&
 		site->policy_gen == policy_generation && registry.valid &&
 		site->registry_gen == registry_generation && site->epoch == claims_cache.epoch &&
 		(site->isnull || claims_cache.valid))

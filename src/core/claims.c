@@ -4,6 +4,7 @@
  *		DESIGN.md.  Types are checked before values, so a token whose "exp" is
  *		a string is refused for that, not for being unexpired.
  */
+#include <math.h>
 #include <string.h>
 
 #include "jose.h"
@@ -80,17 +81,24 @@ jose_check_claims(const jose_json_object *claims, const jose_claim_rules *rules,
 	const jose_json_value *aud = jose_json_get(claims, "aud");
 	const jose_json_value *iss = jose_json_get(claims, "iss");
 	double		t;
+	double		horizon;
 	jose_status st;
 
 	if ((st = jose_check_claim_types(claims, which)) != JOSE_OK)
 		return st;
 
-	/* the types are known good now, so jose_json_number() succeeds */
+	/*
+	 * The types are known good now, so jose_json_number() succeeds.  nbf and
+	 * iat are compared at the granularity of NumericDate, whole seconds: an
+	 * issuer that rounds the current time (extract(epoch from now())::bigint
+	 * does) would otherwise make tokens "from the future" half the time.
+	 */
+	horizon = ceil(rules->now + rules->leeway);
 	if (exp != NULL && jose_json_number(exp, &t) && !(t > rules->now - rules->leeway))
 		return JOSE_E_EXPIRED;
-	if (nbf != NULL && jose_json_number(nbf, &t) && !(t <= rules->now + rules->leeway))
+	if (nbf != NULL && jose_json_number(nbf, &t) && !(t <= horizon))
 		return JOSE_E_NOT_YET_VALID;
-	if (iat != NULL && jose_json_number(iat, &t) && !(t <= rules->now + rules->leeway))
+	if (iat != NULL && jose_json_number(iat, &t) && !(t <= horizon))
 		return JOSE_E_IAT_FUTURE;
 
 	/*

@@ -1,0 +1,324 @@
+--
+-- postgrest: the PostgREST recipe.  PostgREST runs with no jwt-secret; its
+-- db-pre-request function takes the bearer token from request.headers, puts
+-- it in jwt.token, and switches to the role that the verified token names.
+-- Then the compatibility switch jwt.fallback_request_claims: off by default,
+-- and, when a superuser turns it on, request.jwt.claims returned unverified,
+-- which any direct client can forge.
+--
+-- PostgREST itself cannot run here, so each request below is PostgREST's own
+-- transaction, statement for statement (v12/v13, src/PostgREST/Query/PreQuery.hs):
+-- BEGIN with the access mode of the HTTP method; one SELECT of set_config()
+-- calls, all transaction-local (search_path, role = db-anon-role since
+-- PostgREST verified no JWT, request.jwt.claims = {"role": <that role>},
+-- request.method, request.path, request.headers with lower-cased names,
+-- request.cookies; here CALL pgrst.tx_vars(...) runs that SELECT);
+-- SELECT <db-pre-request>(); the main query; COMMIT, or ROLLBACK when
+-- anything failed.  The session runs as the login role (authenticator), as
+-- PostgREST's pool does: SET ROLE is allowed or refused by the membership of
+-- that session user, whatever role is current.
+--
+-- Why the token travels in X-Forwarded-Authorization: PostgREST with no
+-- jwt-secret answers every request that carries "Authorization: Bearer ..."
+-- with 500 PGRST300 ("Server lacks JWT secret") before it opens a
+-- transaction, so a proxy in front moves the client's Authorization header
+-- there (nginx: proxy_set_header X-Forwarded-Authorization $http_authorization;
+-- proxy_set_header Authorization "";).  Any header name works: the token is
+-- verified in the database, so nothing depends on who set the header.
+--
+\set VERBOSITY default
+\set SHOW_CONTEXT never
+-- ---------------------------------------------------------------------
+-- The roles, as PostgREST's documentation has them: authenticator, anon and
+-- web_user, named regress_* here since roles are cluster-wide
+-- ---------------------------------------------------------------------
+CREATE ROLE regress_authenticator LOGIN NOINHERIT NOCREATEDB NOCREATEROLE NOSUPERUSER;
+CREATE ROLE regress_anon NOLOGIN;
+CREATE ROLE regress_web_user NOLOGIN;
+GRANT regress_anon, regress_web_user TO regress_authenticator;
+-- two roles a token must not reach: one not granted to the authenticator,
+-- and a superuser granted to it by mistake
+CREATE ROLE regress_auditor NOLOGIN;
+CREATE ROLE regress_superuser NOLOGIN SUPERUSER;
+GRANT regress_superuser TO regress_authenticator;
+-- ---------------------------------------------------------------------
+-- The API schema: a table under row-level security
+-- ---------------------------------------------------------------------
+CREATE SCHEMA api;
+CREATE TABLE api.notes (
+    id     integer PRIMARY KEY,
+    owner  text NOT NULL,
+    body   text NOT NULL,
+    public boolean NOT NULL DEFAULT false
+);
+ALTER TABLE api.notes ENABLE ROW LEVEL SECURITY;
+-- a signed-in user reads and writes their own notes; everybody reads public ones
+CREATE POLICY own_notes ON api.notes TO regress_web_user
+    USING (owner = jwt_claim('sub')) WITH CHECK (owner = jwt_claim('sub'));
+CREATE POLICY public_notes ON api.notes FOR SELECT TO regress_anon, regress_web_user
+    USING (public);
+GRANT USAGE ON SCHEMA api TO regress_anon, regress_web_user;
+GRANT SELECT ON api.notes TO regress_anon;
+GRANT SELECT, INSERT, UPDATE, DELETE ON api.notes TO regress_web_user;
+INSERT INTO api.notes VALUES
+    (1, 'alice', 'alice''s own note', false),
+    (2, 'bob',   'bob''s own note',   false),
+    (3, 'alice', 'alice''s public note', true),
+    (4, 'bob',   'bob''s public note',   true);
+-- ---------------------------------------------------------------------
+-- The pre-request function
+-- ---------------------------------------------------------------------
+-- SECURITY INVOKER (the default), on purpose: PostgreSQL refuses to change
+-- "role" inside a SECURITY DEFINER function (shown below), and invoker rights
+-- are enough, since PostgREST calls it as db-anon-role and SET ROLE is checked
+-- against the session user, the authenticator.  jwt_claims() reads the key
+-- registry with the extension owner's rights, not anon's.  The role switch
+-- comes only from claims that jwt_claims() verified; without a token the
+-- function never asks for claims, so the request stays anonymous even when
+-- the fallback switch is on.
+CREATE FUNCTION api.pre_request() RETURNS void
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    credential text := nullif(current_setting('request.headers', true), '')::json
+                       ->> 'x-forwarded-authorization';
+    token text[];
+    claimed text;
+BEGIN
+    IF credential IS NULL THEN
+        -- no token: anonymous, and no token left from anything else
+        PERFORM set_config('jwt.token', '', true);
+        RETURN;
+    END IF;
+    -- RFC 6750: "Bearer" in any case, then the token (never empty)
+    token := regexp_match(credential, '^bearer +([A-Za-z0-9._~+/-]+=*)$', 'i');
+    IF token IS NULL THEN
+        RAISE EXCEPTION 'invalid token'
+              USING ERRCODE = 'invalid_authorization_specification',
+                    DETAIL = 'The X-Forwarded-Authorization header is not "Bearer <token>".';
+    END IF;
+    PERFORM set_config('jwt.token', token[1], true);
+    -- verifies the token against the registry and the policy settings:
+    -- 28000 for a token that is bad in any way
+    claimed := public.jwt_claims() ->> 'role';
+    IF claimed IS NULL THEN
+        RETURN;                 -- a valid token without a role: anonymous, as in PostgREST
+    END IF;
+    IF NOT EXISTS (SELECT FROM pg_roles r
+                   WHERE r.rolname = claimed AND NOT r.rolsuper
+                     AND pg_has_role(session_user, r.oid, 'MEMBER')) THEN
+        RAISE EXCEPTION 'the token''s role "%" cannot be assumed', claimed
+              USING ERRCODE = 'insufficient_privilege',
+                    DETAIL = 'This API switches only to roles granted to its login role, and never to a superuser.';
+    END IF;
+    PERFORM set_config('role', claimed, true);
+END
+$$;
+-- ---------------------------------------------------------------------
+-- PostgREST's transaction-scoped settings (PreQuery.hs, txVarQuery): not
+-- part of the recipe, the simulation of what PostgREST runs
+-- ---------------------------------------------------------------------
+CREATE SCHEMA pgrst;
+CREATE PROCEDURE pgrst.tx_vars(method text, path text, headers jsonb)
+LANGUAGE sql AS $$
+    SELECT set_config('search_path', '"api", "public"', true),
+           set_config('role', 'regress_anon', true),
+           set_config('request.jwt.claims', '{"role":"regress_anon"}', true),
+           set_config('request.method', method, true),
+           set_config('request.path', path, true),
+           set_config('request.headers', headers::text, true),
+           set_config('request.cookies', '{}', true)
+$$;
+GRANT USAGE ON SCHEMA pgrst TO regress_authenticator;
+-- ---------------------------------------------------------------------
+-- The registry key and the tokens (made by the registry's owner)
+-- ---------------------------------------------------------------------
+SELECT jwt_generate_key('ES256') AS es_key \gset
+SELECT jwt_add_key(:'es_key', 'ES256', kid => 'pgrst-2026') AS kid;
+CREATE FUNCTION pg_temp.mint(claims jsonb, expires_in interval DEFAULT '1 hour') RETURNS text
+AS $$ SELECT jwt_issue(claims || jsonb_build_object(
+                           'exp', floor(extract(epoch FROM now() + expires_in))::bigint),
+                       'pgrst-2026') $$
+LANGUAGE sql;
+SELECT pg_temp.mint('{"sub":"alice","role":"regress_web_user"}') AS alice,
+       pg_temp.mint('{"sub":"bob","role":"regress_web_user"}', '-1 hour') AS expired,
+       pg_temp.mint('{"sub":"carol"}') AS no_role,
+       pg_temp.mint('{"sub":"mallory","role":"regress_auditor"}') AS wants_auditor,
+       pg_temp.mint('{"sub":"mallory","role":"regress_superuser"}') AS wants_root,
+       pg_temp.mint('{"sub":"mallory","role":"no_such_role"}') AS wants_nobody \gset
+-- alice's token with its payload edited to say bob
+SELECT split_part(:'alice', '.', 1) || '.' ||
+       translate(rtrim(replace(encode(convert_to(
+           (jwt_decode(:'alice') -> 'payload' || '{"sub":"bob"}')::text, 'UTF8'), 'base64'),
+           E'\n', ''), '='), '+/', '-_') || '.' ||
+       split_part(:'alice', '.', 3) AS tampered \gset
+-- a token signed by a key of someone else's, under the registry key's kid
+SELECT jwt_sign(jsonb_build_object('sub', 'bob', 'role', 'regress_web_user',
+                                   'exp', floor(extract(epoch FROM now() + interval '1 hour'))::bigint),
+                (jwt_generate_key('ES256') - 'kid')::text, 'ES256',
+                header => '{"kid":"pgrst-2026"}') AS stranger \gset
+-- the request headers, as PostgREST stores them: JSON, names lower-cased
+CREATE FUNCTION pg_temp.headers(credential text) RETURNS jsonb
+AS $$ SELECT jsonb_strip_nulls(jsonb_build_object('accept', '*/*', 'user-agent', 'curl/8.0',
+                                                  'x-forwarded-authorization', credential)) $$
+LANGUAGE sql;
+-- ---------------------------------------------------------------------
+-- Requests, as PostgREST's pool runs them
+-- ---------------------------------------------------------------------
+SET SESSION AUTHORIZATION regress_authenticator;
+-- GET /notes with alice's token: the pre-request runs as anon and leaves the
+-- transaction as web_user, with alice's verified claims
+BEGIN ISOLATION LEVEL READ COMMITTED READ ONLY;
+CALL pgrst.tx_vars('GET', '/notes', pg_temp.headers('Bearer ' || :'alice'));
+SELECT current_user AS pre_request_runs_as;
+SELECT api.pre_request();
+SELECT current_user, session_user, jwt_claim('sub') AS sub;
+SELECT id, owner, body FROM api.notes ORDER BY id;
+COMMIT;
+-- after COMMIT nothing of the request is left on the pooled connection
+SELECT current_user, current_setting('jwt.token') = '' AS no_token, jwt_claims();
+-- the scheme in any case
+BEGIN ISOLATION LEVEL READ COMMITTED READ ONLY;
+CALL pgrst.tx_vars('GET', '/notes', pg_temp.headers('bearer ' || :'alice'));
+SELECT api.pre_request();
+SELECT current_user, jwt_claim('sub') AS sub;
+COMMIT;
+-- POST /notes as alice: she writes her own notes, and only hers
+BEGIN ISOLATION LEVEL READ COMMITTED;
+CALL pgrst.tx_vars('POST', '/notes', pg_temp.headers('BEARER ' || :'alice'));
+SELECT api.pre_request();
+INSERT INTO api.notes (id, owner, body) VALUES (5, 'alice', 'written through the API')
+RETURNING id, owner, body;
+COMMIT;
+BEGIN ISOLATION LEVEL READ COMMITTED;
+CALL pgrst.tx_vars('POST', '/notes', pg_temp.headers('Bearer ' || :'alice'));
+SELECT api.pre_request();
+INSERT INTO api.notes (id, owner, body) VALUES (6, 'bob', 'alice writing as bob');
+ROLLBACK;
+-- no token: anonymous, public notes only, no claims
+BEGIN ISOLATION LEVEL READ COMMITTED READ ONLY;
+CALL pgrst.tx_vars('GET', '/notes', pg_temp.headers(NULL));
+SELECT api.pre_request();
+SELECT current_user, jwt_claims();
+SELECT id, owner, body FROM api.notes ORDER BY id;
+COMMIT;
+-- a valid token without a role claim: anonymous, as PostgREST would make it,
+-- though its claims are there for the policies
+BEGIN ISOLATION LEVEL READ COMMITTED READ ONLY;
+CALL pgrst.tx_vars('GET', '/notes', pg_temp.headers('Bearer ' || :'no_role'));
+SELECT api.pre_request();
+SELECT current_user, jwt_claim('sub') AS sub;
+SELECT id, owner, body FROM api.notes ORDER BY id;
+COMMIT;
+-- bad tokens: the pre-request fails with 28000 (PostgREST answers 403 and
+-- rolls back), and the role never changes
+BEGIN ISOLATION LEVEL READ COMMITTED READ ONLY;
+CALL pgrst.tx_vars('GET', '/notes', pg_temp.headers('Bearer ' || :'expired'));
+SELECT api.pre_request();
+ROLLBACK;
+BEGIN ISOLATION LEVEL READ COMMITTED READ ONLY;
+CALL pgrst.tx_vars('GET', '/notes', pg_temp.headers('Bearer ' || :'tampered'));
+SELECT api.pre_request();
+ROLLBACK;
+BEGIN ISOLATION LEVEL READ COMMITTED READ ONLY;
+CALL pgrst.tx_vars('GET', '/notes', pg_temp.headers('Bearer ' || :'stranger'));
+SELECT api.pre_request();
+ROLLBACK;
+BEGIN ISOLATION LEVEL READ COMMITTED READ ONLY;
+CALL pgrst.tx_vars('GET', '/notes', pg_temp.headers('Bearer not-a-jwt'));
+SELECT api.pre_request();
+ROLLBACK;
+-- a credential that is not "Bearer <token>", an empty one among them
+BEGIN ISOLATION LEVEL READ COMMITTED READ ONLY;
+CALL pgrst.tx_vars('GET', '/notes', pg_temp.headers('Basic YWxpY2U6c2VjcmV0'));
+SELECT api.pre_request();
+ROLLBACK;
+BEGIN ISOLATION LEVEL READ COMMITTED READ ONLY;
+CALL pgrst.tx_vars('GET', '/notes', pg_temp.headers('Bearer '));
+SELECT api.pre_request();
+ROLLBACK;
+-- validly signed tokens naming a role this API may not take: one not granted
+-- to the authenticator, a superuser granted to it, one that does not exist
+-- (42501; PostgREST answers 401, the request being anonymous to it)
+BEGIN ISOLATION LEVEL READ COMMITTED READ ONLY;
+CALL pgrst.tx_vars('GET', '/notes', pg_temp.headers('Bearer ' || :'wants_auditor'));
+SELECT api.pre_request();
+ROLLBACK;
+BEGIN ISOLATION LEVEL READ COMMITTED READ ONLY;
+CALL pgrst.tx_vars('GET', '/notes', pg_temp.headers('Bearer ' || :'wants_root'));
+SELECT api.pre_request();
+ROLLBACK;
+BEGIN ISOLATION LEVEL READ COMMITTED READ ONLY;
+CALL pgrst.tx_vars('GET', '/notes', pg_temp.headers('Bearer ' || :'wants_nobody'));
+SELECT api.pre_request();
+ROLLBACK;
+-- what PostgreSQL itself says to a role outside the authenticator's grants
+BEGIN;
+SET LOCAL ROLE regress_auditor;
+ROLLBACK;
+RESET SESSION AUTHORIZATION;
+-- why not SECURITY DEFINER: such a function may not change "role" at all
+CREATE FUNCTION api.pre_request_definer() RETURNS void
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp
+AS $$ BEGIN PERFORM set_config('role', 'regress_web_user', true); END $$;
+SET SESSION AUTHORIZATION regress_authenticator;
+BEGIN ISOLATION LEVEL READ COMMITTED READ ONLY;
+CALL pgrst.tx_vars('GET', '/notes', pg_temp.headers('Bearer ' || :'alice'));
+SELECT api.pre_request_definer();
+ROLLBACK;
+RESET SESSION AUTHORIZATION;
+DROP FUNCTION api.pre_request_definer();
+-- ---------------------------------------------------------------------
+-- jwt.fallback_request_claims
+-- ---------------------------------------------------------------------
+SET SESSION AUTHORIZATION regress_authenticator;
+-- off by default, and only a superuser may change it
+SHOW jwt.fallback_request_claims;
+SET jwt.fallback_request_claims = on;
+-- a direct client (anyone who can log in to the database; here with the
+-- API's login role) forges request.jwt.claims: ignored, jwt_claims() is NULL
+BEGIN;
+SET LOCAL ROLE regress_web_user;
+SET LOCAL request.jwt.claims = '{"sub":"bob","role":"regress_web_user"}';
+SELECT jwt_claims(), jwt_claim('sub') AS sub;
+SELECT id, owner, body FROM api.notes ORDER BY id;
+COMMIT;
+-- a superuser turns it on (in production: ALTER DATABASE ... SET)
+RESET SESSION AUTHORIZATION;
+SET jwt.fallback_request_claims = on;
+SET SESSION AUTHORIZATION regress_authenticator;
+-- the same forged claims are now returned, unverified, and the policy shows
+-- bob's private note to whoever wrote them: the documented danger
+BEGIN;
+SET LOCAL ROLE regress_web_user;
+SET LOCAL request.jwt.claims = '{"sub":"bob","role":"regress_web_user"}';
+SELECT jwt_claims(), jwt_claim('sub') AS sub;
+SELECT id, owner, body FROM api.notes ORDER BY id;
+COMMIT;
+-- a token still wins over the setting
+BEGIN ISOLATION LEVEL READ COMMITTED READ ONLY;
+CALL pgrst.tx_vars('GET', '/notes', pg_temp.headers('Bearer ' || :'alice'));
+SELECT set_config('request.jwt.claims', '{"sub":"bob","role":"regress_web_user"}', true) IS NOT NULL AS forged;
+SELECT api.pre_request();
+SELECT current_user, jwt_claim('sub') AS sub;
+COMMIT;
+-- through PostgREST with no token, the pre-request never consults the claims
+-- (the request stays anon), but the policies see PostgREST's own
+-- {"role": <db-anon-role>}, unverified
+BEGIN ISOLATION LEVEL READ COMMITTED READ ONLY;
+CALL pgrst.tx_vars('GET', '/notes', pg_temp.headers(NULL));
+SELECT api.pre_request();
+SELECT current_user, jwt_claims();
+COMMIT;
+-- ---------------------------------------------------------------------
+-- Clean up (the cluster is shared with the other suites)
+-- ---------------------------------------------------------------------
+RESET SESSION AUTHORIZATION;
+RESET jwt.fallback_request_claims;
+SET client_min_messages = warning;
+DROP SCHEMA api CASCADE;
+DROP SCHEMA pgrst CASCADE;
+RESET client_min_messages;
+DELETE FROM jwt_keys WHERE kid = 'pgrst-2026';
+DROP ROLE regress_authenticator, regress_anon, regress_web_user, regress_auditor, regress_superuser;
