@@ -308,7 +308,7 @@ SET search_path = pg_catalog, pg_temp
 AS $$
     WITH purged AS (
         DELETE FROM @extschema@.jwt_revocations
-        WHERE expires_at < now() - current_setting('jwt.leeway')::interval
+        WHERE expires_at < now() - coalesce(nullif(current_setting('jwt.leeway', true), ''), '0')::interval
         RETURNING 1)
     SELECT count(*) FROM purged
 $$;

@@ -602,6 +602,7 @@ typedef struct ClaimsCache
 	char	   *payload;		/* the verified payload's JSON */
 	size_t		payload_len;
 	Jsonb	   *claims;
+	const jose_key *key;		/* the registry key that verified it */
 	bool		unverified;		/* from request.jwt.claims */
 } ClaimsCache;
 
@@ -720,6 +721,7 @@ claims_fill(const char *tok, size_t len, double now)
 	MemoryContextSwitchTo(old);
 	pfree(buf);
 
+	claims_cache.key = v.key;
 	claims_cache.unverified = false;
 	claims_cache.policy_gen = policy_generation;
 	claims_cache.registry_gen = registry_generation;
@@ -745,6 +747,10 @@ claims_recheck(double now)
 		elog(ERROR, "jwt: cached session claims do not parse");
 	policy_rules(&rules, now);
 	st = jose_check_claims(&obj, &rules, &which);
+	/* a key retired at a set time stops verifying then, cached or not */
+	if (st == JOSE_OK && claims_cache.key != NULL &&
+		!jose_key_is_valid_at(claims_cache.key, now))
+		st = JOSE_E_KEY_NOT_VALID;
 	if (st == JOSE_OK && registry.nrevoked > 0 &&
 		(jti = jose_json_get(&obj, "jti")) != NULL && jti->type == JOSE_JSON_STRING)
 	{
@@ -962,6 +968,7 @@ jwt_claim(PG_FUNCTION_ARGS)
 
 	/* this statement asked this call site for this name already */
 	if (site != NULL && site->name != NULL && site->stmt == stmt &&
+		!(policy_fallback && (session_token == NULL || session_token[0] == '\0')) &&
 		site->token_gen == token_generation && site->policy_gen == policy_generation &&
 		registry.valid && site->registry_gen == registry_generation &&
 		site->epoch == claims_cache.epoch &&
@@ -1018,6 +1025,51 @@ jwt_registry_changed(PG_FUNCTION_ARGS)
 	return PointerGetDatum(NULL);
 }
 
+static void
+registry_row_refuse(const char *what, const char *hint)
+{
+	ereport(ERROR,
+			(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+			 errmsg("invalid registry key: %s", what),
+			 errhint("%s", hint)));
+}
+
+/* The checks of jwt_keys' constraints, with messages that show no key. */
+static void
+registry_row_check(HeapTuple tup, TupleDesc desc)
+{
+	bool		isnull;
+	Datum		d;
+	int			att;
+
+	(void) heap_getattr(tup, SPI_fnumber(desc, "key"), desc, &isnull);
+	if (isnull)
+		registry_row_refuse("the key is NULL", "Pass the key: a secret, a PEM key or a JWK.");
+	(void) heap_getattr(tup, SPI_fnumber(desc, "algorithm"), desc, &isnull);
+	if (isnull)
+		registry_row_refuse("the algorithm is NULL", "Name the one algorithm the key is for, e.g. 'ES256'.");
+	d = heap_getattr(tup, SPI_fnumber(desc, "kid"), desc, &isnull);
+	if (!isnull && VARSIZE_ANY_EXHDR(DatumGetPointer(d)) == 0)
+		registry_row_refuse("the kid is empty", "Pass a kid, or NULL for the key's own kid or thumbprint.");
+	if ((att = SPI_fnumber(desc, "added_at")) > 0)
+	{
+		(void) heap_getattr(tup, att, desc, &isnull);
+		if (isnull)
+			registry_row_refuse("added_at is NULL", "Leave added_at to its default.");
+	}
+	{
+		bool		from_null,
+					until_null;
+		Datum		from = heap_getattr(tup, SPI_fnumber(desc, "valid_from"), desc, &from_null);
+		Datum		until = heap_getattr(tup, SPI_fnumber(desc, "valid_until"), desc, &until_null);
+
+		if (from_null)
+			registry_row_refuse("valid_from is NULL", "Pass the time the key starts to verify, now() by default.");
+		if (!until_null && DatumGetTimestampTz(until) < DatumGetTimestampTz(from))
+			registry_row_refuse("valid_until is before valid_from", "A key's window of validity runs from valid_from to valid_until.");
+	}
+}
+
 /*
  * Before a row of jwt_keys is written: the key must be one key that can
  * verify its algorithm; kid defaults to the key's JWK kid, else its RFC 7638
@@ -1034,7 +1086,6 @@ jwt_keys_check(PG_FUNCTION_ARGS)
 				att_alg,
 				att_sign;
 	bool		isnull;
-	Datum		d;
 	text	   *key;
 	char	   *alg_name;
 	jose_alg	alg;
@@ -1061,14 +1112,14 @@ jwt_keys_check(PG_FUNCTION_ARGS)
 	if (att_kid <= 0 || att_key <= 0 || att_alg <= 0 || att_sign <= 0)
 		elog(ERROR, "jwt_keys_check(): unexpected table layout");
 
-	d = heap_getattr(tup, att_key, desc, &isnull);
-	if (isnull)
-		return PointerGetDatum(tup);	/* NOT NULL refuses it */
-	key = DatumGetTextPP(d);
-	d = heap_getattr(tup, att_alg, desc, &isnull);
-	if (isnull)
-		return PointerGetDatum(tup);
-	alg_name = TextDatumGetCString(d);
+	/*
+	 * What the table's constraints would refuse is refused here first: a
+	 * constraint's error shows the failing row, and the row holds the key.
+	 */
+	registry_row_check(tup, desc);
+
+	key = DatumGetTextPP(heap_getattr(tup, att_key, desc, &isnull));
+	alg_name = TextDatumGetCString(heap_getattr(tup, att_alg, desc, &isnull));
 	alg = jwt_alg_from_text(cstring_to_text(alg_name));
 
 	st = jose_keyset_import(VARDATA_ANY(key), VARSIZE_ANY_EXHDR(key), JOSE_KEY_TEXT, &ks);

@@ -297,6 +297,8 @@ extern jose_kty jose_key_kty(const jose_key *key);
 extern void jose_key_restrict(jose_key *key, jose_alg alg, double valid_from,
 							  double valid_until);
 extern jose_status jose_key_set_kid(jose_key *key, const char *kid, size_t len);
+/* Whether the key is inside its window of validity at t (always, without one). */
+extern int	jose_key_is_valid_at(const jose_key *key, double t);
 /* An empty key set, and moving every key of src into dst (src is freed). */
 extern jose_keyset *jose_keyset_new(void);
 extern jose_status jose_keyset_adopt(jose_keyset *dst, jose_keyset *src);

@@ -600,6 +600,12 @@ jose_key_restrict(jose_key *key, jose_alg alg, double valid_from, double valid_u
 	key->valid_until = valid_until;
 }
 
+int
+jose_key_is_valid_at(const jose_key *key, double t)
+{
+	return jose_key_valid_at(key, t);
+}
+
 jose_status
 jose_key_set_kid(jose_key *key, const char *kid, size_t len)
 {
