@@ -313,14 +313,16 @@ FROM (VALUES
     ($$jwt_jwk_thumbprint(NULL)$$)
 ) AS t(call),
 LATERAL pg_temp.outcome(call) o;
--- jwt_public_jwk publishes only what verifies signatures here: a key whose
--- JWK is for encryption, or pinned to an algorithm we do not know, is refused
--- alone and left out of a JWKS; "use":"sig" is kept
+-- jwt_public_jwk publishes only keys for signatures: a key whose JWK is for
+-- encryption, or pinned to an algorithm we do not know, is refused alone and
+-- left out of a JWKS; a private key for signing only (key_ops ["sign"]) gives
+-- its public half, which is what verifies; "use":"sig" is kept
 SELECT call, o.code, o.result, o.detail
 FROM (VALUES
     ($$jwt_public_jwk('{"kty":"OKP","crv":"Ed25519","x":"11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo","use":"sig"}')$$),
     ($$jwt_public_jwk('{"kty":"OKP","crv":"Ed25519","x":"11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo","use":"enc"}')$$),
     ($$jwt_public_jwk('{"kty":"OKP","crv":"Ed25519","x":"11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo","alg":"ECDH-ES"}')$$),
+    ($$jwt_public_jwk('{"kty":"OKP","crv":"Ed25519","d":"nWGxne_9WmC6hEr0kuwsxERJxWl7MmkZcDusAxyuf2A","x":"11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo","key_ops":["sign"]}')$$),
     ($$jwt_public_jwk('{"keys":[{"kty":"OKP","crv":"Ed25519","kid":"s","x":"11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo"},{"kty":"OKP","crv":"Ed25519","kid":"e","use":"enc","x":"11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo"}]}')$$)
 ) AS t(call),
 LATERAL pg_temp.outcome(call) o;

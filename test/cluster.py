@@ -54,10 +54,13 @@ import tempfile
 import threading
 import time
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))   # test/, for suite.py
+import suite                                                     # noqa: E402
+
 SUITE = "cluster"
-SYSTEM_PYTHON = "/usr/bin/python3"   # where Debian's python3-psycopg2 lives
-REEXEC_GUARD = "JWT_CLUSTER_REEXEC"
-REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+T = suite.Suite(SUITE, reexec_guard="JWT_CLUSTER_REEXEC")
+cannot_run = T.cannot_run
+note = T.note
 
 DB = "jwt_cluster"
 DUMP_SRC = "jwt_dump_src"
@@ -70,53 +73,13 @@ SUBS = ["user%d" % i for i in range(8)]
 PAR_ROWS = 200000
 
 
-def cannot_run(why):
-    print(f"{SUITE}: cannot run: {why}", flush=True)
-    sys.exit(1)
-
-
-def import_psycopg2():
-    """psycopg2, from the system Python if this one lacks it."""
-    sys.path[:] = [p for p in sys.path if os.path.abspath(p or os.curdir) != REPO]
-    try:
-        import psycopg2
-        return psycopg2
-    except ImportError as e:
-        if (os.environ.get(REEXEC_GUARD) is None and os.path.exists(SYSTEM_PYTHON)
-                and os.path.realpath(sys.executable) != os.path.realpath(SYSTEM_PYTHON)):
-            os.environ[REEXEC_GUARD] = "1"
-            os.execv(SYSTEM_PYTHON, [SYSTEM_PYTHON, os.path.abspath(__file__)] + sys.argv[1:])
-        cannot_run(f"{e} (needs Debian's python3-psycopg2; this is {sys.executable})")
-
-
-psycopg2 = import_psycopg2()
+try:
+    import psycopg2
+except ImportError as e:
+    T.reexec_or_cannot_run(e, "Debian's python3-psycopg2")
 
 
 # ---------------------------------------------------------------- checks
-
-class Tally:
-    def __init__(self):
-        self.passed = 0
-        self.failed = 0
-        self.lock = threading.Lock()
-
-    def check(self, name, ok, detail=""):
-        with self.lock:
-            if ok:
-                self.passed += 1
-            else:
-                self.failed += 1
-                detail = " ".join(str(detail).split())     # one line per failure
-                print(f"FAIL {name}" + (f": {detail}" if detail else ""), flush=True)
-        return ok
-
-
-T = Tally()
-
-
-def note(text):
-    print(f"{SUITE}: {text}", flush=True)
-
 
 def section(title, fn):
     """Run one numbered item; an exception inside it is one more failure."""
@@ -1046,8 +1009,7 @@ def main():
             note(f"cleanup: {str(e).strip()}")
         admin.close()
     note(f"{time.monotonic() - start:.1f} s in all")
-    print(f"{SUITE}: {T.passed} passed, {T.failed} failed", flush=True)
-    sys.exit(1 if T.failed else 0)
+    T.finish()
 
 
 if __name__ == "__main__":

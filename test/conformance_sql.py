@@ -41,15 +41,17 @@ import json
 import os
 import sys
 from collections import Counter
-from decimal import Decimal
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))   # test/, for suite.py
+import suite                                                     # noqa: E402
+from suite import SqlError, b64u, b64u_decode, parse_json, same_json   # noqa: E402
 
 SUITE = "conformance-sql"
-SYSTEM_PYTHON = "/usr/bin/python3"   # where Debian's python3-psycopg2 lives
-REEXEC_GUARD = "JWT_CONFORMANCE_REEXEC"
+T = suite.Suite(SUITE, reexec_guard="JWT_CONFORMANCE_REEXEC")
+note = T.note
 
-REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 VECTORS = os.path.abspath(os.environ.get("JWT_VECTORS")
-                          or os.path.join(REPO, "..", "shared", "vectors"))
+                          or os.path.join(suite.REPO, "..", "shared", "vectors"))
 RFC7515 = os.path.join("rfc", "rfc7515_appendix_A.json")
 RFC8037 = os.path.join("rfc", "rfc8037_appendix_A.json")
 COOKBOOK_4_4 = os.path.join("cookbook", "jws", "4_4.hmac-sha2_integrity_protection.json")
@@ -97,97 +99,18 @@ HMAC_ALGS = ("HS256", "HS384", "HS512")
 FAR_LEEWAY = "100 years"     # enough to accept the 2011 expiry of the RFC tokens
 
 
-def cannot_run(why):
-    print(f"{SUITE}: cannot run: {why}", flush=True)
-    sys.exit(1)
-
-
-def import_psycopg2():
-    """psycopg2, from the system Python if this one lacks it."""
-    sys.path[:] = [p for p in sys.path if os.path.abspath(p or os.curdir) != REPO]
-    try:
-        import psycopg2
-        return psycopg2
-    except ImportError as e:
-        if (os.environ.get(REEXEC_GUARD) is None and os.path.exists(SYSTEM_PYTHON)
-                and os.path.realpath(sys.executable) != os.path.realpath(SYSTEM_PYTHON)):
-            os.environ[REEXEC_GUARD] = "1"
-            os.execv(SYSTEM_PYTHON, [SYSTEM_PYTHON, os.path.abspath(__file__)] + sys.argv[1:])
-        cannot_run(f"{e} (needs Debian's python3-psycopg2; this is {sys.executable})")
-
-
 # The skip comes first: without vectors there is nothing to run against.
 if not os.path.isdir(VECTORS):
     print(f"{SUITE}: skipped: {VECTORS} not found", flush=True)
     sys.exit(0)
 
-psycopg2 = import_psycopg2()
+try:
+    import psycopg2     # noqa: F401: for suite.py's connection
+except ImportError as e:
+    T.reexec_or_cannot_run(e, "Debian's python3-psycopg2")
 
 
 # ---------------------------------------------------------------- checks
-
-class Tally:
-    def __init__(self):
-        self.passed = 0
-        self.failed = 0
-
-    def check(self, name, ok, detail=""):
-        if ok:
-            self.passed += 1
-        else:
-            self.failed += 1
-            detail = " ".join(str(detail).split())     # one line per failure
-            print(f"FAIL {name}" + (f": {detail}" if detail else ""), flush=True)
-        return ok
-
-    def run(self, name, fn):
-        """A check whose body may raise: an exception is a failure too."""
-        try:
-            ok, detail = fn()
-        except Exception as e:
-            ok, detail = False, f"unexpected {type(e).__name__}: {e}"
-        return self.check(name, ok, detail)
-
-
-T = Tally()
-
-
-def canon(v):
-    """A value comparable as JSON: numbers by value, true is not 1."""
-    if isinstance(v, bool):
-        return ("bool", v)
-    if v is None:
-        return ("null",)
-    if isinstance(v, (int, float, Decimal)):
-        return ("num", Decimal(repr(v)) if isinstance(v, float) else Decimal(v))
-    if isinstance(v, str):
-        return ("str", v)
-    if isinstance(v, list):
-        return ("arr", tuple(canon(x) for x in v))
-    if isinstance(v, dict):
-        return ("obj", tuple(sorted((k, canon(x)) for k, x in v.items())))
-    raise TypeError(f"not JSON: {type(v).__name__}")
-
-
-def parse_json(text):
-    return json.loads(text, parse_float=Decimal, parse_int=Decimal)
-
-
-def same_json(a, b):
-    return canon(a) == canon(b)
-
-
-def b64u_decode(s):
-    return base64.urlsafe_b64decode(s + "=" * (-len(s) % 4))
-
-
-def b64u_encode(b):
-    return base64.urlsafe_b64encode(b).rstrip(b"=").decode()
-
-
-def note(text):
-    print(f"{SUITE}: {text}", flush=True)
-
 
 PRIVATE_MEMBERS = ("d", "p", "q", "dp", "dq", "qi", "oth", "k")
 
@@ -210,7 +133,7 @@ def flip_signature(compact):
     h, p, s = compact.split(".")
     sig = bytearray(b64u_decode(s))
     sig[len(sig) // 2] ^= 0x01
-    return f"{h}.{p}.{b64u_encode(bytes(sig))}"
+    return f"{h}.{p}.{b64u(bytes(sig))}"
 
 
 def flip_payload(compact):
@@ -218,7 +141,7 @@ def flip_payload(compact):
     h, p, s = compact.split(".")
     payload = bytearray(b64u_decode(p))
     payload[0] ^= 0x01
-    return f"{h}.{b64u_encode(bytes(payload))}.{s}"
+    return f"{h}.{b64u(bytes(payload))}.{s}"
 
 
 def load_vector(rel):
@@ -228,44 +151,11 @@ def load_vector(rel):
 
 # ----------------------------------------------------------- the SQL side
 
-class SqlError(Exception):
-    def __init__(self, e):
-        super().__init__(e.pgerror)
-        self.pgcode = e.pgcode
-        self.message = e.diag.message_primary
-        self.detail = e.diag.message_detail or ""
-
-    def __str__(self):
-        return f"SQLSTATE {self.pgcode}: {self.message}" + (
-            f" ({self.detail})" if self.detail else "")
-
-
-def connect():
-    try:
-        conn = psycopg2.connect("")
-    except psycopg2.Error as e:
-        cannot_run(f"cannot connect to PostgreSQL ({str(e).strip()}); "
-                   "run under pg_virtualenv -v 15")
-    conn.autocommit = True     # every statement its own transaction
-    try:
-        with conn.cursor() as cur:
-            cur.execute("CREATE EXTENSION IF NOT EXISTS jwt")
-    except psycopg2.Error as e:
-        cannot_run(f"CREATE EXTENSION jwt failed ({str(e).strip()}); "
-                   "run make install first")
-    return conn
-
-
-CONN = connect()
+CONN = T.connect()
 
 
 def sql_one(query, params):
-    try:
-        with CONN.cursor() as cur:
-            cur.execute(query, params)
-            return cur.fetchone()[0]
-    except psycopg2.Error as e:
-        raise SqlError(e) from None
+    return suite.sql_one(CONN, query, params)
 
 
 def verify_args(token, key, algorithms, leeway):
@@ -819,8 +709,7 @@ def main():
         rel = os.path.join(WYCHEPROOF_DIR, f)
         if rel in vectors:
             check_wycheproof(f, vectors[rel])
-    print(f"{SUITE}: {T.passed} passed, {T.failed} failed", flush=True)
-    sys.exit(1 if T.failed else 0)
+    T.finish()
 
 
 if __name__ == "__main__":

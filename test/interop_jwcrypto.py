@@ -30,46 +30,22 @@ failure and when it cannot run at all (then without a summary line).
 import os
 import sys
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))   # test/, for suite.py
+import suite      # noqa: E402: first, it keeps the repository root (jwt.so) off sys.path
+from suite import SqlError, b64u, b64u_decode, parse_json, same_json   # noqa: E402
+
 SUITE = "interop-jwcrypto"
-SYSTEM_PYTHON = "/usr/bin/python3"   # where Debian's python3-jwcrypto lives
-REEXEC_GUARD = "JWT_INTEROP_REEXEC"
+T = suite.Suite(SUITE, reexec_guard="JWT_INTEROP_REEXEC", one_line_reasons=True)
 
+try:
+    import jwcrypto     # noqa: F401
+    import psycopg2     # noqa: F401: for suite.py's connection
+except ImportError as e:
+    T.reexec_or_cannot_run(e, "Debian's python3-jwcrypto and python3-psycopg2")
 
-def cannot_run(why):
-    why = " ".join(str(why).split())       # one line
-    print(f"{SUITE}: cannot run: {why}", flush=True)
-    sys.exit(1)
-
-
-def import_libraries():
-    """jwcrypto and psycopg2, from the system Python if this one lacks them.
-
-    The repository root holds the extension's jwt.so, which Python would take
-    for a module named "jwt" if the root were on sys.path; keep it off.
-    """
-    repo = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-    sys.path[:] = [p for p in sys.path
-                   if os.path.abspath(p or os.curdir) != repo]
-    try:
-        import jwcrypto
-        import psycopg2
-        return jwcrypto, psycopg2
-    except ImportError as e:
-        if (os.environ.get(REEXEC_GUARD) is None and os.path.exists(SYSTEM_PYTHON)
-                and os.path.realpath(sys.executable) != os.path.realpath(SYSTEM_PYTHON)):
-            os.environ[REEXEC_GUARD] = "1"
-            os.execv(SYSTEM_PYTHON, [SYSTEM_PYTHON, os.path.abspath(__file__)] + sys.argv[1:])
-        cannot_run(f"{e} (needs Debian's python3-jwcrypto and python3-psycopg2; "
-                   f"this is {sys.executable})")
-
-
-jwcrypto, psycopg2 = import_libraries()
-
-import base64                      # noqa: E402
 import json                        # noqa: E402
 import hashlib                     # noqa: E402
 import time                        # noqa: E402
-from decimal import Decimal        # noqa: E402
 
 from jwcrypto import jwk, jws, jwt as jwcjwt   # noqa: E402
 from jwcrypto.common import JWException        # noqa: E402
@@ -78,119 +54,18 @@ NOW = int(time.time())
 STARTED = time.monotonic()
 
 
-# ---------------------------------------------------------------- checks
-
-class Tally:
-    def __init__(self):
-        self.passed = 0
-        self.failed = 0
-        self.skipped = 0
-
-    def check(self, name, ok, detail=""):
-        if ok:
-            self.passed += 1
-        else:
-            self.failed += 1
-            detail = " ".join(str(detail).split())     # one line per failure
-            print(f"FAIL {name}" + (f": {detail}" if detail else ""), flush=True)
-        return ok
-
-    def run(self, name, fn):
-        """A check whose body may raise: an exception is a failure too."""
-        try:
-            ok, detail = fn()
-        except Exception as e:        # the check's own failure, reported by name
-            ok, detail = False, f"unexpected {type(e).__name__}: {e}"
-        return self.check(name, ok, detail)
-
-    def skip(self, what, why):
-        self.skipped += 1
-        print(f"SKIP {what}: {why}", flush=True)
-
-
-T = Tally()
-
-
-# ------------------------------------------------- JSON compared as JSON
-
-def canon(v):
-    """A value comparable as JSON: numbers by value, true is not 1."""
-    if isinstance(v, bool):
-        return ("bool", v)
-    if v is None:
-        return ("null",)
-    if isinstance(v, (int, float, Decimal)):
-        return ("num", Decimal(repr(v)) if isinstance(v, float) else Decimal(v))
-    if isinstance(v, str):
-        return ("str", v)
-    if isinstance(v, list):
-        return ("arr", tuple(canon(x) for x in v))
-    if isinstance(v, dict):
-        return ("obj", tuple(sorted((k, canon(x)) for k, x in v.items())))
-    raise TypeError(f"not JSON: {type(v).__name__}")
-
-
-def parse_json(text):
-    return json.loads(text, parse_float=Decimal, parse_int=Decimal)
-
-
-def same_json(a, b):
-    return canon(a) == canon(b)
-
-
-def b64u(data):
-    return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
-
-
-def b64u_decode(s):
-    return base64.urlsafe_b64decode(s + "=" * (-len(s) % 4))
-
-
 def header_of(token):
     return json.loads(b64u_decode(token.split(".")[0]))
 
 
 # ----------------------------------------------------------- the SQL side
 
-class SqlError(Exception):
-    def __init__(self, e):
-        super().__init__(e.pgerror)
-        self.pgcode = e.pgcode
-        self.message = e.diag.message_primary
-        self.detail = e.diag.message_detail
-
-    def __str__(self):
-        return f"SQLSTATE {self.pgcode}: {self.message}" + (
-            f" ({self.detail})" if self.detail else "")
-
-
-def connect():
-    try:
-        conn = psycopg2.connect("")
-    except psycopg2.Error as e:
-        cannot_run(f"cannot connect to PostgreSQL ({str(e).strip()}); "
-                   "run under pg_virtualenv -t -v 15")
-    conn.autocommit = True     # every statement its own transaction
-    try:
-        with conn.cursor() as cur:
-            cur.execute("SET client_min_messages = warning")
-            cur.execute("CREATE EXTENSION IF NOT EXISTS jwt")
-    except psycopg2.Error as e:
-        cannot_run(f"CREATE EXTENSION jwt failed ({str(e).strip()}); "
-                   "run make install first")
-    return conn
-
-
-CONN = connect()
+CONN = T.connect(virtualenv="pg_virtualenv -t -v 15",
+                 setup=["SET client_min_messages = warning"])
 
 
 def sql_one(query, params):
-    try:
-        with CONN.cursor() as cur:
-            cur.execute(query, params)
-            return cur.fetchone()[0]
-    except psycopg2.Error as e:
-        raise SqlError(e) from None
+    return suite.sql_one(CONN, query, params)
 
 
 def key_sql(key):
@@ -759,8 +634,7 @@ def main():
     check_alg_lists()
     print(f"{SUITE}: {T.skipped} combinations skipped (see SKIP lines), in "
           f"{time.monotonic() - STARTED:.1f} s", flush=True)
-    print(f"{SUITE}: {T.passed} passed, {T.failed} failed", flush=True)
-    sys.exit(1 if T.failed else 0)
+    T.finish()
 
 
 if __name__ == "__main__":
@@ -770,5 +644,4 @@ if __name__ == "__main__":
         raise
     except Exception as e:         # the harness itself broke outside a check
         T.check("the suite runs to its end", False, f"{type(e).__name__}: {e}")
-        print(f"{SUITE}: {T.passed} passed, {T.failed} failed", flush=True)
-        sys.exit(1)
+        T.finish()

@@ -294,9 +294,13 @@ jose_key_public_jwk(const jose_key *key, char **json, size_t *len)
 		return JOSE_E_KEY_SECRET_PUBLIC;
 	if (key->kty == 0)
 		return JOSE_E_KEY_KTY;
-	/* a key whose JWK forbids verifying is not published as if it could */
-	if (jose_key_algs(key, JOSE_OP_VERIFY) == 0)
-		return (key->ops & JOSE_OP_VERIFY) ? JOSE_E_KEY_ALG : JOSE_E_KEY_USE;
+	/*
+	 * A key whose JWK is not for signatures (an encryption key, an unknown
+	 * alg) is not published as if it were.  A private key for signing only
+	 * (key_ops ["sign"]) is: its public half is what verifies.
+	 */
+	if (jose_key_algs(key, JOSE_OP_VERIFY) == 0 && jose_key_algs(key, JOSE_OP_SIGN) == 0)
+		return (key->ops & (JOSE_OP_VERIFY | JOSE_OP_SIGN)) ? JOSE_E_KEY_ALG : JOSE_E_KEY_USE;
 	st = key_jwk(key, 0, key->alg, key->kid, key->kid_len, json, len);
 	if (st == JOSE_OK && (key->ops & JOSE_OP_USE_SIG))
 	{
