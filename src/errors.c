@@ -192,6 +192,13 @@ jwt_report(jose_status st, const JwtErrorContext *ctx)
 							 errdetail("%s", jose_status_detail(st)),
 							 errhint("Replace the key with one from an unaffected generator, e.g. jwt_generate_key('RS256').")));
 					break;
+				case JOSE_E_KEY_SSH:
+					ereport(ERROR,
+							(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+							 errmsg("SSH public keys are not supported"),
+							 errdetail("%s", jose_status_detail(st)),
+							 errhint("Convert it to PEM first: ssh-keygen -e -m PKCS8 -f key.pub.")));
+					break;
 				case JOSE_E_KEY_ENCRYPTED:
 					ereport(ERROR,
 							(errcode(ERRCODE_INVALID_PARAMETER_VALUE),

@@ -75,6 +75,7 @@ typedef enum jose_status
 	JOSE_E_KEY_WEAK,			/* RSA modulus under 2048 bits */
 	JOSE_E_KEY_ROCA,			/* RSA modulus with the ROCA fingerprint */
 	JOSE_E_KEY_ENCRYPTED,		/* encrypted PEM */
+	JOSE_E_KEY_SSH,				/* an SSH public key, never a secret */
 	JOSE_E_KEY_CURVE,			/* unsupported curve, or a point not on it */
 	JOSE_E_KEY_INVALID,			/* key material inconsistent or out of range */
 	JOSE_E_KEY_NOT_PRIVATE,		/* signing needs a private key */

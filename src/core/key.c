@@ -445,11 +445,33 @@ find_in(const char *s, size_t len, const char *needle)
 	return NULL;
 }
 
+/*
+ * An OpenSSH public key line ("ssh-ed25519 AAAA...", "ecdsa-sha2-nistp256
+ * ...", security keys "sk-...") or an RFC 4716 block: public text, so never
+ * an HMAC secret.
+ */
+static int
+looks_like_ssh(const char *s, size_t len)
+{
+	static const char *const prefixes[] = {"ssh-", "ecdsa-sha2-", "sk-ssh-", "sk-ecdsa-"};
+
+	for (size_t i = 0; i < sizeof(prefixes) / sizeof(prefixes[0]); i++)
+	{
+		size_t		n = strlen(prefixes[i]);
+
+		if (len >= n && memcmp(s, prefixes[i], n) == 0)
+			return 1;
+	}
+	return find_in(s, len, "---- BEGIN SSH2") != NULL;
+}
+
+
 jose_status
 jose_keyset_import(const char *data, size_t len, jose_key_form form,
 				   jose_keyset **out)
 {
 	jose_keyset *ks;
+	jose_key   *bare = NULL;
 	jose_status st = JOSE_OK;
 	size_t		skip = 0;
 
@@ -513,6 +535,21 @@ jose_keyset_import(const char *data, size_t len, jose_key_form form,
 	}
 	else if (form == JOSE_KEY_TEXT && find_in(data, len, "\"kty\"") != NULL)
 		st = JOSE_E_KEY_FORMAT;	/* a JWK with text around it: never a secret */
+	else if (form == JOSE_KEY_TEXT && looks_like_ssh(data + skip, len - skip))
+		st = JOSE_E_KEY_SSH;	/* CVE-2022-29217: an SSH key's text as a secret */
+	else if (form == JOSE_KEY_TEXT && (bare = calloc(1, sizeof(jose_key))) != NULL &&
+			 jose_der_b64_import(data + skip, len - skip, bare, &st))
+	{
+		/* base64 DER of a public key or certificate: that key */
+		if (st == JOSE_OK && (ks->keys = malloc(sizeof(jose_key *))) == NULL)
+			st = JOSE_E_NOMEM;
+		if (st == JOSE_OK)
+		{
+			ks->keys[0] = bare;
+			ks->n = 1;
+			bare = NULL;
+		}
+	}
 	else
 	{
 		ks->keys = malloc(sizeof(jose_key *));
@@ -523,6 +560,7 @@ jose_keyset_import(const char *data, size_t len, jose_key_form form,
 			ks->n = 1;
 	}
 
+	key_free(bare);
 	if (st != JOSE_OK)
 	{
 		jose_keyset_free(ks);

@@ -564,3 +564,73 @@ jose_jwk_import_asym(const jose_json_object *jwk, jose_kty kty, jose_key *k)
 		EVP_PKEY_free(pkey);
 	return st;
 }
+
+/*
+ * Bare base64 of a DER SubjectPublicKeyInfo or certificate, as Keycloak
+ * publishes a realm's public_key and a JWKS carries x5c: read as that key.
+ * Returns 1 when the text was such a key (*st says whether it imported),
+ * 0 when it is not (it may then be a secret).
+ */
+int
+jose_der_b64_import(const char *data, size_t len, jose_key *k, jose_status *st)
+{
+	char	   *clean;
+	unsigned char *der;
+	size_t		n = 0;
+	int			dlen,
+				pad = 0;
+	const unsigned char *p;
+	EVP_PKEY   *pkey = NULL;
+	X509	   *x;
+
+	if (len < 64 || len > 65536)
+		return 0;
+	for (size_t i = 0; i < len; i++)
+	{
+		char		c = data[i];
+
+		if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+			  c == '+' || c == '/' || c == '=' || c == ' ' || c == '\t' ||
+			  c == '\r' || c == '\n'))
+			return 0;
+	}
+	if ((clean = malloc(len + 1)) == NULL || (der = malloc(len)) == NULL)
+	{
+		free(clean);
+		*st = JOSE_E_NOMEM;
+		return 1;
+	}
+	for (size_t i = 0; i < len; i++)
+		if (data[i] != ' ' && data[i] != '\t' && data[i] != '\r' && data[i] != '\n')
+			clean[n++] = data[i];
+	while (n > 0 && clean[n - 1 - pad] == '=' && pad < 2)
+		pad++;
+	dlen = (n % 4 == 0) ? EVP_DecodeBlock(der, (unsigned char *) clean, (int) n) : -1;
+	free(clean);
+	if (dlen <= pad || der[0] != 0x30)
+	{
+		free(der);
+		ERR_clear_error();
+		return 0;
+	}
+	dlen -= pad;
+	p = der;
+	pkey = d2i_PUBKEY(NULL, &p, dlen);
+	if (pkey == NULL || p != der + dlen)
+	{
+		EVP_PKEY_free(pkey);
+		pkey = NULL;
+		p = der;
+		x = d2i_X509(NULL, &p, dlen);
+		if (x != NULL && p == der + dlen)
+			pkey = X509_get_pubkey(x);
+		X509_free(x);
+	}
+	free(der);
+	ERR_clear_error();
+	if (pkey == NULL)
+		return 0;
+	if ((*st = jose_pkey_adopt(k, pkey)) != JOSE_OK)
+		EVP_PKEY_free(pkey);
+	return 1;
+}

@@ -115,6 +115,8 @@ jose_status_detail(jose_status st)
 			return "The RSA key is shorter than 2048 bits.";
 		case JOSE_E_KEY_ROCA:
 			return "The RSA key was made by a generator whose keys can be factored (ROCA, CVE-2017-15361).";
+		case JOSE_E_KEY_SSH:
+			return "The key is an SSH public key, which is never used as a shared secret.";
 		case JOSE_E_KEY_ENCRYPTED:
 			return "The PEM key is encrypted; pass it decrypted.";
 		case JOSE_E_KEY_CURVE:

@@ -142,6 +142,7 @@ t_status_name(jose_status st)
 		case JOSE_E_KEY_ROCA: return "JOSE_E_KEY_ROCA";
 		case JOSE_E_KEYSET_MIXED: return "JOSE_E_KEYSET_MIXED";
 		case JOSE_E_KEY_ENCRYPTED: return "JOSE_E_KEY_ENCRYPTED";
+		case JOSE_E_KEY_SSH: return "JOSE_E_KEY_SSH";
 		case JOSE_E_KEY_CURVE: return "JOSE_E_KEY_CURVE";
 		case JOSE_E_KEY_INVALID: return "JOSE_E_KEY_INVALID";
 		case JOSE_E_KEY_NOT_PRIVATE: return "JOSE_E_KEY_NOT_PRIVATE";
