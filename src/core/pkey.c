@@ -107,6 +107,22 @@ rsa_has_roca_fingerprint(EVP_PKEY *pkey)
 	return fingerprint;
 }
 
+/* A private key's halves belong together. */
+static jose_status
+pkey_pairwise(EVP_PKEY *pkey)
+{
+	EVP_PKEY_CTX *ctx = EVP_PKEY_CTX_new_from_pkey(NULL, pkey, NULL);
+	jose_status st = JOSE_OK;
+
+	if (ctx == NULL)
+		return JOSE_E_NOMEM;
+	if (EVP_PKEY_pairwise_check(ctx) != 1)
+		st = JOSE_E_KEY_INVALID;
+	EVP_PKEY_CTX_free(ctx);
+	ERR_clear_error();
+	return st;
+}
+
 static int
 has_bn_param(EVP_PKEY *pkey, const char *name)
 {
@@ -116,6 +132,70 @@ has_bn_param(EVP_PKEY *pkey, const char *name)
 	BN_clear_free(bn);
 	ERR_clear_error();
 	return ok;
+}
+
+/*
+ * An RSA public key checked deterministically: e odd, 3 <= e < 2^256, n odd
+ * and free of prime factors below 2^16.  OpenSSL's own public check tries
+ * Miller-Rabin with random bases, so a bad modulus passed it on some calls
+ * and not on others: the same key text must always get the same answer.
+ */
+static jose_status
+rsa_check_public(EVP_PKEY *pkey)
+{
+	BIGNUM	   *n = NULL,
+			   *e = NULL;
+	jose_status st = JOSE_OK;
+	unsigned char composite[65536 / 8];
+	BN_ULONG	product = 1;
+	unsigned	batch[8];
+	int			nbatch = 0;
+
+	if (!EVP_PKEY_get_bn_param(pkey, OSSL_PKEY_PARAM_RSA_N, &n) ||
+		!EVP_PKEY_get_bn_param(pkey, OSSL_PKEY_PARAM_RSA_E, &e))
+		st = JOSE_E_KEY_INVALID;
+	else if (!BN_is_odd(e) || BN_is_word(e, 1) || BN_num_bits(e) > 256 || !BN_is_odd(n))
+		st = JOSE_E_KEY_INVALID;
+
+	/*
+	 * Trial division by the odd primes below 2^16, several at a time: n mod
+	 * (p1 * p2 * ...) in one pass over n, then each p against that remainder.
+	 */
+	memset(composite, 0, sizeof(composite));
+	for (unsigned i = 3; i * i < 65536; i += 2)
+		if (!(composite[i / 8] & (1 << (i % 8))))
+			for (unsigned j = i * i; j < 65536; j += 2 * i)
+				composite[j / 8] |= (unsigned char) (1 << (j % 8));
+	for (unsigned p = 3; st == JOSE_OK && p < 65536 + 2; p += 2)
+	{
+		int			last = p >= 65536;
+
+		if (!last && (composite[p / 8] & (1 << (p % 8))))
+			continue;
+		if (!last && product <= ((BN_ULONG) -1) / p && nbatch < 8)
+		{
+			product *= p;
+			batch[nbatch++] = p;
+			continue;
+		}
+		if (nbatch > 0)
+		{
+			BN_ULONG	r = BN_mod_word(n, product);
+
+			if (r == (BN_ULONG) -1)
+				st = JOSE_E_KEY_INVALID;
+			for (int b = 0; st == JOSE_OK && b < nbatch; b++)
+				if (r % batch[b] == 0)
+					st = JOSE_E_KEY_INVALID;
+		}
+		product = p;
+		batch[0] = p;
+		nbatch = last ? 0 : 1;
+	}
+	BN_free(n);
+	BN_free(e);
+	ERR_clear_error();
+	return st;
 }
 
 /* Public-key validity, and for a private key that both halves match. */
@@ -158,7 +238,9 @@ jose_pkey_adopt(jose_key *k, EVP_PKEY *pkey)
 		k->kty = JOSE_KTY_RSA;
 		k->rsa_bits = bits;
 		k->is_private = has_bn_param(pkey, OSSL_PKEY_PARAM_RSA_D);
-		if ((st = pkey_validate(pkey, k->is_private, JOSE_E_KEY_INVALID)) != JOSE_OK)
+		if ((st = rsa_check_public(pkey)) != JOSE_OK)
+			return st;
+		if (k->is_private && (st = pkey_pairwise(pkey)) != JOSE_OK)
 			return st;
 	}
 	else if (EVP_PKEY_is_a(pkey, "EC"))
@@ -603,7 +685,7 @@ jose_der_b64_import(const char *data, size_t len, jose_key *k, jose_status *st)
 	for (size_t i = 0; i < len; i++)
 		if (data[i] != ' ' && data[i] != '\t' && data[i] != '\r' && data[i] != '\n')
 			clean[n++] = data[i];
-	while (n > 0 && clean[n - 1 - pad] == '=' && pad < 2)
+	while (pad < 2 && n > (size_t) pad && clean[n - 1 - pad] == '=')
 		pad++;
 	dlen = (n % 4 == 0) ? EVP_DecodeBlock(der, (unsigned char *) clean, (int) n) : -1;
 	free(clean);
