@@ -19,6 +19,27 @@ alg_name(const JwtErrorContext *ctx)
 	return info ? info->name : "any algorithm";
 }
 
+/*
+ * The caller's algorithm argument, quoted, when it looks like a name; a key
+ * passed in its place (arguments swapped) must not be echoed into the
+ * message and the log, so anything else is only described by its length.
+ */
+static const char *
+quoted_alg_name(const JwtErrorContext *ctx)
+{
+	const char *s = ctx && ctx->alg_name ? ctx->alg_name : "";
+	size_t		len = strlen(s);
+
+	if (len > 16)
+		return psprintf("(a value of %zu bytes)", len);
+	for (size_t i = 0; i < len; i++)
+		if (!((s[i] >= 'A' && s[i] <= 'Z') || (s[i] >= 'a' && s[i] <= 'z') ||
+			  (s[i] >= '0' && s[i] <= '9') || s[i] == '-' || s[i] == '_' ||
+			  s[i] == '+' || s[i] == '.'))
+			return psprintf("(a value of %zu bytes)", len);
+	return psprintf("\"%s\"", s);
+}
+
 /* The detail of a 28000 error: the rule, with what makes it specific. */
 const char *
 jwt_token_detail(jose_status st, const JwtErrorContext *ctx)
@@ -105,8 +126,7 @@ jwt_report(jose_status st, const JwtErrorContext *ctx)
 				case JOSE_E_ALG_INVALID:
 					ereport(ERROR,
 							(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-							 errmsg("unrecognized JWS algorithm \"%s\"",
-									ctx && ctx->alg_name ? ctx->alg_name : ""),
+							 errmsg("unrecognized JWS algorithm %s", quoted_alg_name(ctx)),
 							 errhint("Algorithm names are case-sensitive: HS256, HS384, HS512, RS256, RS384, RS512, PS256, PS384, PS512, ES256, ES384, ES512, ES256K, EdDSA, Ed25519, Ed448.")));
 					break;
 				case JOSE_E_ALG_FORBIDDEN:

@@ -619,7 +619,8 @@ typedef struct ClaimsSite
 	uint64		epoch;
 	TimestampTz stmt;
 	bool		isnull;
-	/* jwt_claim() only: the name asked for and its answer */
+	/* jwt_claim() only: the name asked for and its answer, reused */
+	bool		name_valid;
 	text	   *name;
 	text	   *value;
 } ClaimsSite;
@@ -881,7 +882,7 @@ session_claims(FunctionCallInfo fcinfo, ClaimsSite *site)
 		site->registry_gen = registry_generation;
 		site->epoch = claims_cache.epoch;
 		site->isnull = result == NULL;
-		site->name = NULL;
+		site->name_valid = false;
 	}
 	return result;
 }
@@ -967,7 +968,7 @@ jwt_claim(PG_FUNCTION_ARGS)
 	stmt = GetCurrentStatementStartTimestamp();
 
 	/* this statement asked this call site for this name already */
-	if (site != NULL && site->name != NULL && site->stmt == stmt &&
+	if (site != NULL && site->name_valid && site->stmt == stmt &&
 		!(policy_fallback && (session_token == NULL || session_token[0] == '\0')) &&
 		site->token_gen == token_generation && site->policy_gen == policy_generation &&
 		registry.valid && site->registry_gen == registry_generation &&
@@ -991,11 +992,17 @@ jwt_claim(PG_FUNCTION_ARGS)
 	{
 		MemoryContext old = MemoryContextSwitchTo(fcinfo->flinfo->fn_mcxt);
 
+		/* the previous answer's memory goes first: a site lives for the query */
+		if (site->name != NULL)
+			pfree(site->name);
+		if (site->value != NULL)
+			pfree(site->value);
 		site->name = (text *) palloc(VARSIZE_ANY(name));
 		memcpy(site->name, name, VARSIZE_ANY(name));
 		site->value = isnull ? NULL : (text *) palloc(VARSIZE(value));
 		if (!isnull)
 			memcpy(site->value, value, VARSIZE(value));
+		site->name_valid = true;
 		MemoryContextSwitchTo(old);
 	}
 	if (isnull)

@@ -649,7 +649,8 @@ jose_jwk_import_asym(const jose_json_object *jwk, jose_kty kty, jose_key *k)
 
 /*
  * Bare base64 of a DER SubjectPublicKeyInfo or certificate, as Keycloak
- * publishes a realm's public_key and a JWKS carries x5c: read as that key.
+ * publishes a realm's public_key and a JWKS carries x5c, or of a private key
+ * (PKCS#8, PKCS#1, SEC1): read as that key.
  * Returns 1 when the text was such a key (*st says whether it imported),
  * 0 when it is not (it may then be a secret).
  */
@@ -685,12 +686,15 @@ jose_der_b64_import(const char *data, size_t len, jose_key *k, jose_status *st)
 	for (size_t i = 0; i < len; i++)
 		if (data[i] != ' ' && data[i] != '\t' && data[i] != '\r' && data[i] != '\n')
 			clean[n++] = data[i];
+	/* the text may be a secret after all: wipe every copy made of it */
 	while (pad < 2 && n > (size_t) pad && clean[n - 1 - pad] == '=')
 		pad++;
 	dlen = (n % 4 == 0) ? EVP_DecodeBlock(der, (unsigned char *) clean, (int) n) : -1;
+	jose_cleanse(clean, len + 1);
 	free(clean);
 	if (dlen <= pad || der[0] != 0x30)
 	{
+		jose_cleanse(der, len);
 		free(der);
 		ERR_clear_error();
 		return 0;
@@ -708,6 +712,18 @@ jose_der_b64_import(const char *data, size_t len, jose_key *k, jose_status *st)
 			pkey = X509_get_pubkey(x);
 		X509_free(x);
 	}
+	if (pkey == NULL)
+	{
+		/* a private key without its armour is a key too, never a secret */
+		p = der;
+		pkey = d2i_AutoPrivateKey(NULL, &p, dlen);
+		if (pkey != NULL && p != der + dlen)
+		{
+			EVP_PKEY_free(pkey);
+			pkey = NULL;
+		}
+	}
+	jose_cleanse(der, len);
 	free(der);
 	ERR_clear_error();
 	if (pkey == NULL)
