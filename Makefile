@@ -1,7 +1,8 @@
 # jwt: JSON Web Tokens for PostgreSQL (PGXS build)
 
 EXTENSION = jwt
-EXTVERSION = $(shell grep -oP "^default_version\s*=\s*'\K[^']+" jwt.control)
+# The version lives in jwt.control only; this reads it from there.
+EXTVERSION = $(shell grep -oP "^default_version\s*=\s*'\K[^']+" $(srcdir)/jwt.control)
 
 MODULE_big = jwt
 CORE_OBJS = src/core/alg.o src/core/b64url.o src/core/claims.o src/core/json.o \
@@ -10,11 +11,14 @@ CORE_OBJS = src/core/alg.o src/core/b64url.o src/core/claims.o src/core/json.o \
 OBJS = $(CORE_OBJS) src/alg.o src/decode.o src/errors.o src/jsonout.o \
 	src/jwt.o src/keycache.o src/keys.o src/session.o src/sign.o src/verify.o
 
-DATA = $(wildcard $(EXTENSION)--*.sql)
+# Every install and update script of every version ever shipped: the library
+# serves them all.  Named from $(srcdir), so that a VPATH build (Debian's
+# pg_buildext builds in build-<version>/) finds them too.
+DATA = $(notdir $(wildcard $(srcdir)/$(EXTENSION)--*.sql))
 PGFILEDESC = "jwt - JSON Web Tokens"
 
-TESTS = $(wildcard sql/*.sql)
-REGRESS = $(patsubst sql/%.sql,%,$(TESTS))
+TESTS = $(wildcard $(srcdir)/sql/*.sql)
+REGRESS = $(basename $(notdir $(TESTS)))
 REGRESS_OPTS = --load-extension=$(EXTENSION)
 
 PG_CPPFLAGS = -I$(srcdir)/src
@@ -27,6 +31,18 @@ EXTRA_CLEAN = test/core/run_core test/core/wycheproof
 PG_CONFIG ?= pg_config
 PGXS := $(shell $(PG_CONFIG) --pgxs)
 include $(PGXS)
+
+# A VPATH build compiles into the build directory: give the objects their
+# folders there.
+ifneq ($(abspath $(srcdir)),$(CURDIR))
+$(shell mkdir -p src/core)
+endif
+
+# The PGXN distribution: the committed tree, named for the version.
+dist:
+	git archive --format zip --prefix=$(EXTENSION)-$(EXTVERSION)/ -o $(EXTENSION)-$(EXTVERSION).zip HEAD
+
+.PHONY: dist
 
 # PGXS tracks no header dependencies: name them, so a changed header rebuilds.
 $(CORE_OBJS): src/core/jose.h src/core/key_internal.h

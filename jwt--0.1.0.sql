@@ -323,3 +323,31 @@ REVOKE ALL ON FUNCTION jwt_add_key(text, text, text, timestamptz, timestamptz),
                        jwt_revoke_token(text),
                        jwt_purge_revocations()
     FROM PUBLIC;
+
+-- Whoever ran CREATE EXTENSION owns the registry.  In a trusted install by a
+-- role that is not a superuser (a database owner), the objects above belong
+-- to the bootstrap superuser, not to the installer: grant the installer what
+-- administering the registry needs, and nothing more (no TRIGGER or
+-- REFERENCES on the tables, which would let the installer attach code to
+-- writes that other roles, superusers among them, make).  PUBLIC stays
+-- closed.  For a superuser install these name the owner and change nothing.
+GRANT SELECT, INSERT, UPDATE, DELETE, TRUNCATE ON TABLE jwt_keys, jwt_revocations TO @extowner@;
+
+-- The two SECURITY DEFINER functions run as their owner, and their bodies
+-- name objects by the extension schema's name, which the installer (who may
+-- own that schema) could rename and re-create with look-alikes: owned by the
+-- bootstrap superuser they would run the installer's code as superuser.
+-- Owned by the installer, they run with the installer's own rights, which
+-- the grants make enough to read the registry.  Changed before the grant
+-- below, so that pg_init_privs records the final privileges and pg_dump has
+-- no difference to dump.
+ALTER FUNCTION jwt_jwks() OWNER TO @extowner@;
+ALTER FUNCTION jwt_issue(jsonb, text) OWNER TO @extowner@;
+GRANT EXECUTE ON FUNCTION jwt_add_key(text, text, text, timestamptz, timestamptz),
+                          jwt_retire_key(text, timestamptz),
+                          jwt_jwks(),
+                          jwt_issue(jsonb, text),
+                          jwt_revoke(text, timestamptz),
+                          jwt_revoke_token(text),
+                          jwt_purge_revocations()
+    TO @extowner@;

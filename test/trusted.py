@@ -1,0 +1,468 @@
+#!/usr/bin/python3
+"""Trusted install: a database owner who is not a superuser installs jwt.
+
+Run inside a throwaway cluster (the PG* environment of pg_virtualenv, whose
+user is a superuser):
+
+    pg_virtualenv -t -v 15 /usr/bin/python3 test/trusted.py
+
+jwt.control says trusted = true.  This suite checks what that promises (the
+README's "Trusted install" section says why it is safe):
+
+  1. a role with CREATEDB and nothing else creates its own database and runs
+     CREATE EXTENSION jwt there; the extension is its, the member objects the
+     bootstrap superuser's, the two SECURITY DEFINER functions its own;
+  2. it uses every function open to PUBLIC (the test names each one, and
+     fails if the extension has one it does not exercise);
+  3. it administers the registry as its owner: jwt_add_key, jwt_issue,
+     jwt_jwks, jwt_retire_key, jwt_revoke, jwt_revoke_token,
+     jwt_purge_revocations, and plain SELECT/INSERT/UPDATE/DELETE/TRUNCATE;
+     it can hand jwt_issue to another role; an RLS policy on jwt_claim works;
+  4. another plain role reads no key and runs no administrative function,
+     yet verifies session tokens against the registry;
+  5. the installer cannot overstep: no TRIGGER on the registry, no ALTER of
+     it, no policy setting without a superuser's GRANT SET ON PARAMETER;
+     renaming the extension's schema and planting look-alike objects makes
+     jwt_issue and jwt_jwks run the planted code as the installer, never as a
+     superuser; no SECURITY DEFINER function is owned by a superuser; every
+     SQL function pins its search_path; the C sources open no file;
+  6. with GRANT SET ON PARAMETER, the owner sets jwt.audience on its
+     database and session tokens are held to it;
+  7. the owner dumps its database with pg_dump and restores it into a new
+     one of its own: no error, keys and policy back.
+
+Everything happens in its own databases and roles (jwt_trusted_*), dropped
+at the start and at the end.  Ends with "trusted: N passed, N failed".
+"""
+
+import json
+import os
+import re
+import subprocess
+import sys
+import tempfile
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))   # test/, for suite.py
+import suite                                                     # noqa: E402
+
+T = suite.Suite("trusted", reexec_guard="JWT_TRUSTED_REEXEC")
+
+try:
+    import psycopg2
+except ImportError as e:
+    T.reexec_or_cannot_run(e, "Debian's python3-psycopg2")
+
+OWNER, OWNER_PW = "jwt_trusted_owner", "jwt-trusted-owner-pw"
+OTHER, OTHER_PW = "jwt_trusted_other", "jwt-trusted-other-pw"
+WEB, WEB_PW = "jwt_trusted_web", "jwt-trusted-web-pw"
+ROLES = (OWNER, OTHER, WEB)
+DB, DB_RESTORED, DB_HIJACK = "jwt_trusted_db", "jwt_trusted_restored", "jwt_trusted_hijack"
+DATABASES = (DB, DB_RESTORED, DB_HIJACK)
+SECRET = "a-string-secret-at-least-256-bits-long"
+SECRET_HEX = SECRET.encode().hex()
+ADMIN_FUNCTIONS = {
+    "jwt_add_key(text,text,text,timestamp with time zone,timestamp with time zone)",
+    "jwt_retire_key(text,timestamp with time zone)",
+    "jwt_jwks()",
+    "jwt_issue(jsonb,text)",
+    "jwt_revoke(text,timestamp with time zone)",
+    "jwt_revoke_token(text)",
+    "jwt_purge_revocations()",
+}
+TRIGGER_FUNCTIONS = {"jwt_keys_check()", "jwt_registry_changed()"}
+BINDIR = subprocess.run(["pg_config", "--bindir"], capture_output=True, text=True).stdout.strip()
+REPO = suite.REPO
+
+
+def connect(db="postgres", user=None, password=None):
+    kw = {"dbname": db}
+    if user:
+        kw.update(user=user, password=password)
+    conn = psycopg2.connect(**kw)
+    conn.autocommit = True
+    return conn
+
+
+def q(conn, sql, params=None):
+    with conn.cursor() as cur:
+        cur.execute(sql, params)
+        return cur.fetchall() if cur.description else None
+
+
+def q1(conn, sql, params=None):
+    rows = q(conn, sql, params)
+    return rows[0][0] if rows else None
+
+
+def sq1(conn, sql, params=None):
+    """q1 for a check: an error becomes a value that equals nothing expected."""
+    try:
+        return q1(conn, sql, params)
+    except psycopg2.Error as e:
+        return f"<SQLSTATE {e.pgcode}: {' '.join((e.pgerror or '').split())}>"
+
+
+def sqlstate(conn, sql, params=None):
+    """The SQLSTATE the statement fails with, or None when it succeeds."""
+    try:
+        q(conn, sql, params)
+    except psycopg2.Error as e:
+        return e.pgcode
+    return None
+
+
+def check_state(name, conn, sql, want, params=None):
+    got = sqlstate(conn, sql, params)
+    T.check(name, got == want, f"SQLSTATE {got}, want {want}")
+
+
+def is_jwt(t):
+    return isinstance(t, str) and re.fullmatch(r"[\w-]+\.[\w-]+\.[\w-]+", t) is not None
+
+
+def now_plus(seconds):
+    import time
+    return int(time.time()) + seconds
+
+
+def cleanup(admin):
+    for db in DATABASES:
+        q(admin, f"DROP DATABASE IF EXISTS {db} WITH (FORCE)")
+    for role in ROLES:
+        if q1(admin, "SELECT count(*) FROM pg_roles WHERE rolname = %s", (role,)):
+            q(admin, f"DROP OWNED BY {role}")     # the GRANT SET ON PARAMETER too
+            q(admin, f"DROP ROLE {role}")
+
+
+def main():
+    try:
+        admin = connect()
+    except psycopg2.Error as e:
+        T.cannot_run(f"cannot connect ({str(e).strip()}); run under pg_virtualenv -v 15")
+    if not q1(admin, "SELECT rolsuper FROM pg_roles WHERE rolname = current_user"):
+        T.cannot_run("the PG* user must be a superuser (to create the roles)")
+    cleanup(admin)
+    try:
+        run(admin)
+    except Exception as e:       # a step the checks rely on failed: say which
+        T.check("the suite runs to its end", False, f"{type(e).__name__}: {e}")
+    finally:
+        cleanup(admin)
+        admin.close()
+    T.finish()
+
+
+def run(admin):
+    q(admin, f"CREATE ROLE {OWNER} LOGIN CREATEDB PASSWORD %s", (OWNER_PW,))
+    q(admin, f"CREATE ROLE {OTHER} LOGIN PASSWORD %s", (OTHER_PW,))
+    q(admin, f"CREATE ROLE {WEB} LOGIN PASSWORD %s", (WEB_PW,))
+
+    # 1. the install ------------------------------------------------------
+    T.check("jwt.control: trusted = true",
+            sq1(admin, "SELECT trusted FROM pg_available_extension_versions "
+                      "WHERE name = 'jwt' AND version = (SELECT default_version FROM "
+                      "pg_available_extensions WHERE name = 'jwt')") is True)
+    T.check("the installer is not a superuser and holds no role",
+            sq1(admin, "SELECT NOT rolsuper AND NOT rolcreaterole AND NOT rolbypassrls "
+                      "AND NOT EXISTS (SELECT FROM pg_auth_members WHERE member = r.oid) "
+                      "FROM pg_roles r WHERE rolname = %s", (OWNER,)) is True)
+    own_pg = connect("postgres", OWNER, OWNER_PW)
+    q(own_pg, f"CREATE DATABASE {DB}")
+    own_pg.close()
+    own = connect(DB, OWNER, OWNER_PW)
+    check_state("the database owner runs CREATE EXTENSION jwt", own, "CREATE EXTENSION jwt", None)
+    T.check("the extension belongs to the installer",
+            sq1(own, "SELECT extowner::regrole::text FROM pg_extension WHERE extname = 'jwt'") == OWNER)
+    T.check("the registry tables belong to the bootstrap superuser, not the installer",
+            sq1(own, "SELECT bool_and(r.rolsuper) FROM pg_class c JOIN pg_roles r ON r.oid = c.relowner "
+                    "WHERE c.relname IN ('jwt_keys', 'jwt_revocations')") is True)
+
+    ext_functions = {row[0]: row for row in q(own, """
+        SELECT p.oid::regprocedure::text, r.rolname, r.rolsuper, p.prosecdef, l.lanname,
+               p.proconfig, has_function_privilege('public', p.oid, 'EXECUTE')
+        FROM pg_proc p JOIN pg_roles r ON r.oid = p.proowner
+             JOIN pg_language l ON l.oid = p.prolang
+             JOIN pg_depend d ON d.classid = 'pg_proc'::regclass AND d.objid = p.oid
+                              AND d.deptype = 'e'
+             JOIN pg_extension e ON e.oid = d.refobjid AND e.extname = 'jwt'""")}
+    secdef = {f: row for f, row in ext_functions.items() if row[3]}
+    T.check("the SECURITY DEFINER functions are jwt_jwks and jwt_issue",
+            set(secdef) == {"jwt_jwks()", "jwt_issue(jsonb,text)"}, sorted(secdef))
+    T.check("no SECURITY DEFINER function is owned by a superuser; the installer owns them",
+            all(row[1] == OWNER and not row[2] for row in secdef.values()),
+            [(f, row[1]) for f, row in secdef.items()])
+    unpinned = [f for f, row in ext_functions.items()
+                if row[4] not in ("c", "internal")
+                and not any(c.startswith("search_path=") for c in (row[5] or []))]
+    T.check("every SQL and PL/pgSQL function of the extension pins search_path", not unpinned, unpinned)
+    public_admin = [f for f in ADMIN_FUNCTIONS | TRIGGER_FUNCTIONS if ext_functions.get(f, [0] * 7)[6]]
+    T.check("PUBLIC executes no administrative or trigger function", not public_admin, public_admin)
+    T.check("the administrative functions are what the test expects",
+            ADMIN_FUNCTIONS | TRIGGER_FUNCTIONS <= set(ext_functions),
+            sorted(ADMIN_FUNCTIONS | TRIGGER_FUNCTIONS - set(ext_functions)))
+    T.check("PUBLIC has no privilege on the registry tables",
+            sq1(own, "SELECT bool_or(has_table_privilege('public', t, p)) FROM "
+                    "unnest('{jwt_keys,jwt_revocations}'::text[]) t, "
+                    "unnest('{SELECT,INSERT,UPDATE,DELETE,TRUNCATE,REFERENCES,TRIGGER}'::text[]) p")
+            is False)
+
+    # 2. every function open to PUBLIC -------------------------------------
+    exercised = set()
+
+    def use(signature, sql, ok, params=None, conn=own):
+        exercised.add(signature)
+        try:
+            got = q1(conn, sql, params)
+        except psycopg2.Error as e:
+            T.check(f"the installer uses {signature}", False, f"{e.pgcode}: {e.pgerror}")
+            return None
+        T.check(f"the installer uses {signature}", ok(got), repr(got)[:200])
+        return got
+
+    exp = now_plus(3600)
+    tok = use("jwt_sign(jsonb,text,text,jsonb)",
+              "SELECT jwt_sign(%s::jsonb, %s)", is_jwt,
+              (json.dumps({"sub": "alice", "exp": exp}), SECRET))
+    use("jwt_sign(jsonb,bytea,text,jsonb)",
+        "SELECT jwt_sign('{\"sub\":\"a\"}', decode(%s, 'hex'), 'HS256')",
+        is_jwt, (SECRET_HEX,))
+    use("jwt_verify(text,text,text[],text,text,interval)",
+        "SELECT jwt_verify(%s, %s) ->> 'sub'", lambda s: s == "alice", (tok, SECRET))
+    use("jwt_verify(text,bytea,text[],text,text,interval)",
+        "SELECT jwt_verify(%s, decode(%s, 'hex')) ->> 'sub'", lambda s: s == "alice", (tok, SECRET_HEX))
+    use("jwt_is_valid(text,text,text[],text,text,interval)",
+        "SELECT jwt_is_valid(%s, %s)", lambda v: v is True, (tok, SECRET))
+    use("jwt_is_valid(text,bytea,text[],text,text,interval)",
+        "SELECT jwt_is_valid(%s, decode(%s, 'hex'))", lambda v: v is True, (tok, SECRET_HEX))
+    use("jwt_decode(text)", "SELECT jwt_decode(%s) -> 'payload' ->> 'sub'", lambda s: s == "alice", (tok,))
+    jwk = use("jwt_generate_key(text)", "SELECT jwt_generate_key('ES256')::text",
+              lambda j: j and json.loads(j).get("crv") == "P-256")
+    pub = use("jwt_public_jwk(text)", "SELECT jwt_public_jwk(%s)::text",
+              lambda j: j and "d" not in json.loads(j), (jwk,))
+    use("jwt_jwk_thumbprint(jsonb)", "SELECT jwt_jwk_thumbprint(%s::jsonb) = %s::jsonb ->> 'kid'",
+        lambda v: v is True, (pub, jwk))
+    jws = use("jws_sign(bytea,text,text,jsonb)", "SELECT jws_sign('\\x6869'::bytea, %s, 'ES256')",
+              is_jwt, (jwk,))
+    use("jws_verify(text,text,text[])", "SELECT convert_from(jws_verify(%s, %s), 'UTF8')",
+        lambda s: s == "hi", (jws, pub))
+    use("jwt_cache_stats()", "SELECT jwt_cache_stats() ? 'lookups'", lambda v: v is not None)
+    use("jwt_claims()", "SELECT jwt_claims() IS NULL", lambda v: v is True)   # no token set yet
+    use("jwt_claim(text)", "SELECT jwt_claim('sub') IS NULL", lambda v: v is True)
+    open_to_public = {f for f, row in ext_functions.items() if row[6]}
+    T.check("every function open to PUBLIC is exercised by the installer",
+            open_to_public == exercised,
+            f"not exercised: {sorted(open_to_public - exercised)}; "
+            f"exercised but not open: {sorted(exercised - open_to_public)}")
+
+    # 3. the registry, administered by its owner ---------------------------
+    def owner_does(name, sql, ok, params=None, conn=own):
+        try:
+            got = q1(conn, sql, params)
+        except psycopg2.Error as e:
+            T.check(name, False, f"{e.pgcode}: {e.pgerror}")
+            return None
+        T.check(name, ok(got), repr(got)[:200])
+        return got
+
+    owner_does("the installer adds an HS256 secret with jwt_add_key",
+               "SELECT jwt_add_key(%s, 'HS256', 'hs-1')", lambda k: k == "hs-1", (SECRET,))
+    es_kid = owner_does("the installer adds an ES256 private key with jwt_add_key",
+                        "SELECT jwt_add_key(%s, 'ES256', valid_from => now() - interval '1 minute')",
+                        lambda k: bool(k), (jwk,))
+    owner_does("the installer reads jwt_keys",
+               "SELECT count(*) FROM jwt_keys", lambda n: n == 2)
+    owner_does("jwt_jwks() publishes the ES256 key only",
+               "SELECT jsonb_path_query_array(jwt_jwks(), '$.keys[*].kid')::text",
+               lambda s: s and json.loads(s) == [es_kid])
+    issued = owner_does("jwt_issue() signs with a registry key",
+                        "SELECT jwt_issue(%s::jsonb, %s)", is_jwt,
+                        (json.dumps({"sub": "alice", "exp": exp, "jti": "t-1"}), es_kid))
+    owner_does("the issued token verifies with the public key",
+               "SELECT jwt_verify(%s, %s, '{ES256}') ->> 'jti'", lambda s: s == "t-1", (issued, pub))
+    q(own, "SELECT set_config('jwt.token', %s, false)", (issued,))
+    owner_does("jwt_claims() verifies the session token against the registry",
+               "SELECT jwt_claims() ->> 'jti'", lambda s: s == "t-1")
+    owner_does("jwt_claim('sub') in the installer's session",
+               "SELECT jwt_claim('sub')", lambda s: s == "alice")
+    q(own, "RESET jwt.token")
+    owner_does("UPDATE jwt_keys by the installer",
+               "WITH u AS (UPDATE jwt_keys SET valid_until = now() + interval '1 day' "
+               "WHERE kid = 'hs-1' RETURNING 1) SELECT count(*) FROM u", lambda n: n == 1)
+    owner_does("INSERT into jwt_keys by the installer (the check trigger fills can_sign)",
+               "INSERT INTO jwt_keys (kid, key, algorithm) VALUES ('hs-2', %s, 'HS256') "
+               "RETURNING can_sign", lambda v: v is True, (SECRET + "-2",))
+    owner_does("DELETE from jwt_keys by the installer",
+               "WITH d AS (DELETE FROM jwt_keys WHERE kid = 'hs-2' RETURNING 1) "
+               "SELECT count(*) FROM d", lambda n: n == 1)
+    owner_does("jwt_revoke() by the installer",
+               "SELECT jwt_revoke('gone', now() - interval '1 day') IS NULL", lambda v: v is True)
+    owner_does("jwt_purge_revocations() by the installer",
+               "SELECT jwt_purge_revocations()", lambda n: n == 1)
+    owner_does("TRUNCATE jwt_revocations by the installer",
+               "TRUNCATE jwt_revocations; SELECT count(*) FROM jwt_revocations", lambda n: n == 0)
+
+    # an RLS policy on jwt_claim, read by another role
+    q(own, "CREATE TABLE docs (id int, owner text); "
+           "INSERT INTO docs VALUES (1, 'alice'), (2, 'bob'), (3, 'alice'); "
+           "ALTER TABLE docs ENABLE ROW LEVEL SECURITY; "
+           "CREATE POLICY own_rows ON docs USING (owner = jwt_claim('sub'))")
+    q(own, f"GRANT SELECT ON docs TO {OTHER}")
+    check_state("the installer grants EXECUTE on jwt_issue to a web role (it owns jwt_issue)",
+                own, f"GRANT EXECUTE ON FUNCTION jwt_issue(jsonb, text) TO {WEB}", None)
+    T.check("... and the web role has it",
+            sq1(own, f"SELECT has_function_privilege('{WEB}', 'jwt_issue(jsonb, text)', 'EXECUTE')") is True)
+
+    # 4. another plain role -------------------------------------------------
+    other = connect(DB, OTHER, OTHER_PW)
+    for table in ("jwt_keys", "jwt_revocations"):
+        check_state(f"another role cannot SELECT from {table}", other, f"SELECT * FROM {table}", "42501")
+        check_state(f"another role cannot DELETE from {table}", other, f"DELETE FROM {table}", "42501")
+    check_state("another role cannot INSERT into jwt_keys", other,
+                "INSERT INTO jwt_keys (kid, key, algorithm) VALUES ('x', %s, 'HS256')", "42501",
+                (SECRET,))
+    admin_calls = {
+        "jwt_add_key(text,text,text,timestamp with time zone,timestamp with time zone)":
+            ("SELECT jwt_add_key(%s, 'HS256')", (SECRET + "-x",)),
+        "jwt_retire_key(text,timestamp with time zone)": ("SELECT jwt_retire_key('hs-1')", None),
+        "jwt_jwks()": ("SELECT jwt_jwks()", None),
+        "jwt_issue(jsonb,text)": ("SELECT jwt_issue('{\"sub\":\"mallory\"}')", None),
+        "jwt_revoke(text,timestamp with time zone)": ("SELECT jwt_revoke('t-1', NULL)", None),
+        "jwt_revoke_token(text)": ("SELECT jwt_revoke_token(%s)", (issued,)),
+        "jwt_purge_revocations()": ("SELECT jwt_purge_revocations()", None),
+    }
+    T.check("the test calls every administrative function", set(admin_calls) == ADMIN_FUNCTIONS)
+    for f, (sql, params) in sorted(admin_calls.items()):
+        check_state(f"another role cannot execute {f}", other, sql, "42501", params)
+    check_state("another role cannot call the trigger function", other,
+                "SELECT jwt_registry_changed()", "42501")
+    T.check("another role verifies with jwt_verify",
+            sq1(other, "SELECT jwt_verify(%s, %s) ->> 'sub'", (tok, SECRET)) == "alice")
+    q(other, "SELECT set_config('jwt.token', %s, false)", (issued,))
+    T.check("another role's session token is verified against the registry it cannot read",
+            sq1(other, "SELECT jwt_claim('sub')") == "alice")
+    T.check("the installer's RLS policy on jwt_claim gives another role its own rows",
+            sq1(other, "SELECT array_agg(id ORDER BY id)::text FROM docs") == "{1,3}")
+    web = connect(DB, WEB, WEB_PW)
+    T.check("a role granted EXECUTE on jwt_issue issues tokens",
+            is_jwt(sq1(web, "SELECT jwt_issue('{\"sub\":\"bob\"}')")))
+    check_state("... and still cannot read jwt_keys", web, "SELECT key FROM jwt_keys", "42501")
+    web.close()
+    T.check("jwt_revoke_token() by the installer returns the jti",
+            sq1(own, "SELECT jwt_revoke_token(%s)", (issued,)) == "t-1")
+    check_state("the revoked token is refused in another session (28000)", other,
+                "SELECT jwt_claims()", "28000")
+    T.check("jwt_retire_key() by the installer",
+            sq1(own, "SELECT jwt_retire_key(%s)", (es_kid,)) is True)
+    other.close()
+
+    # 5. the installer cannot overstep -------------------------------------
+    check_state("the installer cannot put a trigger on jwt_keys", own,
+                "CREATE FUNCTION t() RETURNS trigger LANGUAGE plpgsql AS 'BEGIN RETURN NEW; END'; "
+                "CREATE TRIGGER t BEFORE INSERT ON jwt_keys FOR EACH ROW EXECUTE FUNCTION t()", "42501")
+    check_state("the installer cannot disable the registry's check trigger", own,
+                "ALTER TABLE jwt_keys DISABLE TRIGGER jwt_keys_check", "42501")
+    check_state("the installer cannot rename the registry table", own,
+                "ALTER TABLE jwt_keys RENAME TO jwt_keys_old", "42501")
+    check_state("the installer cannot SET jwt.audience (PGC_SUSET)", own, "SET jwt.audience = 'x'", "42501")
+    check_state("the installer cannot ALTER DATABASE ... SET jwt.audience without a grant", own,
+                f"ALTER DATABASE {DB} SET jwt.audience = 'api'", "42501")
+    check_state("the installer cannot ALTER DATABASE ... SET jwt.fallback_request_claims", own,
+                f"ALTER DATABASE {DB} SET jwt.fallback_request_claims = on", "42501")
+    try:
+        hijack()
+    except psycopg2.Error as e:
+        T.check("the schema-renaming attempt on jwt_issue and jwt_jwks runs", False, e.pgerror)
+    forbidden = re.compile(r"\b(fopen|freopen|open|openat|AllocateFile|OpenTransientFile|"
+                           r"PathNameOpenFile|BIO_new_file|BIO_read_filename|OSSL_STORE_open|"
+                           r"ENGINE_load_private_key|pg_read_file|system|popen|dlopen)\s*\(")
+    hits = []
+    for folder in ("src", "src/core"):
+        for name in sorted(os.listdir(os.path.join(REPO, folder))):
+            if name.endswith((".c", ".h")):
+                with open(os.path.join(REPO, folder, name), encoding="utf-8") as f:
+                    for n, line in enumerate(f, 1):
+                        if forbidden.search(line):
+                            hits.append(f"{folder}/{name}:{n}")
+    T.check("the C sources open no file, run no program, load no library", not hits, hits)
+
+    # 6. policy settings with GRANT SET ON PARAMETER ------------------------
+    q(admin, f"GRANT SET ON PARAMETER jwt.audience TO {OWNER}")
+    check_state("with GRANT SET ON PARAMETER, the owner sets jwt.audience on its database", own,
+                f"ALTER DATABASE {DB} SET jwt.audience = 'api'", None)
+    fresh = connect(DB, OTHER, OTHER_PW)
+    q(fresh, "SELECT jwt_decode(%s)", (tok,))          # the library is loaded now
+    T.check("a new session has jwt.audience = 'api' once the library is loaded",
+            sq1(fresh, "SHOW jwt.audience") == "api")
+    good = q1(own, "SELECT jwt_sign(%s::jsonb, %s, 'HS256', '{\"kid\":\"hs-1\"}')",
+              (json.dumps({"sub": "alice", "exp": exp, "aud": "api"}), SECRET))
+    q(fresh, "SELECT set_config('jwt.token', %s, false)", (good,))
+    T.check("a token for audience api is accepted", sq1(fresh, "SELECT jwt_claim('sub')") == "alice")
+    q(fresh, "SELECT set_config('jwt.token', %s, false)", (tok,))
+    check_state("a token without the audience is refused (28000)", fresh, "SELECT jwt_claims()", "28000")
+    check_state("another role still cannot SET jwt.audience", fresh, "SET jwt.audience = ''", "42501")
+    fresh.close()
+
+    # 7. pg_dump and restore by the owner ----------------------------------
+    env = dict(os.environ, PGUSER=OWNER, PGPASSWORD=OWNER_PW)
+    with tempfile.NamedTemporaryFile(suffix=".sql") as dump:
+        r = subprocess.run([os.path.join(BINDIR, "pg_dump"), "-d", DB, "-f", dump.name],
+                           env=env, capture_output=True, text=True)
+        T.check("the owner dumps its database with pg_dump", r.returncode == 0, r.stderr)
+        q(own, f"CREATE DATABASE {DB_RESTORED}")
+        r = subprocess.run([os.path.join(BINDIR, "psql"), "-X", "-q", "-v", "ON_ERROR_STOP=1",
+                            "-d", DB_RESTORED, "-f", dump.name],
+                           env=env, capture_output=True, text=True)
+        T.check("the owner restores the dump into a new database of its own, without error",
+                r.returncode == 0 and "ERROR" not in r.stderr, r.stderr[-500:])
+    restored = connect(DB_RESTORED, OWNER, OWNER_PW)
+    T.check("the restored registry has its keys",
+            sq1(restored, "SELECT string_agg(kid, ',' ORDER BY kid) FROM jwt_keys")
+            == ",".join(sorted(["hs-1", es_kid])))
+    T.check("the restored extension is the owner's",
+            sq1(restored, "SELECT extowner::regrole::text FROM pg_extension WHERE extname = 'jwt'") == OWNER)
+    T.check("the restored SECURITY DEFINER functions are the owner's",
+            sq1(restored, "SELECT string_agg(DISTINCT proowner::regrole::text, ',') FROM pg_proc "
+                         "WHERE prosecdef AND proname LIKE 'jwt%%'") == OWNER)
+    q(restored, "SELECT set_config('jwt.token', %s, false)",
+      (q1(restored, "SELECT jwt_sign(%s::jsonb, %s, 'HS256', '{\"kid\":\"hs-1\"}')",
+          (json.dumps({"sub": "bob", "exp": exp}), SECRET)),))
+    T.check("the restored policy filters by jwt_claim (as the table's owner with FORCE)",
+            sq1(restored, "ALTER TABLE docs FORCE ROW LEVEL SECURITY; "
+                         "SELECT array_agg(id)::text FROM docs") == "{2}")
+    restored.close()
+    check_state("the owner can drop the extension from its database", own,
+                "DROP TABLE docs; DROP EXTENSION jwt", None)
+    own.close()
+
+
+def hijack():
+    """Rename the extension's schema, plant look-alikes under the old name:
+    jwt_issue and jwt_jwks then run the planted code, as the installer."""
+    own_pg = connect("postgres", OWNER, OWNER_PW)
+    q(own_pg, f"CREATE DATABASE {DB_HIJACK}")
+    own_pg.close()
+    c = connect(DB_HIJACK, OWNER, OWNER_PW)
+    q(c, "CREATE EXTENSION jwt")
+    q(c, "SELECT jwt_add_key(%s, 'HS256')", (SECRET,))
+    q(c, "ALTER SCHEMA public RENAME TO real_public")
+    q(c, "CREATE SCHEMA public")
+    q(c, """
+        CREATE TABLE public.jwt_keys AS
+            SELECT 'k'::text AS kid, 'k'::text AS key, 'ES256'::text AS algorithm, true AS can_sign,
+                   now() - interval '1 day' AS valid_from, NULL::timestamptz AS valid_until;
+        CREATE FUNCTION public.jwt_sign(jsonb, text, text, jsonb) RETURNS text LANGUAGE sql AS
+            $$ SELECT current_user || ' superuser=' || rolsuper FROM pg_roles WHERE rolname = current_user $$;
+        CREATE FUNCTION public.jwt_public_jwk(text) RETURNS jsonb LANGUAGE sql AS
+            $$ SELECT jsonb_build_object('who', current_user, 'superuser',
+                      (SELECT rolsuper FROM pg_roles WHERE rolname = current_user)) $$;""")
+    got = sq1(c, "SELECT real_public.jwt_issue('{}')")
+    T.check("hijacked jwt_issue runs the planted code as the installer, not as a superuser",
+            got == f"{OWNER} superuser=false", got)
+    got = sq1(c, "SELECT real_public.jwt_jwks() -> 'keys' -> 0")
+    T.check("hijacked jwt_jwks runs the planted code as the installer, not as a superuser",
+            isinstance(got, dict) and got.get("who") == OWNER and got.get("superuser") is False, got)
+    c.close()
+
+
+if __name__ == "__main__":
+    main()
