@@ -224,46 +224,18 @@ COMMENT ON FUNCTION jwt_retire_key(text, timestamptz) IS
 
 CREATE FUNCTION jwt_jwks()
 RETURNS jsonb
-LANGUAGE sql STABLE PARALLEL SAFE SECURITY DEFINER
-SET search_path = pg_catalog, pg_temp
-AS $$
-    SELECT jsonb_build_object('keys', coalesce(jsonb_agg(
-               @extschema@.jwt_public_jwk(k.key)
-               || jsonb_build_object('kid', k.kid, 'alg', k.algorithm, 'use', 'sig')
-               ORDER BY k.valid_from, k.kid), '[]'::jsonb))
-    FROM @extschema@.jwt_keys k
-    WHERE k.algorithm NOT IN ('HS256', 'HS384', 'HS512')
-      AND (k.valid_until IS NULL OR k.valid_until > now())
-$$;
+AS 'MODULE_PATHNAME', 'jwt_jwks'
+LANGUAGE C STABLE PARALLEL SAFE;
 COMMENT ON FUNCTION jwt_jwks() IS
 'public JWKS of the registry''s asymmetric keys that are valid now or later, to publish';
 
+-- jwt_jwks() and jwt_issue() read the registry directly, as jwt_claims()
+-- does: no SECURITY DEFINER, no name resolved at run time.  EXECUTE on them
+-- decides who may publish and who may sign.
 CREATE FUNCTION jwt_issue(claims jsonb, kid text DEFAULT NULL)
 RETURNS text
-LANGUAGE plpgsql VOLATILE PARALLEL SAFE SECURITY DEFINER
-SET search_path = pg_catalog, pg_temp
-AS $$
-DECLARE
-    chosen record;
-BEGIN
-    SELECT k.kid, k.key, k.algorithm INTO chosen
-    FROM @extschema@.jwt_keys k
-    WHERE k.can_sign
-      AND k.valid_from <= now()
-      AND (k.valid_until IS NULL OR k.valid_until > now())
-      AND (jwt_issue.kid IS NULL OR k.kid = jwt_issue.kid)
-    ORDER BY k.valid_from DESC, k.kid
-    LIMIT 1;
-    IF NOT FOUND THEN
-        RAISE EXCEPTION 'no registry key can sign%',
-              CASE WHEN jwt_issue.kid IS NULL THEN '' ELSE format(' as kid %s', jwt_issue.kid) END
-              USING ERRCODE = 'invalid_parameter_value',
-                    HINT = 'Add a private key valid now with jwt_add_key().';
-    END IF;
-    RETURN @extschema@.jwt_sign(claims, chosen.key, chosen.algorithm,
-                                jsonb_build_object('kid', chosen.kid));
-END
-$$;
+AS 'MODULE_PATHNAME', 'jwt_issue'
+LANGUAGE C VOLATILE PARALLEL SAFE;
 COMMENT ON FUNCTION jwt_issue(jsonb, text) IS
 'sign claims with a registry key (the newest valid one that can sign, or the given kid), without the caller seeing the key';
 
@@ -333,16 +305,6 @@ REVOKE ALL ON FUNCTION jwt_add_key(text, text, text, timestamptz, timestamptz),
 -- closed.  For a superuser install these name the owner and change nothing.
 GRANT SELECT, INSERT, UPDATE, DELETE, TRUNCATE ON TABLE jwt_keys, jwt_revocations TO @extowner@;
 
--- The two SECURITY DEFINER functions run as their owner, and their bodies
--- name objects by the extension schema's name, which the installer (who may
--- own that schema) could rename and re-create with look-alikes: owned by the
--- bootstrap superuser they would run the installer's code as superuser.
--- Owned by the installer, they run with the installer's own rights, which
--- the grants make enough to read the registry.  Changed before the grant
--- below, so that pg_init_privs records the final privileges and pg_dump has
--- no difference to dump.
-ALTER FUNCTION jwt_jwks() OWNER TO @extowner@;
-ALTER FUNCTION jwt_issue(jsonb, text) OWNER TO @extowner@;
 GRANT EXECUTE ON FUNCTION jwt_add_key(text, text, text, timestamptz, timestamptz),
                           jwt_retire_key(text, timestamptz),
                           jwt_jwks(),
@@ -350,4 +312,4 @@ GRANT EXECUTE ON FUNCTION jwt_add_key(text, text, text, timestamptz, timestamptz
                           jwt_revoke(text, timestamptz),
                           jwt_revoke_token(text),
                           jwt_purge_revocations()
-    TO @extowner@;
+    TO @extowner@ WITH GRANT OPTION;

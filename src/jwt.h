@@ -45,6 +45,10 @@ extern const jose_keyset *jwt_keyset_lookup(FunctionCallInfo fcinfo,
 extern jose_alg jwt_alg_from_text(text *name);
 extern jose_algset jwt_algset_from_array(ArrayType *arr);
 
+/* sign.c: a claims set signed with one key */
+extern text *jwt_sign_claims(Jsonb *claims, const jose_key *key, jose_alg alg,
+							 Jsonb *header);
+
 /* jsonout.c: jsonb as compact JSON text */
 extern void jwt_jsonb_to_json(StringInfo out, JsonbContainer *jc);
 extern void jwt_json_escape(StringInfo out, const char *s, size_t len);

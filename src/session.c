@@ -818,6 +818,22 @@ fallback_claims(void)
 }
 
 /*
+ * A new statement: take in the invalidations other sessions committed.  A
+ * backend inside a transaction reads them only when it takes a new lock, and
+ * a cached registry takes none, so without this a key retired or a jti
+ * revoked elsewhere would go unseen until the transaction ends.
+ */
+static void
+accept_invalidations(TimestampTz stmt)
+{
+	if (stmt != last_inval_stmt)
+	{
+		AcceptInvalidationMessages();
+		last_inval_stmt = stmt;
+	}
+}
+
+/*
  * The claims of the session token for this call, or NULL when no token is
  * set.  Raises 28000 when a token is set and is not valid now.
  */
@@ -842,17 +858,7 @@ session_claims(FunctionCallInfo fcinfo, ClaimsSite *site)
 		(site->isnull || claims_cache.valid))
 		return site->isnull ? NULL : claims_cache.claims;
 
-	/*
-	 * A new statement: take in the invalidations other sessions committed.
-	 * A backend inside a transaction reads them only when it takes a new
-	 * lock, and a cached registry takes none, so without this a key retired
-	 * or a jti revoked elsewhere would go unseen until the transaction ends.
-	 */
-	if (stmt != last_inval_stmt)
-	{
-		AcceptInvalidationMessages();
-		last_inval_stmt = stmt;
-	}
+	accept_invalidations(stmt);
 
 	if (tok == NULL || tok[0] == '\0')
 		result = fallback_claims();
@@ -901,6 +907,8 @@ claims_site(FunctionCallInfo fcinfo)
 PG_FUNCTION_INFO_V1(jwt_claims);
 PG_FUNCTION_INFO_V1(jwt_claim);
 PG_FUNCTION_INFO_V1(jwt_registry_changed);
+PG_FUNCTION_INFO_V1(jwt_issue);
+PG_FUNCTION_INFO_V1(jwt_jwks);
 PG_FUNCTION_INFO_V1(jwt_keys_check);
 
 Datum
@@ -1008,6 +1016,164 @@ jwt_claim(PG_FUNCTION_ARGS)
 	if (isnull)
 		PG_RETURN_NULL();
 	PG_RETURN_TEXT_P(value);
+}
+
+/* ---------------------------------------------------------------------
+ * Signing with the registry, and publishing it
+ *
+ * Both read the registry as jwt_claims() does, directly: they need no
+ * privilege on its tables, run with no one else's rights, and resolve no
+ * name at run time, so no schema trickery can redirect them.  EXECUTE on
+ * them is what decides who may use them.
+ * --------------------------------------------------------------------- */
+
+static void
+registry_for_statement(FunctionCallInfo fcinfo)
+{
+	accept_invalidations(GetCurrentStatementStartTimestamp());
+	registry_ensure(fcinfo);
+}
+
+static const char *
+key_kid(const jose_key *k, size_t *len)
+{
+	const char *kid = jose_key_kid(k, len);
+
+	if (kid == NULL)
+	{
+		*len = 0;
+		return "";
+	}
+	return kid;
+}
+
+/* Orders keys as jwt_jwks() lists them: valid_from, then kid. */
+static int
+cmp_keys_by_window(const void *a, const void *b)
+{
+	const jose_key *x = *(const jose_key *const *) a;
+	const jose_key *y = *(const jose_key *const *) b;
+	double		xf,
+				xu,
+				yf,
+				yu;
+	size_t		xl,
+				yl;
+	const char *xk,
+			   *yk;
+	int			c;
+
+	(void) jose_key_window(x, &xf, &xu);
+	(void) jose_key_window(y, &yf, &yu);
+	if (xf != yf)
+		return xf < yf ? -1 : 1;
+	xk = key_kid(x, &xl);
+	yk = key_kid(y, &yl);
+	c = memcmp(xk, yk, Min(xl, yl));
+	return c != 0 ? c : (xl > yl) - (xl < yl);
+}
+
+/*
+ * jwt_issue(claims, kid): signs with the registry key of that kid, else the
+ * newest (by valid_from) that is valid now and can sign; its kid goes into
+ * the header.
+ */
+Datum
+jwt_issue(PG_FUNCTION_ARGS)
+{
+	text	   *want = PG_ARGISNULL(1) ? NULL : PG_GETARG_TEXT_PP(1);
+	double		now;
+	const jose_key *best = NULL;
+	double		best_from = 0;
+	size_t		n;
+
+	if (PG_ARGISNULL(0))
+		PG_RETURN_NULL();
+	registry_for_statement(fcinfo);
+	now = timestamptz_to_unix(GetCurrentStatementStartTimestamp());
+	n = registry.keys ? jose_keyset_count(registry.keys) : 0;
+	for (size_t i = 0; i < n; i++)
+	{
+		const jose_key *k = jose_keyset_key(registry.keys, i);
+		jose_alg	alg = jose_key_natural_alg(k);
+		double		from,
+					until;
+		size_t		klen;
+		const char *kid = key_kid(k, &klen);
+
+		if (alg == JOSE_ALG_UNSET || jose_key_check(k, alg, JOSE_OP_SIGN) != JOSE_OK ||
+			!jose_key_is_valid_at(k, now))
+			continue;
+		if (want != NULL && (klen != VARSIZE_ANY_EXHDR(want) ||
+							 memcmp(kid, VARDATA_ANY(want), klen) != 0))
+			continue;
+		(void) jose_key_window(k, &from, &until);
+		if (best == NULL || from > best_from ||
+			(from == best_from && cmp_keys_by_window(&k, &best) < 0))
+		{
+			best = k;
+			best_from = from;
+		}
+	}
+	if (best == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 want ? errmsg("no registry key can sign as kid %s",
+							   text_to_cstring(want)) :
+				 errmsg("no registry key can sign"),
+				 errhint("Add a private key valid now with jwt_add_key().")));
+	PG_RETURN_TEXT_P(jwt_sign_claims(PG_GETARG_JSONB_P(0), best,
+									 jose_key_natural_alg(best), NULL));
+}
+
+/*
+ * jwt_jwks(): the public JWKS of the registry's asymmetric keys valid now or
+ * later, each with its kid, alg and "use":"sig".
+ */
+Datum
+jwt_jwks(PG_FUNCTION_ARGS)
+{
+	double		now;
+	size_t		n,
+				m = 0;
+	const jose_key **list;
+	StringInfoData out;
+
+	registry_for_statement(fcinfo);
+	now = timestamptz_to_unix(GetCurrentStatementStartTimestamp());
+	n = registry.keys ? jose_keyset_count(registry.keys) : 0;
+	list = palloc(sizeof(jose_key *) * (n + 1));
+	for (size_t i = 0; i < n; i++)
+	{
+		const jose_key *k = jose_keyset_key(registry.keys, i);
+		double		from,
+					until;
+
+		(void) jose_key_window(k, &from, &until);
+		if (jose_key_kty(k) == JOSE_KTY_OCT || jose_key_kty(k) == 0 ||
+			(until != 0 && until <= now))
+			continue;
+		list[m++] = k;
+	}
+	if (m > 1)
+		qsort(list, m, sizeof(jose_key *), cmp_keys_by_window);
+
+	initStringInfo(&out);
+	appendStringInfoString(&out, "{\"keys\":[");
+	for (size_t i = 0; i < m; i++)
+	{
+		char	   *json = NULL;
+		size_t		len = 0;
+		JwtErrorContext ctx = {0};
+
+		jwt_report(jose_key_public_jwk(list[i], &json, &len), &ctx);
+		if (i > 0)
+			appendStringInfoChar(&out, ',');
+		appendBinaryStringInfo(&out, json, (int) len);
+		jose_free(json);
+	}
+	appendStringInfoString(&out, "]}");
+	PG_RETURN_DATUM(jwt_json_to_jsonb(out.data, out.len));
 }
 
 /* ---------------------------------------------------------------------

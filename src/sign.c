@@ -151,6 +151,49 @@ check_claims_for_signing(const StringInfo payload)
 				 errhint("exp, nbf and iat are numbers of seconds since 1970; aud is a string or an array of strings; iss is a string.")));
 }
 
+/* The compact JWS of a payload, with the header build_header() makes. */
+static text *
+sign_payload(StringInfo payload, const jose_key *key, jose_alg alg, Jsonb *header,
+			 const char *default_typ)
+{
+	StringInfoData hdr;
+	JwtErrorContext ctx = {0};
+	size_t		outcap,
+				outlen = 0;
+	text	   *result;
+	jose_status st;
+
+	initStringInfo(&hdr);
+	build_header(&hdr, jose_alg_get(alg), key, header, default_typ);
+	outcap = jose_sign_len(hdr.len, payload->len);
+	result = (text *) palloc(VARHDRSZ + outcap);
+	st = jose_sign(key, alg, hdr.data, hdr.len,
+				   (const unsigned char *) payload->data, payload->len,
+				   VARDATA(result), outcap, &outlen);
+	ctx.alg = alg;
+	ctx.op = JOSE_OP_SIGN;
+	jwt_report(st, &ctx);
+	SET_VARSIZE(result, VARHDRSZ + outlen);
+	return result;
+}
+
+/* A claims set signed as a JWT with a key that may sign with alg. */
+text *
+jwt_sign_claims(Jsonb *claims, const jose_key *key, jose_alg alg, Jsonb *header)
+{
+	StringInfoData payload;
+
+	if (JB_ROOT_IS_SCALAR(claims) || !JB_ROOT_IS_OBJECT(claims))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("claims must be a JSON object"),
+				 errhint("A JWT's claims set is an object, e.g. '{\"sub\":\"alice\"}'; use jws_sign() for other payloads.")));
+	initStringInfo(&payload);
+	jwt_jsonb_to_json(&payload, &claims->root);
+	check_claims_for_signing(&payload);
+	return sign_payload(&payload, key, alg, header, "JWT");
+}
+
 /*
  * Arguments: 0 the claims (jsonb) or the payload (bytea), 1 the key, 2 the
  * algorithm, 3 the header.  jwt is false for jws_sign.
@@ -160,22 +203,13 @@ sign_common(FunctionCallInfo fcinfo, jose_key_form form, bool jwt)
 {
 	const jose_keyset *keys;
 	const jose_key *key;
-	const jose_alg_info *info;
 	jose_alg	alg;
-	StringInfoData header,
-				payload;
 	JwtErrorContext ctx = {0};
-	char	   *out;
-	size_t		outcap,
-				outlen = 0;
-	jose_status st;
-	text	   *result;
 
 	if (PG_ARGISNULL(0) || PG_ARGISNULL(1) || PG_ARGISNULL(2))
 		PG_RETURN_NULL();
 
 	alg = jwt_alg_from_text(PG_GETARG_TEXT_PP(2));
-	info = jose_alg_get(alg);
 	if (form == JOSE_KEY_SECRET)
 	{
 		bytea	   *k = PG_GETARG_BYTEA_PP(1);
@@ -196,39 +230,19 @@ sign_common(FunctionCallInfo fcinfo, jose_key_form form, bool jwt)
 	key = jose_keyset_key(keys, 0);
 	jwt_report(jose_key_check(key, alg, JOSE_OP_SIGN), &ctx);
 
-	initStringInfo(&payload);
 	if (jwt)
-	{
-		Jsonb	   *claims = PG_GETARG_JSONB_P(0);
-
-		if (JB_ROOT_IS_SCALAR(claims) || !JB_ROOT_IS_OBJECT(claims))
-			ereport(ERROR,
-					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-					 errmsg("claims must be a JSON object"),
-					 errhint("A JWT's claims set is an object, e.g. '{\"sub\":\"alice\"}'; use jws_sign() for other payloads.")));
-		jwt_jsonb_to_json(&payload, &claims->root);
-		check_claims_for_signing(&payload);
-	}
+		PG_RETURN_TEXT_P(jwt_sign_claims(PG_GETARG_JSONB_P(0), key, alg,
+										 PG_ARGISNULL(3) ? NULL : PG_GETARG_JSONB_P(3)));
 	else
 	{
 		bytea	   *p = PG_GETARG_BYTEA_PP(0);
+		StringInfoData payload;
 
+		initStringInfo(&payload);
 		appendBinaryStringInfo(&payload, VARDATA_ANY(p), VARSIZE_ANY_EXHDR(p));
+		PG_RETURN_TEXT_P(sign_payload(&payload, key, alg,
+									  PG_ARGISNULL(3) ? NULL : PG_GETARG_JSONB_P(3), NULL));
 	}
-
-	initStringInfo(&header);
-	build_header(&header, info, key, PG_ARGISNULL(3) ? NULL : PG_GETARG_JSONB_P(3),
-				 jwt ? "JWT" : NULL);
-
-	outcap = jose_sign_len(header.len, payload.len);
-	result = (text *) palloc(VARHDRSZ + outcap);
-	out = VARDATA(result);
-	st = jose_sign(key, alg, header.data, header.len,
-				   (const unsigned char *) payload.data, payload.len,
-				   out, outcap, &outlen);
-	jwt_report(st, &ctx);
-	SET_VARSIZE(result, VARHDRSZ + outlen);
-	PG_RETURN_TEXT_P(result);
 }
 
 Datum

@@ -298,6 +298,8 @@ extern jose_kty jose_key_kty(const jose_key *key);
 extern void jose_key_restrict(jose_key *key, jose_alg alg, double valid_from,
 							  double valid_until);
 extern jose_status jose_key_set_kid(jose_key *key, const char *kid, size_t len);
+/* A registry key's window (0 when it has none); until 0 is open-ended. */
+extern int	jose_key_window(const jose_key *key, double *from, double *until);
 /* Whether the key is inside its window of validity at t (always, without one). */
 extern int	jose_key_is_valid_at(const jose_key *key, double t);
 /* An empty key set, and moving every key of src into dst (src is freed). */

@@ -636,6 +636,15 @@ jose_key_restrict(jose_key *key, jose_alg alg, double valid_from, double valid_u
 	key->has_window = 1;
 	key->valid_from = valid_from;
 	key->valid_until = valid_until;
+	key->ops |= JOSE_OP_USE_SIG;	/* a registry key is a signature key */
+}
+
+int
+jose_key_window(const jose_key *key, double *from, double *until)
+{
+	*from = key->valid_from;
+	*until = key->valid_until;
+	return key->has_window;
 }
 
 int
