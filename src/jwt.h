@@ -45,6 +45,9 @@ extern const jose_keyset *jwt_keyset_lookup(FunctionCallInfo fcinfo,
 extern jose_alg jwt_alg_from_text(text *name);
 extern jose_algset jwt_algset_from_array(ArrayType *arr);
 
+/* keys.c: a key's public JWK appended to a JWKS being built */
+extern bool jwt_jwks_append(StringInfo jwks, const jose_key *key);
+
 /* sign.c: a claims set signed with one key */
 extern text *jwt_sign_claims(Jsonb *claims, const jose_key *key, jose_alg alg,
 							 Jsonb *header);

@@ -54,6 +54,30 @@ jwt_generate_key(PG_FUNCTION_ARGS)
 	PG_RETURN_DATUM(core_json_to_jsonb(json, len));
 }
 
+/*
+ * Append a key's public JWK to a JWKS being built ("{"keys":[" so far);
+ * returns false, appending nothing, for a key that has no public form for
+ * signatures (a secret, a key not for signatures, a type we do not use).
+ */
+bool
+jwt_jwks_append(StringInfo jwks, const jose_key *key)
+{
+	char	   *json = NULL;
+	size_t		len = 0;
+	JwtErrorContext ctx = {0};
+	jose_status st = jose_key_public_jwk(key, &json, &len);
+
+	if (st == JOSE_E_KEY_SECRET_PUBLIC || st == JOSE_E_KEY_KTY ||
+		st == JOSE_E_KEY_USE || st == JOSE_E_KEY_ALG)
+		return false;
+	jwt_report(st, &ctx);
+	if (jwks->data[jwks->len - 1] != '[')
+		appendStringInfoChar(jwks, ',');
+	appendBinaryStringInfo(jwks, json, (int) len);
+	jose_free(json);
+	return true;
+}
+
 /* The public JWK of a key, or the public JWKS of a JWKS. */
 Datum
 jwt_public_jwk(PG_FUNCTION_ARGS)
@@ -78,21 +102,7 @@ jwt_public_jwk(PG_FUNCTION_ARGS)
 	initStringInfo(&out);
 	appendStringInfoString(&out, "{\"keys\":[");
 	for (size_t i = 0; i < n; i++)
-	{
-		char	   *json = NULL;
-		size_t		len = 0;
-		jose_status st = jose_key_public_jwk(jose_keyset_key(keys, i), &json, &len);
-
-		/* secrets, and keys that verify nothing here, are not published */
-		if (st == JOSE_E_KEY_SECRET_PUBLIC || st == JOSE_E_KEY_KTY ||
-			st == JOSE_E_KEY_USE || st == JOSE_E_KEY_ALG)
-			continue;
-		jwt_report(st, &ctx);
-		if (out.data[out.len - 1] != '[')
-			appendStringInfoChar(&out, ',');
-		appendBinaryStringInfo(&out, json, (int) len);
-		jose_free(json);
-	}
+		(void) jwt_jwks_append(&out, jose_keyset_key(keys, i));
 	appendStringInfoString(&out, "]}");
 	PG_RETURN_DATUM(jwt_json_to_jsonb(out.data, out.len));
 }

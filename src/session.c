@@ -537,6 +537,12 @@ registry_load(Oid nsp)
 	if (registered)
 		UnregisterSnapshot(snap);
 
+	if (jose_keyset_index(keys) != JOSE_OK)
+	{
+		jose_keyset_free(keys);
+		registry.valid = false;
+		ereport(ERROR, (errcode(ERRCODE_OUT_OF_MEMORY), errmsg("out of memory")));
+	}
 	registry.keys = keys;
 	registry_generation++;
 }
@@ -1161,17 +1167,7 @@ jwt_jwks(PG_FUNCTION_ARGS)
 	initStringInfo(&out);
 	appendStringInfoString(&out, "{\"keys\":[");
 	for (size_t i = 0; i < m; i++)
-	{
-		char	   *json = NULL;
-		size_t		len = 0;
-		JwtErrorContext ctx = {0};
-
-		jwt_report(jose_key_public_jwk(list[i], &json, &len), &ctx);
-		if (i > 0)
-			appendStringInfoChar(&out, ',');
-		appendBinaryStringInfo(&out, json, (int) len);
-		jose_free(json);
-	}
+		(void) jwt_jwks_append(&out, list[i]);
 	appendStringInfoString(&out, "]}");
 	PG_RETURN_DATUM(jwt_json_to_jsonb(out.data, out.len));
 }

@@ -302,6 +302,11 @@ extern jose_status jose_key_set_kid(jose_key *key, const char *kid, size_t len);
 extern int	jose_key_window(const jose_key *key, double *from, double *until);
 /* Whether the key is inside its window of validity at t (always, without one). */
 extern int	jose_key_is_valid_at(const jose_key *key, double t);
+/*
+ * Index a set's keys by kid, so that a token's kid finds its key by binary
+ * search; a set changed afterwards (jose_keyset_adopt) drops its index.
+ */
+extern jose_status jose_keyset_index(jose_keyset *ks);
 /* An empty key set, and moving every key of src into dst (src is freed). */
 extern jose_keyset *jose_keyset_new(void);
 extern jose_status jose_keyset_adopt(jose_keyset *dst, jose_keyset *src);

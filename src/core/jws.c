@@ -136,6 +136,8 @@ kid_equals(const jose_key *key, const jose_json_value *kid)
 /*
  * Rule 4.  A kid in the token selects exactly one key, or the token is
  * refused; without one, every key that may verify the algorithm is tried.
+ * In a set, a kid only matches a kid, and the set's kid index finds it in
+ * logarithmic time, so a registry of a thousand keys costs what one does.
  */
 static jose_status
 verify_signature(const jose_keyset *keys, jose_alg alg, const jose_json_value *kid,
@@ -143,9 +145,31 @@ verify_signature(const jose_keyset *keys, jose_alg alg, const jose_json_value *k
 				 const unsigned char *sig, size_t siglen, const jose_key **used)
 {
 	size_t		n = jose_keyset_count(keys);
+	size_t		first = 0;
 	int			candidates = 0;
 
-	for (size_t i = 0; i < n; i++)
+	if (kid != NULL && keys->by_kid != NULL)
+	{
+		const jose_key *k = NULL;
+		char		small[128];
+		char	   *want = kid->len <= sizeof(small) ? small : malloc(kid->len);
+		size_t		wlen;
+
+		if (want == NULL)
+			return JOSE_E_NOMEM;
+		wlen = jose_json_string_decode(kid, want);
+		k = jose_keyset_find_kid(keys, want, wlen);
+		if (want != small)
+			free(want);
+		if (k == NULL)
+			return JOSE_E_KID_UNKNOWN;
+		/* the loop below, over this one key */
+		for (first = 0; first < n && jose_keyset_key(keys, first) != k; first++)
+			;
+		n = first + 1;
+	}
+
+	for (size_t i = first; i < n; i++)
 	{
 		const jose_key *key = jose_keyset_key(keys, i);
 		size_t		klen;
@@ -198,6 +222,32 @@ payload_json_status(jose_json_error err)
 	}
 }
 
+/*
+ * Rules 1 and 2 and the header's JSON, which verifying and decoding share:
+ * the size cap before any decoding, the compact form, strict base64url, and
+ * a header that is a JSON object without repeated members.  On success the
+ * caller frees *hdr.
+ */
+static jose_status
+open_compact(const char *token, size_t len, size_t max_len, unsigned char *buf,
+			 size_t buflen, segments *seg, unsigned char **h, size_t *hlen,
+			 unsigned char **p, size_t *plen, unsigned char **s, size_t *slen,
+			 jose_json_object *hdr, jose_json_error *jerr)
+{
+	jose_status st;
+
+	*jerr = JOSE_JSON_OK;
+	if (len > max_len)
+		return JOSE_E_TOO_LARGE;
+	if ((st = split_compact(token, len, seg)) != JOSE_OK)
+		return st;
+	if ((st = decode_segments(seg, buf, buflen, h, hlen, p, plen, s, slen)) != JOSE_OK)
+		return st;
+	if ((*jerr = jose_json_parse_object((const char *) *h, *hlen, hdr)) != JOSE_JSON_OK)
+		return header_json_status(*jerr);
+	return JOSE_OK;
+}
+
 jose_status
 jose_verify(const char *token, size_t len, const jose_keyset *keys,
 			const jose_verify_opts *opts, unsigned char *buf, size_t buflen,
@@ -219,22 +269,16 @@ jose_verify(const char *token, size_t len, const jose_keyset *keys,
 
 	memset(out, 0, sizeof(*out));
 
-	/* 1. size cap, before any decoding */
-	if (len > opts->max_len)
-		return JOSE_E_TOO_LARGE;
-
-	/* 2. compact form and strict base64url */
-	if ((st = split_compact(token, len, &seg)) != JOSE_OK)
-		return st;
-	if ((st = decode_segments(&seg, buf, buflen, &h, &hlen, &p, &plen, &s, &slen)) != JOSE_OK)
-		return st;
-
-	/* 3. header */
-	if ((jerr = jose_json_parse_object((const char *) h, hlen, &hdr)) != JOSE_JSON_OK)
+	/* 1. size cap, 2. compact form and strict base64url, 3. header JSON */
+	st = open_compact(token, len, opts->max_len, buf, buflen, &seg, &h, &hlen,
+					  &p, &plen, &s, &slen, &hdr, &jerr);
+	if (st != JOSE_OK)
 	{
 		out->json_error = jerr;
-		return header_json_status(jerr);
+		return st;
 	}
+
+	/* 3. what the header says */
 	st = check_header(&hdr, &alg, &kid);
 	if (st == JOSE_OK && opts->algorithms != 0 &&
 		!(opts->algorithms & JOSE_ALGBIT(alg)))
@@ -289,16 +333,12 @@ jose_decode(const char *token, size_t len, size_t max_len, unsigned char *buf,
 	jose_status st;
 
 	memset(out, 0, sizeof(*out));
-	if (len > max_len)
-		return JOSE_E_TOO_LARGE;
-	if ((st = split_compact(token, len, &seg)) != JOSE_OK)
-		return st;
-	if ((st = decode_segments(&seg, buf, buflen, &h, &hlen, &p, &plen, &s, &slen)) != JOSE_OK)
-		return st;
-	if ((jerr = jose_json_parse_object((const char *) h, hlen, &hdr)) != JOSE_JSON_OK)
+	st = open_compact(token, len, max_len, buf, buflen, &seg, &h, &hlen, &p, &plen,
+					  &s, &slen, &hdr, &jerr);
+	if (st != JOSE_OK)
 	{
 		out->json_error = jerr;
-		return header_json_status(jerr);
+		return st;
 	}
 	jose_json_object_free(&hdr);
 	if ((jerr = jose_json_validate((const char *) p, plen, NULL)) != JOSE_JSON_OK)

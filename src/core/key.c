@@ -73,6 +73,7 @@ jose_keyset_free(jose_keyset *ks)
 	for (size_t i = 0; i < ks->n; i++)
 		key_free(ks->keys[i]);
 	free(ks->keys);
+	free(ks->by_kid);
 	free(ks);
 }
 
@@ -501,6 +502,8 @@ jose_keyset_import(const char *data, size_t len, jose_key_form form,
 			{
 				ks->is_set = 1;
 				st = jwks_import(keys, ks);
+				if (st == JOSE_OK)
+					st = jose_keyset_index(ks);
 			}
 			else
 			{
@@ -678,9 +681,71 @@ jose_keyset_new(void)
 	return ks;
 }
 
+static int
+cmp_kid(const char *a, size_t alen, const char *b, size_t blen)
+{
+	int			c = memcmp(a, b, alen < blen ? alen : blen);
+
+	return c != 0 ? c : (alen > blen) - (alen < blen);
+}
+
+static int
+cmp_key_by_kid(const void *a, const void *b)
+{
+	const jose_key *x = *(const jose_key *const *) a;
+	const jose_key *y = *(const jose_key *const *) b;
+
+	return cmp_kid(x->kid, x->kid_len, y->kid, y->kid_len);
+}
+
+jose_status
+jose_keyset_index(jose_keyset *ks)
+{
+	size_t		m = 0;
+
+	free(ks->by_kid);
+	ks->by_kid = NULL;
+	ks->nkid = 0;
+	ks->by_kid = malloc((ks->n + 1) * sizeof(jose_key *));
+	if (ks->by_kid == NULL)
+		return JOSE_E_NOMEM;
+	for (size_t i = 0; i < ks->n; i++)
+		if (ks->keys[i]->kid != NULL)
+			ks->by_kid[m++] = ks->keys[i];
+	if (m > 1)
+		qsort(ks->by_kid, m, sizeof(jose_key *), cmp_key_by_kid);
+	ks->nkid = m;
+	return JOSE_OK;
+}
+
+const jose_key *
+jose_keyset_find_kid(const jose_keyset *ks, const char *kid, size_t len)
+{
+	size_t		lo = 0,
+				hi = ks->nkid;
+
+	while (lo < hi)
+	{
+		size_t		mid = lo + (hi - lo) / 2;
+		const jose_key *k = ks->by_kid[mid];
+		int			c = cmp_kid(k->kid, k->kid_len, kid, len);
+
+		if (c == 0)
+			return k;
+		if (c < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return NULL;
+}
+
 jose_status
 jose_keyset_adopt(jose_keyset *dst, jose_keyset *src)
 {
+	free(dst->by_kid);
+	dst->by_kid = NULL;
+	dst->nkid = 0;
 	if (dst->n + src->n > dst->cap)
 	{
 		size_t		ncap = (dst->n + src->n) * 2 + 4;

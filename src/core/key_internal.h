@@ -82,7 +82,13 @@ struct jose_keyset
 	size_t		n;
 	size_t		cap;
 	int			is_set;
+	/* the keys with a kid, sorted by it (jose_keyset_index), or NULL */
+	jose_key  **by_kid;
+	size_t		nkid;
 };
+
+extern const jose_key *jose_keyset_find_kid(const jose_keyset *ks, const char *kid,
+											size_t len);
 
 /* Whether a key is inside its window of validity at time t (0: always). */
 static inline int
