@@ -849,7 +849,7 @@ def registry_paths(R, c, m, dbname):
              "28000", None)
 
     # a registry row that no longer imports: a WARNING when the registry loads,
-    # and an error from jwt_jwks()
+    # and left out of what jwt_jwks() publishes
     R.ok(c, "registry: bypass the trigger", "ALTER TABLE jwt_keys DISABLE TRIGGER jwt_keys_check")
     R.ok(c, "registry: a corrupt row",
          f"INSERT INTO jwt_keys (kid, key, algorithm) VALUES ('broken', {K('rsa_pem_corrupt')}, 'RS256')")
@@ -864,8 +864,9 @@ def registry_paths(R, c, m, dbname):
         warned = [t for p, t in R.notices[before:] if "WARNING" in t and "is skipped" in t]
         T.check("error path registry: a row that no longer imports is skipped with a WARNING "
                 "(twice)", len(warned) >= 2, f"{len(warned)} warnings")
-        R.expect(c2, "registry: jwt_jwks() over a broken row", "SELECT jwt_jwks()", None, "22023",
-                 None)
+        # jwt_jwks() publishes from the same loaded registry: the broken rows
+        # are left out (their WARNING above), the others still published
+        R.ok(c2, "registry: jwt_jwks() over broken rows publishes the others", "SELECT jwt_jwks()")
     finally:
         c2.close()
     R.ok(c, "registry: remove the broken rows", "DELETE FROM jwt_keys WHERE kid LIKE 'broken%'")
