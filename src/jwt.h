@@ -9,15 +9,61 @@
 #include "fmgr.h"
 #include "lib/stringinfo.h"
 #include "utils/jsonb.h"
+#include "utils/timestamp.h"
 
 #include "core/jose.h"
 
-/* jwt.c: settings */
-extern int	jwt_max_token_length;
+/* settings.c: every jwt.* setting and the generation counters */
+typedef struct JwtRequiredClaims
+{
+	int			n;
+	const char *names[FLEXIBLE_ARRAY_MEMBER];
+} JwtRequiredClaims;
 
-/* session.c: jwt.token, the policy settings, the registry cache */
-extern void jwt_session_define_settings(void);
-extern void jwt_session_register_callbacks(void);
+extern int	jwt_max_token_length;
+extern char *jwt_session_token;
+extern char *jwt_policy_audience;
+extern char *jwt_policy_issuer;
+extern int	jwt_policy_leeway;
+extern char *jwt_policy_algorithms_text;
+extern char *jwt_policy_required_text;
+extern int	jwt_policy_max_age;
+extern bool jwt_policy_fallback;
+extern jose_algset jwt_policy_algs;
+extern JwtRequiredClaims *jwt_policy_required;
+extern uint64 jwt_token_generation;
+extern uint64 jwt_policy_generation;
+extern uint64 jwt_registry_generation;
+extern void jwt_define_settings(void);
+
+/* registry.c: the key registry and the revocations as this backend sees them */
+typedef struct RevokedJti
+{
+	uint64		hash;
+	double		until;			/* expires_at, seconds since the epoch */
+} RevokedJti;
+
+typedef struct JwtRegistry
+{
+	bool		valid;
+	TimestampTz loaded_for_stmt;	/* != 0: loaded in parallel mode, for one statement */
+	Oid			keys_relid;
+	Oid			revocations_relid;
+	jose_keyset *keys;			/* NULL when the table is empty */
+	int			nkeys;
+	RevokedJti *revoked;		/* sorted by hash, in the registry's context */
+	int			nrevoked;
+} JwtRegistry;
+
+extern JwtRegistry jwt_registry;
+extern void jwt_registry_register_callbacks(void);
+extern void jwt_registry_ensure(FunctionCallInfo fcinfo);
+extern void jwt_registry_for_statement(FunctionCallInfo fcinfo);
+extern void jwt_accept_invalidations(TimestampTz stmt);
+extern bool jwt_jti_revoked(const char *jti, size_t len, double now);
+extern double jwt_timestamptz_to_unix(TimestampTz ts);
+extern const char *jwt_key_kid(const jose_key *k, size_t *len);
+extern int	jwt_cmp_keys_by_window(const void *a, const void *b);
 
 /* What an error report needs to know besides the status. */
 typedef struct JwtErrorContext

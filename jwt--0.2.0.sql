@@ -1,0 +1,315 @@
+/* jwt--0.2.0.sql */
+
+-- complain if script is sourced in psql, rather than via CREATE EXTENSION
+\echo Use "CREATE EXTENSION jwt" to load this file. \quit
+
+-- Signing.  VOLATILE: ECDSA and RSA-PSS signatures are randomised.
+CREATE FUNCTION jwt_sign(claims jsonb, key text, algorithm text DEFAULT 'HS256',
+                         header jsonb DEFAULT NULL)
+RETURNS text
+AS 'MODULE_PATHNAME', 'jwt_sign_text'
+LANGUAGE C VOLATILE PARALLEL SAFE;
+
+CREATE FUNCTION jwt_sign(claims jsonb, key bytea, algorithm text DEFAULT 'HS256',
+                         header jsonb DEFAULT NULL)
+RETURNS text
+AS 'MODULE_PATHNAME', 'jwt_sign_bytea'
+LANGUAGE C VOLATILE PARALLEL SAFE;
+
+COMMENT ON FUNCTION jwt_sign(jsonb, text, text, jsonb) IS
+'sign a claims set as a compact JWT; the key is a secret, a PEM private key or a private JWK';
+COMMENT ON FUNCTION jwt_sign(jsonb, bytea, text, jsonb) IS
+'sign a claims set as a compact JWS with a binary HMAC secret';
+
+-- Verifying.  STABLE: the time claims are checked against the statement's
+-- start time.
+CREATE FUNCTION jwt_verify(token text, key text, algorithms text[] DEFAULT NULL,
+                           audience text DEFAULT NULL, issuer text DEFAULT NULL,
+                           leeway interval DEFAULT '0')
+RETURNS jsonb
+AS 'MODULE_PATHNAME', 'jwt_verify_text'
+LANGUAGE C STABLE PARALLEL SAFE;
+
+CREATE FUNCTION jwt_verify(token text, key bytea, algorithms text[] DEFAULT NULL,
+                           audience text DEFAULT NULL, issuer text DEFAULT NULL,
+                           leeway interval DEFAULT '0')
+RETURNS jsonb
+AS 'MODULE_PATHNAME', 'jwt_verify_bytea'
+LANGUAGE C STABLE PARALLEL SAFE;
+
+COMMENT ON FUNCTION jwt_verify(text, text, text[], text, text, interval) IS
+'verified claims of a compact JWT; raises SQLSTATE 28000 for any bad token';
+COMMENT ON FUNCTION jwt_verify(text, bytea, text[], text, text, interval) IS
+'verified claims of a compact JWT, with a binary HMAC secret; raises SQLSTATE 28000 for any bad token';
+
+CREATE FUNCTION jwt_is_valid(token text, key text, algorithms text[] DEFAULT NULL,
+                             audience text DEFAULT NULL, issuer text DEFAULT NULL,
+                             leeway interval DEFAULT '0')
+RETURNS boolean
+AS 'MODULE_PATHNAME', 'jwt_is_valid_text'
+LANGUAGE C STABLE PARALLEL SAFE;
+
+CREATE FUNCTION jwt_is_valid(token text, key bytea, algorithms text[] DEFAULT NULL,
+                             audience text DEFAULT NULL, issuer text DEFAULT NULL,
+                             leeway interval DEFAULT '0')
+RETURNS boolean
+AS 'MODULE_PATHNAME', 'jwt_is_valid_bytea'
+LANGUAGE C STABLE PARALLEL SAFE;
+
+COMMENT ON FUNCTION jwt_is_valid(text, text, text[], text, text, interval) IS
+'whether jwt_verify would accept the token; false for a bad token, an error only for a wrong call';
+COMMENT ON FUNCTION jwt_is_valid(text, bytea, text[], text, text, interval) IS
+'whether jwt_verify would accept the token, with a binary HMAC secret';
+
+-- Decoding, without any check.
+CREATE FUNCTION jwt_decode(token text)
+RETURNS jsonb
+AS 'MODULE_PATHNAME', 'jwt_decode'
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+
+COMMENT ON FUNCTION jwt_decode(text) IS
+'header and payload of a token WITHOUT verifying its signature or claims: never trust the result';
+
+-- JWS whose payload is not a claims set: every rule but the claim checks.
+CREATE FUNCTION jws_sign(payload bytea, key text, algorithm text,
+                         header jsonb DEFAULT NULL)
+RETURNS text
+AS 'MODULE_PATHNAME', 'jws_sign'
+LANGUAGE C VOLATILE PARALLEL SAFE;
+
+COMMENT ON FUNCTION jws_sign(bytea, text, text, jsonb) IS
+'sign any bytes as a compact JWS';
+
+CREATE FUNCTION jws_verify(token text, key text, algorithms text[] DEFAULT NULL)
+RETURNS bytea
+AS 'MODULE_PATHNAME', 'jws_verify'
+LANGUAGE C STABLE PARALLEL SAFE;
+
+COMMENT ON FUNCTION jws_verify(text, text, text[]) IS
+'verified payload of a compact JWS; raises SQLSTATE 28000 for any bad token; checks no claims';
+
+-- Key helpers.
+CREATE FUNCTION jwt_generate_key(algorithm text)
+RETURNS jsonb
+AS 'MODULE_PATHNAME', 'jwt_generate_key'
+LANGUAGE C VOLATILE STRICT PARALLEL SAFE;
+
+COMMENT ON FUNCTION jwt_generate_key(text) IS
+'a new private JWK for the algorithm, its kid the RFC 7638 thumbprint';
+
+CREATE FUNCTION jwt_public_jwk(key text)
+RETURNS jsonb
+AS 'MODULE_PATHNAME', 'jwt_public_jwk'
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+
+COMMENT ON FUNCTION jwt_public_jwk(text) IS
+'the public JWK of a PEM key, certificate or JWK, or the public JWKS of a JWKS';
+
+CREATE FUNCTION jwt_jwk_thumbprint(jwk jsonb)
+RETURNS text
+AS 'MODULE_PATHNAME', 'jwt_jwk_thumbprint'
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+
+COMMENT ON FUNCTION jwt_jwk_thumbprint(jsonb) IS
+'RFC 7638 SHA-256 thumbprint of a JWK, base64url';
+
+-- What the backend's key cache has done.
+CREATE FUNCTION jwt_cache_stats()
+RETURNS jsonb
+AS 'MODULE_PATHNAME', 'jwt_cache_stats'
+LANGUAGE C VOLATILE PARALLEL RESTRICTED;
+
+COMMENT ON FUNCTION jwt_cache_stats() IS
+'key lookups and key parses of this backend''s key cache, and how many keys it holds';
+
+-- ---------------------------------------------------------------------
+-- Session tokens for row-level security
+-- ---------------------------------------------------------------------
+
+-- The key registry.  Closed to everyone but its owner; jwt_claims() reads
+-- it directly, without the caller's privileges.
+CREATE TABLE jwt_keys (
+    kid         text PRIMARY KEY CHECK (kid <> ''),
+    key         text NOT NULL,
+    algorithm   text NOT NULL,
+    valid_from  timestamptz NOT NULL DEFAULT now(),
+    valid_until timestamptz,
+    can_sign    boolean NOT NULL DEFAULT false,
+    added_at    timestamptz NOT NULL DEFAULT now(),
+    CHECK (valid_until IS NULL OR valid_until >= valid_from)
+);
+COMMENT ON TABLE jwt_keys IS
+'key registry of the jwt extension: session tokens are verified against the keys valid now; jwt_issue() signs with one';
+
+-- Revoked tokens, by jti, kept until the token would have expired anyway.
+CREATE TABLE jwt_revocations (
+    jti         text PRIMARY KEY,
+    expires_at  timestamptz NOT NULL,
+    revoked_at  timestamptz NOT NULL DEFAULT now()
+);
+COMMENT ON TABLE jwt_revocations IS
+'tokens refused by jwt_claims() although validly signed, by jti, until expires_at';
+
+REVOKE ALL ON TABLE jwt_keys, jwt_revocations FROM PUBLIC;
+SELECT pg_catalog.pg_extension_config_dump('jwt_keys', '');
+SELECT pg_catalog.pg_extension_config_dump('jwt_revocations', '');
+
+CREATE FUNCTION jwt_keys_check()
+RETURNS trigger
+AS 'MODULE_PATHNAME', 'jwt_keys_check'
+LANGUAGE C;
+COMMENT ON FUNCTION jwt_keys_check() IS
+'trigger: a registry key must be one key able to verify its algorithm; fills kid and can_sign';
+
+CREATE FUNCTION jwt_registry_changed()
+RETURNS trigger
+AS 'MODULE_PATHNAME', 'jwt_registry_changed'
+LANGUAGE C;
+COMMENT ON FUNCTION jwt_registry_changed() IS
+'trigger: tells every session (and replica) that the key registry changed';
+
+REVOKE ALL ON FUNCTION jwt_keys_check(), jwt_registry_changed() FROM PUBLIC;
+
+CREATE TRIGGER jwt_keys_check BEFORE INSERT OR UPDATE ON jwt_keys
+    FOR EACH ROW EXECUTE FUNCTION jwt_keys_check();
+CREATE TRIGGER jwt_keys_changed AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON jwt_keys
+    FOR EACH STATEMENT EXECUTE FUNCTION jwt_registry_changed();
+CREATE TRIGGER jwt_revocations_changed AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON jwt_revocations
+    FOR EACH STATEMENT EXECUTE FUNCTION jwt_registry_changed();
+
+-- The session token's verified claims.  STABLE: "now" is the statement's
+-- start; PARALLEL SAFE: workers read the same token, keys and clock.
+CREATE FUNCTION jwt_claims()
+RETURNS jsonb
+AS 'MODULE_PATHNAME', 'jwt_claims'
+LANGUAGE C STABLE PARALLEL SAFE;
+COMMENT ON FUNCTION jwt_claims() IS
+'verified claims of the session token jwt.token; NULL when none is set; SQLSTATE 28000 when it is set and not valid';
+
+CREATE FUNCTION jwt_claim(name text)
+RETURNS text
+AS 'MODULE_PATHNAME', 'jwt_claim'
+LANGUAGE C STABLE PARALLEL SAFE;
+COMMENT ON FUNCTION jwt_claim(text) IS
+'one claim of the session token as text (as ->> gives it); NULL when no token is set or the claim is absent';
+
+-- Registry administration, for the registry's owner.
+CREATE FUNCTION jwt_add_key(key text, algorithm text, kid text DEFAULT NULL,
+                            valid_from timestamptz DEFAULT now(),
+                            valid_until timestamptz DEFAULT NULL)
+RETURNS text
+LANGUAGE sql VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+    INSERT INTO @extschema@.jwt_keys (kid, key, algorithm, valid_from, valid_until)
+    VALUES (kid, key, algorithm, valid_from, valid_until)
+    RETURNING kid
+$$;
+COMMENT ON FUNCTION jwt_add_key(text, text, text, timestamptz, timestamptz) IS
+'add a key (secret, PEM or JWK) to the registry for one algorithm; kid defaults to the JWK kid or the RFC 7638 thumbprint';
+
+CREATE FUNCTION jwt_retire_key(kid text, at timestamptz DEFAULT now())
+RETURNS boolean
+LANGUAGE sql VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+    WITH retired AS (
+        UPDATE @extschema@.jwt_keys k SET valid_until = greatest(at, k.valid_from)
+        WHERE k.kid = jwt_retire_key.kid
+        RETURNING 1)
+    SELECT count(*) > 0 FROM retired
+$$;
+COMMENT ON FUNCTION jwt_retire_key(text, timestamptz) IS
+'stop a registry key from verifying (and signing) from the given time on, now by default';
+
+CREATE FUNCTION jwt_jwks()
+RETURNS jsonb
+AS 'MODULE_PATHNAME', 'jwt_jwks'
+LANGUAGE C STABLE PARALLEL SAFE;
+COMMENT ON FUNCTION jwt_jwks() IS
+'public JWKS of the registry''s asymmetric keys that are valid now or later, to publish';
+
+-- jwt_jwks() and jwt_issue() read the registry directly, as jwt_claims()
+-- does: no SECURITY DEFINER, no name resolved at run time.  EXECUTE on them
+-- decides who may publish and who may sign.
+CREATE FUNCTION jwt_issue(claims jsonb, kid text DEFAULT NULL)
+RETURNS text
+AS 'MODULE_PATHNAME', 'jwt_issue'
+LANGUAGE C VOLATILE PARALLEL SAFE;
+COMMENT ON FUNCTION jwt_issue(jsonb, text) IS
+'sign claims with a registry key (the newest valid one that can sign, or the given kid), without the caller seeing the key';
+
+CREATE FUNCTION jwt_revoke(jti text, expires_at timestamptz)
+RETURNS void
+LANGUAGE sql VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+    INSERT INTO @extschema@.jwt_revocations AS r (jti, expires_at)
+    VALUES (jti, coalesce(expires_at, 'infinity'))
+    ON CONFLICT (jti) DO UPDATE SET expires_at = greatest(r.expires_at, excluded.expires_at)
+$$;
+COMMENT ON FUNCTION jwt_revoke(text, timestamptz) IS
+'refuse session tokens with this jti until expires_at (the token''s exp; NULL: for ever)';
+
+CREATE FUNCTION jwt_revoke_token(token text)
+RETURNS text
+LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    payload jsonb := @extschema@.jwt_decode(token) -> 'payload';
+BEGIN
+    IF jsonb_typeof(payload -> 'jti') IS DISTINCT FROM 'string' THEN
+        RAISE EXCEPTION 'the token has no "jti" to revoke'
+              USING ERRCODE = 'invalid_parameter_value',
+                    HINT = 'Only tokens that carry a jti claim can be revoked one by one; retire the key to refuse them all.';
+    END IF;
+    PERFORM @extschema@.jwt_revoke(payload ->> 'jti',
+                                   CASE WHEN jsonb_typeof(payload -> 'exp') = 'number'
+                                        THEN to_timestamp((payload ->> 'exp')::double precision) END);
+    RETURN payload ->> 'jti';
+END
+$$;
+COMMENT ON FUNCTION jwt_revoke_token(text) IS
+'revoke a token by its jti until its exp; returns the jti';
+
+CREATE FUNCTION jwt_purge_revocations()
+RETURNS bigint
+LANGUAGE sql VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+    WITH purged AS (
+        DELETE FROM @extschema@.jwt_revocations
+        WHERE expires_at < now() - coalesce(nullif(current_setting('jwt.leeway', true), ''), '0')::interval
+        RETURNING 1)
+    SELECT count(*) FROM purged
+$$;
+COMMENT ON FUNCTION jwt_purge_revocations() IS
+'delete revocations of tokens that have expired (beyond jwt.leeway); returns how many';
+
+REVOKE ALL ON FUNCTION jwt_add_key(text, text, text, timestamptz, timestamptz),
+                       jwt_retire_key(text, timestamptz),
+                       jwt_jwks(),
+                       jwt_issue(jsonb, text),
+                       jwt_revoke(text, timestamptz),
+                       jwt_revoke_token(text),
+                       jwt_purge_revocations()
+    FROM PUBLIC;
+
+-- Whoever ran CREATE EXTENSION owns the registry.  In a trusted install by a
+-- role that is not a superuser (a database owner), the objects above belong
+-- to the bootstrap superuser, not to the installer: grant the installer what
+-- administering the registry needs, and nothing more (no TRIGGER or
+-- REFERENCES on the tables, which would let the installer attach code to
+-- writes that other roles, superusers among them, make).  PUBLIC stays
+-- closed.  For a superuser install these name the owner and change nothing.
+GRANT SELECT, INSERT, UPDATE, DELETE, TRUNCATE ON TABLE jwt_keys, jwt_revocations TO @extowner@;
+
+GRANT EXECUTE ON FUNCTION jwt_add_key(text, text, text, timestamptz, timestamptz),
+                          jwt_retire_key(text, timestamptz),
+                          jwt_jwks(),
+                          jwt_issue(jsonb, text),
+                          jwt_revoke(text, timestamptz),
+                          jwt_revoke_token(text),
+                          jwt_purge_revocations()
+    TO @extowner@ WITH GRANT OPTION;

@@ -1,0 +1,266 @@
+/*
+ * settings.c
+ *		Every jwt.* setting: definitions, check and assign hooks, and the
+ *		generation counters that tell a call site its cached answer is stale.
+ *
+ * The policy settings are PGC_SUSET, so a client cannot loosen them; jwt.token
+ * is the one a client sets.  Each assign hook bumps a generation counter: a
+ * call site's answer stands while none has moved.
+ */
+#include "postgres.h"
+
+#include "utils/guc.h"
+
+#include "jwt.h"
+
+/* The size cap of rule 1: room for any real token, a bound for hostile ones. */
+int			jwt_max_token_length = 16384;
+
+char *jwt_session_token = NULL;
+char *jwt_policy_audience = NULL;
+char *jwt_policy_issuer = NULL;
+int	jwt_policy_leeway = 0;
+char *jwt_policy_algorithms_text = NULL;
+char *jwt_policy_required_text = NULL;
+int	jwt_policy_max_age = 0;
+bool jwt_policy_fallback = false;
+
+/* parsed forms, from the check hooks' "extra" */
+jose_algset jwt_policy_algs = 0;
+
+JwtRequiredClaims *jwt_policy_required = NULL;
+
+/* generations: a call site's answer stands while none of these moves */
+uint64 jwt_token_generation = 1;
+uint64 jwt_policy_generation = 1;
+uint64 jwt_registry_generation = 1;
+
+static void
+assign_token(const char *newval, void *extra)
+{
+	jwt_token_generation++;
+}
+
+static void
+assign_policy_string(const char *newval, void *extra)
+{
+	jwt_policy_generation++;
+}
+
+static void
+assign_policy_int(int newval, void *extra)
+{
+	jwt_policy_generation++;
+}
+
+static void
+assign_policy_bool(bool newval, void *extra)
+{
+	jwt_policy_generation++;
+}
+
+/* A check hook's "extra": malloc'd up to 15, from the GUC context from 16 on. */
+static void *
+guc_extra_alloc(size_t size)
+{
+#if PG_VERSION_NUM >= 160000
+	return guc_malloc(LOG, size);
+#else
+	return malloc(size);
+#endif
+}
+
+/* Split a comma-separated list, trimming spaces; returns the item count. */
+static int
+split_list(char *s, char **items, int max)
+{
+	int			n = 0;
+
+	while (*s)
+	{
+		char	   *start,
+				   *end;
+
+		while (*s == ' ' || *s == '\t')
+			s++;
+		start = s;
+		while (*s && *s != ',')
+			s++;
+		end = s;
+		while (end > start && (end[-1] == ' ' || end[-1] == '\t'))
+			end--;
+		if (*s == ',')
+			s++;
+		if (end == start)
+			continue;
+		*end = '\0';
+		if (n < max)
+			items[n] = start;
+		n++;
+	}
+	return n;
+}
+
+static bool
+check_algorithms(char **newval, void **extra, GucSource source)
+{
+	char	   *copy = pstrdup(*newval ? *newval : "");
+	char	   *items[64];
+	int			n = split_list(copy, items, 64);
+	jose_algset set = 0;
+	jose_algset *result;
+
+	for (int i = 0; i < n && i < 64; i++)
+	{
+		jose_alg	alg = jose_alg_from_name(items[i], strlen(items[i]));
+
+		if (alg == JOSE_ALG_UNSET)
+		{
+			GUC_check_errdetail("\"%s\" is not a JWS algorithm%s.", items[i],
+								jose_alg_is_none(items[i], strlen(items[i])) ? " (\"none\" is never allowed)" : "");
+			GUC_check_errhint("List algorithm names, e.g. 'RS256, ES256'; leave empty to allow every algorithm the registry's keys can do.");
+			pfree(copy);
+			return false;
+		}
+		set |= JOSE_ALGBIT(alg);
+	}
+	pfree(copy);
+	result = guc_extra_alloc(sizeof(jose_algset));
+	if (result == NULL)
+		return false;
+	*result = set;
+	*extra = result;
+	return true;
+}
+
+static void
+assign_algorithms(const char *newval, void *extra)
+{
+	jwt_policy_algs = extra ? *(jose_algset *) extra : 0;
+	jwt_policy_generation++;
+}
+
+static bool
+check_required(char **newval, void **extra, GucSource source)
+{
+	char	   *copy = pstrdup(*newval ? *newval : "");
+	char	   *items[64];
+	int			n = split_list(copy, items, 64);
+	size_t		bytes;
+	JwtRequiredClaims *rc;
+	char	   *p;
+
+	if (n > 64)
+	{
+		GUC_check_errdetail("At most 64 claims can be required.");
+		pfree(copy);
+		return false;
+	}
+	bytes = offsetof(JwtRequiredClaims, names) + n * sizeof(char *);
+	for (int i = 0; i < n; i++)
+		bytes += strlen(items[i]) + 1;
+	rc = guc_extra_alloc(bytes);
+	if (rc == NULL)
+	{
+		pfree(copy);
+		return false;
+	}
+	rc->n = n;
+	p = (char *) rc + offsetof(JwtRequiredClaims, names) + n * sizeof(char *);
+	for (int i = 0; i < n; i++)
+	{
+		strcpy(p, items[i]);
+		rc->names[i] = p;
+		p += strlen(items[i]) + 1;
+	}
+	pfree(copy);
+	*extra = rc;
+	return true;
+}
+
+static void
+assign_required(const char *newval, void *extra)
+{
+	jwt_policy_required = (JwtRequiredClaims *) extra;
+	jwt_policy_generation++;
+}
+
+void
+jwt_define_settings(void)
+{
+	DefineCustomIntVariable("jwt.max_token_length",
+							"Longest token, in bytes, that is decoded at all.",
+							"Tokens longer than this are refused before any decoding. "
+							"Valid range is 256 to 1048576 bytes.",
+							&jwt_max_token_length,
+							16384,
+							256,
+							1048576,
+							PGC_SUSET,
+							GUC_UNIT_BYTE,
+							NULL, NULL, NULL);
+	DefineCustomStringVariable("jwt.token",
+							   "The session's bearer token, read by jwt_claims().",
+							   "Set it per transaction: SET LOCAL jwt.token = '...' or set_config('jwt.token', $1, true).",
+							   &jwt_session_token,
+							   "",
+							   PGC_USERSET,
+							   GUC_NO_SHOW_ALL | GUC_NOT_IN_SAMPLE,
+							   NULL, assign_token, NULL);
+	DefineCustomStringVariable("jwt.audience",
+							   "Audience that session tokens must name in \"aud\".",
+							   "Empty: no audience is expected, and tokens that name one are refused.",
+							   &jwt_policy_audience,
+							   "",
+							   PGC_SUSET,
+							   0,
+							   NULL, assign_policy_string, NULL);
+	DefineCustomStringVariable("jwt.issuer",
+							   "Issuer that session tokens must have in \"iss\".",
+							   "Empty: any issuer.",
+							   &jwt_policy_issuer,
+							   "",
+							   PGC_SUSET,
+							   0,
+							   NULL, assign_policy_string, NULL);
+	DefineCustomIntVariable("jwt.leeway",
+							"Seconds of clock skew allowed for exp, nbf and iat of session tokens.",
+							"Valid range is 0 to 3600 seconds.",
+							&jwt_policy_leeway,
+							0, 0, 3600,
+							PGC_SUSET,
+							GUC_UNIT_S,
+							NULL, assign_policy_int, NULL);
+	DefineCustomStringVariable("jwt.algorithms",
+							   "Algorithms allowed for session tokens, comma-separated.",
+							   "Empty: every algorithm the registry's keys can do.",
+							   &jwt_policy_algorithms_text,
+							   "",
+							   PGC_SUSET,
+							   0,
+							   check_algorithms, assign_algorithms, NULL);
+	DefineCustomStringVariable("jwt.required_claims",
+							   "Claims that session tokens must carry, comma-separated.",
+							   "Default: exp, so that no session token is valid forever.",
+							   &jwt_policy_required_text,
+							   "exp",
+							   PGC_SUSET,
+							   0,
+							   check_required, assign_required, NULL);
+	DefineCustomIntVariable("jwt.max_age",
+							"Longest time since \"iat\" that a session token is accepted, in seconds.",
+							"0 means no limit; otherwise tokens must carry iat. Valid range is 0 to 31536000 seconds.",
+							&jwt_policy_max_age,
+							0, 0, 31536000,
+							PGC_SUSET,
+							GUC_UNIT_S,
+							NULL, assign_policy_int, NULL);
+	DefineCustomBoolVariable("jwt.fallback_request_claims",
+							 "Without jwt.token, return request.jwt.claims UNVERIFIED from jwt_claims().",
+							 "A compatibility switch for PostgREST setups: any client that connects directly can set request.jwt.claims, so this trusts it.",
+							 &jwt_policy_fallback,
+							 false,
+							 PGC_SUSET,
+							 0,
+							 NULL, assign_policy_bool, NULL);
+}
