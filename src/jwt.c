@@ -6,6 +6,7 @@
 
 #include "fmgr.h"
 #include "utils/guc.h"
+#include "utils/guc_tables.h"
 
 #include "jwt.h"
 
@@ -13,15 +14,44 @@ PG_MODULE_MAGIC;
 
 void		_PG_init(void);
 
+/*
+ * Warn of the jwt.* settings that were set before the library loaded and
+ * that it does not define: a misspelt policy setting (jwt.audiance) would
+ * otherwise go unnoticed.  Only one-part names are ours: jwt.claims.user_id
+ * and every other dotted name belong to applications (PostGraphile and many
+ * RLS recipes pass claims in jwt.claims.*), so the prefix is not reserved.
+ */
+static void
+warn_unknown_settings(void)
+{
+	struct config_generic **vars;
+	int			n;
+
+#if PG_VERSION_NUM >= 160000
+	vars = get_guc_variables(&n);	/* 16: the array comes with its length */
+#else
+	vars = get_guc_variables();
+	n = GetNumConfigOptions();
+#endif
+	for (int i = 0; i < n; i++)
+	{
+		const char *name = vars[i]->name;
+
+		if ((vars[i]->flags & GUC_CUSTOM_PLACEHOLDER) &&
+			pg_strncasecmp(name, "jwt.", 4) == 0 && strchr(name + 4, '.') == NULL)
+			ereport(WARNING,
+					(errcode(ERRCODE_UNDEFINED_OBJECT),
+					 errmsg("unrecognized configuration parameter \"%s\"", name),
+					 errdetail("The jwt extension defines no such setting; it is ignored."),
+					 errhint("Check the spelling against SHOW ALL or the README's list of settings.")));
+	}
+}
+
 void
 _PG_init(void)
 {
 	jwt_define_settings();
 	jwt_registry_register_callbacks();
 
-#if PG_VERSION_NUM >= 150000
-	MarkGUCPrefixReserved("jwt");
-#else
-	EmitWarningsOnPlaceholders("jwt");
-#endif
+	warn_unknown_settings();
 }
