@@ -336,7 +336,8 @@ jwt_revoke(PG_FUNCTION_ARGS)
 	admin_begin(fcinfo, &c);
 	revoke_jti(&c, PG_GETARG_DATUM(0), until);
 	admin_end(&c);
-	PG_RETURN_VOID();
+	/* as the SQL function of 0.1.0 did: a void result that IS NULL */
+	PG_RETURN_NULL();
 }
 
 static void
