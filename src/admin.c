@@ -192,6 +192,9 @@ admin_exec(AdminCall *c, const char *sql, int nargs, Oid *types, Datum *values,
 	return SPI_processed;
 }
 
+static void refuse_null(const char *what, const char *hint) pg_attribute_noreturn();
+static void refuse_token(const char *msg, const char *hint) pg_attribute_noreturn();
+
 static void
 refuse_null(const char *what, const char *hint)
 {
@@ -349,6 +352,8 @@ refuse_token(const char *msg, const char *hint)
 			 errhint("%s", hint)));
 }
 
+#define JTI_HINT "Only tokens that carry a jti claim can be revoked one by one; retire the key to refuse them all."
+
 /* A NumericDate as timestamptz; beyond the type's range, the matching infinity. */
 static TimestampTz
 numeric_date(double t)
@@ -438,10 +443,10 @@ jwt_revoke_token(PG_FUNCTION_ARGS)
 	k.val.string.val = "jti";
 	k.val.string.len = 3;
 	jti = findJsonbValueFromContainer(&payload->root, JB_FOBJECT, &k);
-	if (jti == NULL || jti->type != jbvString)
-		refuse_token(jti == NULL ? "the token has no \"jti\" to revoke" :
-					 "the token's \"jti\" is not a string",
-					 "Only tokens that carry a jti claim can be revoked one by one; retire the key to refuse them all.");
+	if (jti == NULL)
+		refuse_token("the token has no \"jti\" to revoke", JTI_HINT);
+	if (jti->type != jbvString)
+		refuse_token("the token's \"jti\" is not a string", JTI_HINT);
 	jti_text = cstring_to_text_with_len(jti->val.string.val, jti->val.string.len);
 
 	k.val.string.val = "exp";
