@@ -140,6 +140,32 @@ DELETE FROM jwt_keys;
 SELECT * FROM pg_temp.try(format('SELECT jwt_revoke_token(%L)', :'bob'));
 ROLLBACK;
 --
+-- The caller's search_path changes nothing: a look-alike table and an
+-- operator first on it are never used (that = would retire every key), and
+-- the caller's settings and identity are as they were after a call, failed
+-- or not.
+--
+CREATE SCHEMA regress_jwt_evil;
+CREATE TABLE regress_jwt_evil.jwt_keys (LIKE jwt_keys);
+CREATE TABLE regress_jwt_evil.jwt_revocations (LIKE jwt_revocations);
+CREATE FUNCTION regress_jwt_evil.texteq_evil(text, text) RETURNS boolean
+AS $$ SELECT true $$ LANGUAGE sql;
+CREATE OPERATOR regress_jwt_evil.= (LEFTARG = text, RIGHTARG = text, FUNCTION = regress_jwt_evil.texteq_evil);
+SET search_path = regress_jwt_evil, public;
+SELECT public.jwt_add_key(:'foreign', 'HS256', 'admin-evil', '2020-01-01 00:00:00+00');
+SELECT public.jwt_retire_key('admin-evil', '2021-01-01 00:00:00+00');
+SELECT public.jwt_revoke('evil-jti', 'infinity');
+SELECT * FROM pg_temp.try($$SELECT public.jwt_add_key(NULL, 'HS256')$$);
+SELECT current_setting('search_path') AS search_path_after, current_user = session_user AS same_user;
+RESET search_path;
+SELECT (SELECT count(*) FROM regress_jwt_evil.jwt_keys) AS evil_keys,
+       (SELECT count(*) FROM regress_jwt_evil.jwt_revocations) AS evil_revocations,
+       (SELECT string_agg(kid || ' ' || pg_temp.ends(kid), ', ' ORDER BY kid COLLATE "C") FROM jwt_keys) AS keys,
+       (SELECT count(*) FROM jwt_revocations WHERE jti = 'evil-jti') AS revoked;
+DROP SCHEMA regress_jwt_evil CASCADE;
+DELETE FROM jwt_keys WHERE kid = 'admin-evil';
+DELETE FROM jwt_revocations WHERE jti = 'evil-jti';
+--
 -- jwt_revoke() and jwt_purge_revocations().
 --
 SELECT * FROM pg_temp.try($$SELECT jwt_revoke(NULL, now())$$);
