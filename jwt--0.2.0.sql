@@ -193,32 +193,24 @@ LANGUAGE C STABLE PARALLEL SAFE;
 COMMENT ON FUNCTION jwt_claim(text) IS
 'one claim of the session token as text (as ->> gives it); NULL when no token is set or the claim is absent';
 
--- Registry administration, for the registry's owner.
+-- Registry administration, for the registry's owner and whoever it grants
+-- EXECUTE to.  In C, as jwt_claims() is: each finds the registry in its own
+-- schema at call time, pins its search_path and writes as the extension's
+-- owner, so a caller needs no privilege on the tables and no name is
+-- resolved through a schema the database owner controls (src/admin.c).
 CREATE FUNCTION jwt_add_key(key text, algorithm text, kid text DEFAULT NULL,
                             valid_from timestamptz DEFAULT now(),
                             valid_until timestamptz DEFAULT NULL)
 RETURNS text
-LANGUAGE sql VOLATILE
-SET search_path = pg_catalog, pg_temp
-AS $$
-    INSERT INTO @extschema@.jwt_keys (kid, key, algorithm, valid_from, valid_until)
-    VALUES (kid, key, algorithm, valid_from, valid_until)
-    RETURNING kid
-$$;
+AS 'MODULE_PATHNAME', 'jwt_add_key'
+LANGUAGE C VOLATILE PARALLEL UNSAFE;
 COMMENT ON FUNCTION jwt_add_key(text, text, text, timestamptz, timestamptz) IS
 'add a key (secret, PEM or JWK) to the registry for one algorithm; kid defaults to the JWK kid or the RFC 7638 thumbprint';
 
 CREATE FUNCTION jwt_retire_key(kid text, at timestamptz DEFAULT now())
 RETURNS boolean
-LANGUAGE sql VOLATILE
-SET search_path = pg_catalog, pg_temp
-AS $$
-    WITH retired AS (
-        UPDATE @extschema@.jwt_keys k SET valid_until = greatest(at, k.valid_from)
-        WHERE k.kid = jwt_retire_key.kid
-        RETURNING 1)
-    SELECT count(*) > 0 FROM retired
-$$;
+AS 'MODULE_PATHNAME', 'jwt_retire_key'
+LANGUAGE C VOLATILE PARALLEL UNSAFE;
 COMMENT ON FUNCTION jwt_retire_key(text, timestamptz) IS
 'stop a registry key from verifying (and signing) from the given time on, now by default';
 
@@ -241,49 +233,22 @@ COMMENT ON FUNCTION jwt_issue(jsonb, text) IS
 
 CREATE FUNCTION jwt_revoke(jti text, expires_at timestamptz)
 RETURNS void
-LANGUAGE sql VOLATILE
-SET search_path = pg_catalog, pg_temp
-AS $$
-    INSERT INTO @extschema@.jwt_revocations AS r (jti, expires_at)
-    VALUES (jti, coalesce(expires_at, 'infinity'))
-    ON CONFLICT (jti) DO UPDATE SET expires_at = greatest(r.expires_at, excluded.expires_at)
-$$;
+AS 'MODULE_PATHNAME', 'jwt_revoke'
+LANGUAGE C VOLATILE PARALLEL UNSAFE;
 COMMENT ON FUNCTION jwt_revoke(text, timestamptz) IS
 'refuse session tokens with this jti until expires_at (the token''s exp; NULL: for ever)';
 
 CREATE FUNCTION jwt_revoke_token(token text)
 RETURNS text
-LANGUAGE plpgsql VOLATILE
-SET search_path = pg_catalog, pg_temp
-AS $$
-DECLARE
-    payload jsonb := @extschema@.jwt_decode(token) -> 'payload';
-BEGIN
-    IF jsonb_typeof(payload -> 'jti') IS DISTINCT FROM 'string' THEN
-        RAISE EXCEPTION 'the token has no "jti" to revoke'
-              USING ERRCODE = 'invalid_parameter_value',
-                    HINT = 'Only tokens that carry a jti claim can be revoked one by one; retire the key to refuse them all.';
-    END IF;
-    PERFORM @extschema@.jwt_revoke(payload ->> 'jti',
-                                   CASE WHEN jsonb_typeof(payload -> 'exp') = 'number'
-                                        THEN to_timestamp((payload ->> 'exp')::double precision) END);
-    RETURN payload ->> 'jti';
-END
-$$;
+AS 'MODULE_PATHNAME', 'jwt_revoke_token'
+LANGUAGE C VOLATILE PARALLEL UNSAFE;
 COMMENT ON FUNCTION jwt_revoke_token(text) IS
 'revoke a token by its jti until its exp; returns the jti';
 
 CREATE FUNCTION jwt_purge_revocations()
 RETURNS bigint
-LANGUAGE sql VOLATILE
-SET search_path = pg_catalog, pg_temp
-AS $$
-    WITH purged AS (
-        DELETE FROM @extschema@.jwt_revocations
-        WHERE expires_at < now() - coalesce(nullif(current_setting('jwt.leeway', true), ''), '0')::interval
-        RETURNING 1)
-    SELECT count(*) FROM purged
-$$;
+AS 'MODULE_PATHNAME', 'jwt_purge_revocations'
+LANGUAGE C VOLATILE PARALLEL UNSAFE;
 COMMENT ON FUNCTION jwt_purge_revocations() IS
 'delete revocations of tokens that have expired (beyond jwt.leeway); returns how many';
 

@@ -77,8 +77,9 @@ UPDATE jwt_revocations SET expires_at = to_timestamp(4102444800) WHERE jti = 'jt
 --
 -- jwt_revoke_token(token): revokes the token's jti until its exp, and
 -- returns the jti; a token without a string jti cannot be revoked one by
--- one.  The token need not verify (an expired or foreign token can be
--- revoked too).
+-- one.  The token's signature must verify with a registry key, but its time
+-- claims are not checked (an expired token can be revoked too); admin.sql
+-- has the tokens it refuses.
 --
 SELECT jwt_revoke_token(:'bob');
 SELECT * FROM pg_temp.revocations();

@@ -70,8 +70,8 @@ jwt_registry_register_callbacks(void)
 	CacheRegisterRelcacheCallback(registry_invalidate, (Datum) 0);
 }
 
-static Oid
-registry_relid(Oid nsp, const char *name)
+Oid
+jwt_registry_relid(Oid nsp, const char *name)
 {
 	Oid			relid = get_relname_relid(name, nsp);
 
@@ -219,8 +219,8 @@ registry_load(Oid nsp)
 	jwt_registry.nrevoked = 0;
 	MemoryContextReset(registry_context);
 
-	jwt_registry.keys_relid = registry_relid(nsp, "jwt_keys");
-	jwt_registry.revocations_relid = registry_relid(nsp, "jwt_revocations");
+	jwt_registry.keys_relid = jwt_registry_relid(nsp, "jwt_keys");
+	jwt_registry.revocations_relid = jwt_registry_relid(nsp, "jwt_revocations");
 	/* from here on, a change to either table marks the registry stale */
 	jwt_registry.valid = true;
 

@@ -201,7 +201,9 @@ jwt_define_settings(void)
 							NULL, NULL, NULL);
 	DefineCustomStringVariable("jwt.token",
 							   "The session's bearer token, read by jwt_claims().",
-							   "Set it per transaction: SET LOCAL jwt.token = '...' or set_config('jwt.token', $1, true).",
+							   "Set it per transaction from a bind parameter: SELECT set_config('jwt.token', $1, true). "
+							   "Not as a literal in the statement: pg_stat_statements, log_statement and "
+							   "pg_stat_activity keep a statement's text, and a token read there can be replayed.",
 							   &jwt_session_token,
 							   "",
 							   PGC_USERSET,

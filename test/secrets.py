@@ -785,7 +785,7 @@ def registry_paths(R, c, m, dbname):
     R.ok(c, "registry: add es1", f"SELECT jwt_add_key({K('ec_jwk')}, 'ES256', 'es1')")
     R.ok(c, "registry: add ret1", f"SELECT jwt_add_key({K('hs')}, 'HS256', 'ret1')")
     R.ok(c, "registry: retire ret1", "SELECT jwt_retire_key('ret1')")
-    add("registry: a kid twice", K("reg"), "'HS256'", "duplicate key", "23505", ", 'reg1'")
+    add("registry: a kid twice", K("reg"), "'HS256'", "already holds a key", "23505", ", 'reg1'")
     R.expect(c, "registry: UPDATE to an empty kid", "UPDATE jwt_keys SET kid = '' WHERE kid = 'reg1'",
              None, "22023", "invalid registry key")
     R.expect(c, "registry: UPDATE valid_until before valid_from",

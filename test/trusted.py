@@ -22,9 +22,12 @@ README's "Trusted install" section says why it is safe):
      yet verifies session tokens against the registry;
   5. the installer cannot overstep: no TRIGGER on the registry, no ALTER of
      it, no policy setting without a superuser's GRANT SET ON PARAMETER;
-     renaming the extension's schema and planting look-alike objects makes
-     jwt_issue and jwt_jwks run the planted code as the installer, never as a
-     superuser; no SECURITY DEFINER function is owned by a superuser; every
+     renaming the extension's schema and planting look-alike tables (with
+     triggers) and functions under the old name, then having a superuser
+     call every function a superuser might call (the five administrative
+     ones, jwt_issue, jwt_jwks, jwt_claims, jwt_claim) through the real
+     schema runs none of the planted code and hands it no secret; GRANT
+     EXECUTE alone delegates key management; no SECURITY DEFINER function is owned by a superuser; every
      SQL function pins its search_path; the C sources open no file;
   6. with GRANT SET ON PARAMETER, the owner sets jwt.audience on its
      database and session tokens are held to it;
@@ -344,6 +347,7 @@ def run(admin):
             is_jwt(sq1(web, "SELECT jwt_issue('{\"sub\":\"bob\"}')")))
     check_state("... and still cannot read jwt_keys", web, "SELECT key FROM jwt_keys", "42501")
     web.close()
+    delegate(own)
     T.check("jwt_revoke_token() by the installer returns the jti",
             sq1(own, "SELECT jwt_revoke_token(%s)", (issued,)) == "t-1")
     check_state("the revoked token is refused in another session (28000)", other,
@@ -366,9 +370,9 @@ def run(admin):
     check_state("the installer cannot ALTER DATABASE ... SET jwt.fallback_request_claims", own,
                 f"ALTER DATABASE {DB} SET jwt.fallback_request_claims = on", "42501")
     try:
-        hijack()
+        hijack(admin)
     except psycopg2.Error as e:
-        T.check("the schema-renaming attempt on jwt_issue and jwt_jwks runs", False, e.pgerror)
+        T.check("the schema-renaming attack on every function a superuser calls runs", False, e.pgerror)
     forbidden = re.compile(r"\b(fopen|freopen|open|openat|AllocateFile|OpenTransientFile|"
                            r"PathNameOpenFile|BIO_new_file|BIO_read_filename|OSSL_STORE_open|"
                            r"ENGINE_load_private_key|pg_read_file|system|popen|dlopen)\s*\(")
@@ -431,35 +435,151 @@ def run(admin):
     own.close()
 
 
-def hijack():
-    """Rename the extension's schema and plant look-alikes under the old name:
-    jwt_issue and jwt_jwks resolve no name at run time, so they never run
-    the planted code and keep using the real registry."""
+SECRET2 = "a-second-string-secret-at-least-256-bits"
+
+
+def hijack(admin_dsn_conn):
+    """Rename the extension's schema and plant look-alikes under the old name
+    (the registry tables, with row and statement triggers that record who
+    ran them and what they were given, and functions the old SQL bodies
+    named), then have a superuser call every function a superuser might
+    call, each through the extension's real schema: none may run the planted
+    code, none may hand the planted tables a secret, and each must do its
+    work on the real registry."""
     own_pg = connect("postgres", OWNER, OWNER_PW)
     q(own_pg, f"CREATE DATABASE {DB_HIJACK}")
     own_pg.close()
     c = connect(DB_HIJACK, OWNER, OWNER_PW)
     q(c, "CREATE EXTENSION jwt")
-    q(c, "SELECT jwt_add_key(%s, 'HS256')", (SECRET,))
+    q(c, "SELECT jwt_add_key(%s, 'HS256', 'hs-real')", (SECRET,))
     q(c, "ALTER SCHEMA public RENAME TO real_public")
     q(c, "CREATE SCHEMA public")
     q(c, """
-        CREATE TABLE public.jwt_keys AS
-            SELECT 'k'::text AS kid, 'k'::text AS key, 'ES256'::text AS algorithm, true AS can_sign,
-                   now() - interval '1 day' AS valid_from, NULL::timestamptz AS valid_until;
+        CREATE TABLE public.loot (what text, who text, superuser boolean, data text);
+        GRANT ALL ON public.loot TO PUBLIC;
+        CREATE FUNCTION public.planted() RETURNS trigger LANGUAGE plpgsql AS $$
+        BEGIN
+            INSERT INTO public.loot SELECT TG_TABLE_NAME || ' ' || TG_OP || ' ' || TG_LEVEL,
+                   current_user, rolsuper,
+                   CASE WHEN TG_LEVEL = 'ROW' THEN row_to_json(CASE WHEN TG_OP = 'DELETE' THEN OLD ELSE NEW END)::text END
+            FROM pg_roles WHERE rolname = current_user;
+            RETURN CASE WHEN TG_OP = 'DELETE' THEN OLD ELSE NEW END;
+        END $$;
+        CREATE TABLE public.jwt_keys (kid text PRIMARY KEY, key text, algorithm text,
+                                      valid_from timestamptz DEFAULT now(), valid_until timestamptz,
+                                      can_sign boolean DEFAULT true, added_at timestamptz DEFAULT now());
+        INSERT INTO public.jwt_keys (kid, key, algorithm) VALUES ('hs-real', 'planted', 'HS256');
+        CREATE TABLE public.jwt_revocations (jti text PRIMARY KEY, expires_at timestamptz,
+                                             revoked_at timestamptz DEFAULT now());
+        INSERT INTO public.jwt_revocations VALUES ('old', now() - interval '10 days');
+        CREATE TRIGGER planted_row BEFORE INSERT OR UPDATE OR DELETE ON public.jwt_keys
+            FOR EACH ROW EXECUTE FUNCTION public.planted();
+        CREATE TRIGGER planted_stmt AFTER INSERT OR UPDATE OR DELETE ON public.jwt_keys
+            FOR EACH STATEMENT EXECUTE FUNCTION public.planted();
+        CREATE TRIGGER planted_row BEFORE INSERT OR UPDATE OR DELETE ON public.jwt_revocations
+            FOR EACH ROW EXECUTE FUNCTION public.planted();
+        CREATE TRIGGER planted_stmt AFTER INSERT OR UPDATE OR DELETE ON public.jwt_revocations
+            FOR EACH STATEMENT EXECUTE FUNCTION public.planted();
+        CREATE FUNCTION public.record(what text, data text) RETURNS void LANGUAGE sql AS
+            $$ INSERT INTO public.loot SELECT what, current_user, rolsuper, data
+               FROM pg_roles WHERE rolname = current_user $$;
         CREATE FUNCTION public.jwt_sign(jsonb, text, text, jsonb) RETURNS text LANGUAGE sql AS
-            $$ SELECT current_user || ' superuser=' || rolsuper FROM pg_roles WHERE rolname = current_user $$;
+            $$ SELECT public.record('jwt_sign', $2); SELECT 'planted' $$;
         CREATE FUNCTION public.jwt_public_jwk(text) RETURNS jsonb LANGUAGE sql AS
-            $$ SELECT jsonb_build_object('who', current_user, 'superuser',
-                      (SELECT rolsuper FROM pg_roles WHERE rolname = current_user)) $$;""")
-    got = sq1(c, "SELECT real_public.jwt_issue('{}')")
-    T.check("after the schema swap jwt_issue signs with the real registry key, not the planted code",
-            is_jwt(got) and sq1(c, "SELECT real_public.jwt_verify(%s, %s) IS NOT NULL",
-                                (got, SECRET)) is True, got)
-    got = sq1(c, "SELECT real_public.jwt_jwks()")
-    T.check("after the schema swap jwt_jwks publishes the real registry (no asymmetric key), "
-            "not the planted code", got == {"keys": []}, got)
+            $$ SELECT public.record('jwt_public_jwk', $1); SELECT '{}'::jsonb $$;
+        CREATE FUNCTION public.jwt_decode(text) RETURNS jsonb LANGUAGE sql AS
+            $$ SELECT public.record('jwt_decode', $1);
+               SELECT '{"payload":{"jti":"planted","exp":4102444800}}'::jsonb $$;
+        CREATE FUNCTION public.jwt_revoke(text, timestamptz) RETURNS void LANGUAGE sql AS
+            $$ SELECT public.record('jwt_revoke', $1) $$;""")
+    su = connect(DB_HIJACK)          # a superuser, as the README advises for key management
+    T.check("the hijack's caller is a superuser", sq1(su, "SELECT rolsuper FROM pg_roles "
+                                                          "WHERE rolname = current_user") is True)
+    exp = now_plus(3600)
+    su_token, claims_token = (
+        q1(su, "SELECT real_public.jwt_sign(%s::jsonb, %s, 'HS256', '{\"kid\":\"su-key\"}')",
+           (json.dumps({"sub": "su", "jti": jti, "exp": exp}), SECRET2)) for jti in ("j-2", "j-3"))
+    calls = [
+        ("jwt_add_key", "SELECT real_public.jwt_add_key(%s, 'HS256', 'su-key')", (SECRET2,),
+         lambda v: v == "su-key"),
+        ("jwt_retire_key", "SELECT real_public.jwt_retire_key('hs-real', now() + interval '1 day')", None,
+         lambda v: v is True),
+        ("jwt_revoke", "SELECT real_public.jwt_revoke('j-1', now() - interval '1 day') IS NULL", None,
+         lambda v: v is True),
+        ("jwt_revoke_token", "SELECT real_public.jwt_revoke_token(%s)", (su_token,),
+         lambda v: v == "j-2"),
+        ("jwt_purge_revocations", "SELECT real_public.jwt_purge_revocations()", None,
+         lambda v: v == 1),
+        ("jwt_issue", "SELECT real_public.jwt_issue('{\"sub\":\"x\"}', 'su-key')", None, is_jwt),
+        ("jwt_jwks", "SELECT real_public.jwt_jwks()", None, lambda v: v == {"keys": []}),
+        ("jwt_claims", "SELECT set_config('jwt.token', %s, false) IS NOT NULL AND "
+                       "real_public.jwt_claims() ->> 'sub' = 'su'", (claims_token,), lambda v: v is True),
+        ("jwt_claim", "SELECT real_public.jwt_claim('sub')", None, lambda v: v == "su"),
+        # the revoked token: the real revocations refuse it
+        ("jwt_claims", "SELECT set_config('jwt.token', %s, false) IS NOT NULL AND "
+                       "real_public.jwt_claims() IS NULL", (su_token,),
+         lambda v: isinstance(v, str) and "SQLSTATE 28000" in v and "revoked" in v),
+    ]
+    for name, sql, params, ok in calls:
+        got = sq1(su, sql, params)
+        T.check(f"after the schema swap a superuser's real_public.{name}() does its work on the real registry",
+                ok(got), repr(got)[:300])
+        ran = q(c, "SELECT what, who, superuser FROM public.loot")
+        T.check(f"... and real_public.{name}() ran none of the planted code", not ran, ran)
+        q(c, "DELETE FROM public.loot")
+    q(su, "RESET jwt.token")
+    T.check("a token jwt_issue signed with the superuser's key verifies with that key's secret",
+            sq1(su, "SELECT real_public.jwt_verify(real_public.jwt_issue('{\"sub\":\"y\",\"exp\":4102444800}', "
+                    "'su-key'), %s) ->> 'sub'", (SECRET2,)) == "y")
+    T.check("the secrets never reached the planted tables",
+            sq1(c, "SELECT count(*) FROM public.jwt_keys WHERE key IN (%s, %s)", (SECRET, SECRET2)) == 0
+            and sq1(c, "SELECT count(*) FROM public.jwt_keys") == 1
+            and sq1(c, "SELECT count(*) FROM public.jwt_revocations") == 1)
+    T.check("the real registry has the superuser's key and the retirement",
+            sq1(c, "SELECT string_agg(kid || ':' || (valid_until IS NOT NULL), ',' ORDER BY kid) "
+                   "FROM real_public.jwt_keys") == "hs-real:true,su-key:false")
+    T.check("the real revocations have the token's jti (j-1 was purged)",
+            sq1(c, "SELECT string_agg(jti, ',' ORDER BY jti) FROM real_public.jwt_revocations") == "j-2")
+    T.check("an unqualified call by that superuser would still resolve through its search_path "
+            "(CVE-2018-1058: the README says to qualify)",
+            sq1(su, "SELECT jwt_sign('{}', 'x', 'HS256', NULL)") == "planted")
+    q(c, "DELETE FROM public.loot")
+    su.close()
     c.close()
+
+
+def delegate(own):
+    """GRANT EXECUTE alone delegates key management: a role with no privilege
+    on the tables adds, retires and revokes, and the row trigger still
+    checks each key."""
+    keyadmin = "jwt_trusted_web"
+    q(own, "GRANT EXECUTE ON FUNCTION jwt_add_key(text, text, text, timestamptz, timestamptz), "
+           "jwt_retire_key(text, timestamptz), jwt_revoke(text, timestamptz), jwt_revoke_token(text), "
+           f"jwt_purge_revocations() TO {keyadmin}")
+    web = connect(DB, WEB, WEB_PW)
+    check_state("the delegated role has no privilege on jwt_keys", web, "SELECT 1 FROM jwt_keys", "42501")
+    T.check("with EXECUTE alone, a role adds a key with jwt_add_key",
+            sq1(web, "SELECT jwt_add_key(%s, 'HS256', 'delegated')", (SECRET + "-delegated",)) == "delegated")
+    check_state("... and the row trigger still refuses a bad key (22023)", web,
+                "SELECT jwt_add_key('short', 'HS256', 'delegated-short')", "22023")
+    token = q1(own, "SELECT jwt_sign(%s::jsonb, %s, 'HS256', '{\"kid\":\"delegated\"}')",
+               (json.dumps({"sub": "d", "jti": "d-1", "exp": now_plus(3600)}), SECRET + "-delegated"))
+    T.check("with EXECUTE alone, a role revokes a token with jwt_revoke_token",
+            sq1(web, "SELECT jwt_revoke_token(%s)", (token,)) == "d-1")
+    T.check("with EXECUTE alone, a role revokes a jti with jwt_revoke",
+            sq1(web, "SELECT jwt_revoke('d-2', now() - interval '1 day') IS NULL") is True)
+    T.check("with EXECUTE alone, a role purges revocations",
+            sq1(web, "SELECT jwt_purge_revocations()") == 1)
+    T.check("with EXECUTE alone, a role retires a key with jwt_retire_key",
+            sq1(web, "SELECT jwt_retire_key('delegated')") is True)
+    T.check("the delegated writes are in the registry",
+            sq1(own, "SELECT (SELECT valid_until <= now() FROM jwt_keys WHERE kid = 'delegated') "
+                     "AND EXISTS (SELECT FROM jwt_revocations WHERE jti = 'd-1')") is True)
+    web.close()
+    q(own, "DELETE FROM jwt_keys WHERE kid = 'delegated'; DELETE FROM jwt_revocations WHERE jti = 'd-1'; "
+           "REVOKE EXECUTE ON FUNCTION jwt_add_key(text, text, text, timestamptz, timestamptz), "
+           "jwt_retire_key(text, timestamptz), jwt_revoke(text, timestamptz), jwt_revoke_token(text), "
+           f"jwt_purge_revocations() FROM {keyadmin}")
 
 
 if __name__ == "__main__":
