@@ -34,7 +34,7 @@ import suite  # noqa: E402
 T = suite.Suite("readme", "JWT_README_REEXEC")
 README = os.path.join(suite.REPO, "README.md")
 NOT_RUN = "<!-- not run -->"
-DB = "jwt_readme"
+DB = "app"   # the README says "ALTER DATABASE app"
 MARK = "<<<jwt-readme"
 
 
