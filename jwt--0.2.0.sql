@@ -278,3 +278,67 @@ GRANT EXECUTE ON FUNCTION jwt_add_key(text, text, text, timestamptz, timestamptz
                           jwt_revoke_token(text),
                           jwt_purge_revocations()
     TO @extowner@ WITH GRANT OPTION;
+
+-- [adoption] jsonb keys: every function that takes a key takes the key
+-- helpers' jsonb too (a JWK or a JWKS), so jwt_add_key(jwt_generate_key('ES256'),
+-- 'ES256') works.  No json overloads: an untyped literal keeps resolving to
+-- the text version.
+CREATE FUNCTION jwt_sign(claims jsonb, key jsonb, algorithm text DEFAULT 'HS256',
+                         header jsonb DEFAULT NULL)
+RETURNS text
+AS 'MODULE_PATHNAME', 'jwt_sign_jsonb'
+LANGUAGE C VOLATILE PARALLEL SAFE;
+COMMENT ON FUNCTION jwt_sign(jsonb, jsonb, text, jsonb) IS
+'sign a claims set as a compact JWT with a private JWK or a JWKS';
+
+CREATE FUNCTION jwt_verify(token text, key jsonb, algorithms text[] DEFAULT NULL,
+                           audience text DEFAULT NULL, issuer text DEFAULT NULL,
+                           leeway interval DEFAULT '0')
+RETURNS jsonb
+AS 'MODULE_PATHNAME', 'jwt_verify_jsonb'
+LANGUAGE C STABLE PARALLEL SAFE;
+COMMENT ON FUNCTION jwt_verify(text, jsonb, text[], text, text, interval) IS
+'verified claims of a compact JWT, with a JWK or a JWKS; raises SQLSTATE 28000 for any bad token';
+
+CREATE FUNCTION jwt_is_valid(token text, key jsonb, algorithms text[] DEFAULT NULL,
+                             audience text DEFAULT NULL, issuer text DEFAULT NULL,
+                             leeway interval DEFAULT '0')
+RETURNS boolean
+AS 'MODULE_PATHNAME', 'jwt_is_valid_jsonb'
+LANGUAGE C STABLE PARALLEL SAFE;
+COMMENT ON FUNCTION jwt_is_valid(text, jsonb, text[], text, text, interval) IS
+'whether jwt_verify would accept the token, with a JWK or a JWKS';
+
+CREATE FUNCTION jws_sign(payload bytea, key jsonb, algorithm text,
+                         header jsonb DEFAULT NULL)
+RETURNS text
+AS 'MODULE_PATHNAME', 'jws_sign_jsonb'
+LANGUAGE C VOLATILE PARALLEL SAFE;
+COMMENT ON FUNCTION jws_sign(bytea, jsonb, text, jsonb) IS
+'sign any bytes as a compact JWS with a private JWK or a JWKS';
+
+CREATE FUNCTION jws_verify(token text, key jsonb, algorithms text[] DEFAULT NULL)
+RETURNS bytea
+AS 'MODULE_PATHNAME', 'jws_verify_jsonb'
+LANGUAGE C STABLE PARALLEL SAFE;
+COMMENT ON FUNCTION jws_verify(text, jsonb, text[]) IS
+'verified payload of a compact JWS, with a JWK or a JWKS; raises SQLSTATE 28000 for any bad token';
+
+CREATE FUNCTION jwt_public_jwk(key jsonb)
+RETURNS jsonb
+AS 'MODULE_PATHNAME', 'jwt_public_jwk_jsonb'
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION jwt_public_jwk(jsonb) IS
+'the public JWK of a JWK, or the public JWKS of a JWKS';
+
+CREATE FUNCTION jwt_add_key(key jsonb, algorithm text, kid text DEFAULT NULL,
+                            valid_from timestamptz DEFAULT now(),
+                            valid_until timestamptz DEFAULT NULL)
+RETURNS text
+AS 'MODULE_PATHNAME', 'jwt_add_key_jsonb'
+LANGUAGE C VOLATILE PARALLEL UNSAFE;
+COMMENT ON FUNCTION jwt_add_key(jsonb, text, text, timestamptz, timestamptz) IS
+'add a JWK to the registry for one algorithm; kid defaults to the JWK kid or the RFC 7638 thumbprint';
+REVOKE ALL ON FUNCTION jwt_add_key(jsonb, text, text, timestamptz, timestamptz) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION jwt_add_key(jsonb, text, text, timestamptz, timestamptz)
+    TO @extowner@ WITH GRANT OPTION;

@@ -245,6 +245,20 @@ def run(admin):
               is_jwt, (jwk,))
     use("jws_verify(text,text,text[])", "SELECT convert_from(jws_verify(%s, %s), 'UTF8')",
         lambda s: s == "hi", (jws, pub))
+    # the jsonb-key overloads
+    use("jwt_sign(jsonb,jsonb,text,jsonb)", "SELECT jwt_sign('{\"sub\":\"j\"}', %s::jsonb, 'ES256')",
+        is_jwt, (jwk,))
+    tokj = q1(own, "SELECT jwt_sign('{\"sub\":\"j\"}', %s::jsonb, 'ES256')", (jwk,))
+    use("jwt_verify(text,jsonb,text[],text,text,interval)",
+        "SELECT jwt_verify(%s, %s::jsonb) ->> 'sub'", lambda s: s == "j", (tokj, pub))
+    use("jwt_is_valid(text,jsonb,text[],text,text,interval)",
+        "SELECT jwt_is_valid(%s, %s::jsonb)", lambda v: v is True, (tokj, pub))
+    use("jwt_public_jwk(jsonb)", "SELECT jwt_public_jwk(%s::jsonb)::text",
+        lambda j: j and "d" not in json.loads(j), (jwk,))
+    jwsj = use("jws_sign(bytea,jsonb,text,jsonb)", "SELECT jws_sign('\\x6869'::bytea, %s::jsonb, 'ES256')",
+               is_jwt, (jwk,))
+    use("jws_verify(text,jsonb,text[])", "SELECT convert_from(jws_verify(%s, %s::jsonb), 'UTF8')",
+        lambda s: s == "hi", (jwsj, pub))
     use("jwt_cache_stats()", "SELECT jwt_cache_stats() ? 'lookups'", lambda v: v is not None)
     use("jwt_claims()", "SELECT jwt_claims() IS NULL", lambda v: v is True)   # no token set yet
     use("jwt_claim(text)", "SELECT jwt_claim('sub') IS NULL", lambda v: v is True)
