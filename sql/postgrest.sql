@@ -4,7 +4,9 @@
 -- it in jwt.token, and switches to the role that the verified token names.
 -- Then the compatibility switch jwt.fallback_request_claims: off by default,
 -- and, when a superuser turns it on, request.jwt.claims returned unverified,
--- which any direct client can forge.
+-- which any direct client can forge.  Last, the variant without a proxy:
+-- PostgREST verifies with its own jwt-secret and the pre-request verifies
+-- the same token again.
 --
 -- PostgREST itself cannot run here, so each request below is PostgREST's own
 -- transaction, statement for statement (v12/v13, src/PostgREST/Query/PreQuery.hs):
@@ -312,10 +314,96 @@ SELECT api.pre_request();
 SELECT current_user, jwt_claims();
 COMMIT;
 -- ---------------------------------------------------------------------
--- Clean up (the cluster is shared with the other suites)
+-- The variant without a proxy: PostgREST keeps its jwt-secret (here the
+-- registry's public JWKS, from jwt_jwks(), so PostgREST holds no secret),
+-- verifies "Authorization: Bearer ..." itself and switches to the token's
+-- role; the pre-request verifies the same token again from request.headers,
+-- so the database's rules (revocation, retired keys, policy settings) hold
+-- for PostgREST's requests exactly as for direct clients.
 -- ---------------------------------------------------------------------
 RESET SESSION AUTHORIZATION;
 RESET jwt.fallback_request_claims;
+CREATE FUNCTION api.pre_request_again() RETURNS void
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    credential text := nullif(current_setting('request.headers', true), '')::json
+                       ->> 'authorization';
+    token text[];
+BEGIN
+    IF credential IS NULL THEN
+        PERFORM set_config('jwt.token', '', true);
+        RETURN;
+    END IF;
+    token := regexp_match(credential, '^bearer +([A-Za-z0-9._~+/-]+=*)$', 'i');
+    IF token IS NULL THEN
+        RAISE EXCEPTION 'invalid token'
+              USING ERRCODE = 'invalid_authorization_specification',
+                    DETAIL = 'The Authorization header is not "Bearer <token>".';
+    END IF;
+    PERFORM set_config('jwt.token', token[1], true);
+    -- verified again: 28000 for a token PostgREST accepted and the database does not
+    IF coalesce(public.jwt_claims() ->> 'role', 'regress_anon') IS DISTINCT FROM current_user::text THEN
+        RAISE EXCEPTION 'the request runs as a role its token does not name'
+              USING ERRCODE = 'insufficient_privilege';
+    END IF;
+END
+$$;
+-- what PostgREST runs once it has verified a JWT: the token's role, its claims
+CREATE PROCEDURE pgrst.tx_vars_verified(method text, path text, headers jsonb, claims jsonb)
+LANGUAGE sql AS $$
+    SELECT set_config('search_path', '"api", "public"', true),
+           set_config('role', coalesce(claims ->> 'role', 'regress_anon'), true),
+           set_config('request.jwt.claims', claims::text, true),
+           set_config('request.method', method, true),
+           set_config('request.path', path, true),
+           set_config('request.headers', headers::text, true),
+           set_config('request.cookies', '{}', true)
+$$;
+-- PostgREST's jwt-secret: the registry's public keys, no secret
+SELECT jsonb_array_length(jwt_jwks() -> 'keys') > 0 AS jwks_for_postgrest;
+SELECT pg_temp.mint('{"sub":"alice","role":"regress_web_user","jti":"alice-1"}') AS alice_jti \gset
+CREATE FUNCTION pg_temp.auth(credential text) RETURNS jsonb
+AS $$ SELECT jsonb_build_object('accept', '*/*', 'authorization', credential) $$
+LANGUAGE sql;
+SET SESSION AUTHORIZATION regress_authenticator;
+-- alice, verified by PostgREST and again by the database
+BEGIN ISOLATION LEVEL READ COMMITTED READ ONLY;
+CALL pgrst.tx_vars_verified('GET', '/notes', pg_temp.auth('Bearer ' || :'alice_jti'),
+                            jwt_decode(:'alice_jti') -> 'payload');
+SELECT api.pre_request_again();
+SELECT current_user, jwt_claim('sub') AS sub;
+SELECT id, owner FROM api.notes ORDER BY id;
+COMMIT;
+-- the token is revoked in the database: PostgREST, which knows nothing of
+-- revocations, still accepts it; the database refuses it
+RESET SESSION AUTHORIZATION;
+SELECT jwt_revoke('alice-1', now() + interval '1 hour');
+SET SESSION AUTHORIZATION regress_authenticator;
+BEGIN ISOLATION LEVEL READ COMMITTED READ ONLY;
+CALL pgrst.tx_vars_verified('GET', '/notes', pg_temp.auth('Bearer ' || :'alice_jti'),
+                            jwt_decode(:'alice_jti') -> 'payload');
+SELECT api.pre_request_again();
+ROLLBACK;
+-- PostgREST's role and the token's disagree (a misconfigured jwt-role-claim-key): refused
+BEGIN ISOLATION LEVEL READ COMMITTED READ ONLY;
+CALL pgrst.tx_vars_verified('GET', '/notes', pg_temp.auth('Bearer ' || :'no_role'),
+                            '{"sub":"carol","role":"regress_web_user"}');
+SELECT api.pre_request_again();
+ROLLBACK;
+-- a direct client that writes request.jwt.claims gets nothing from it
+BEGIN;
+SET LOCAL ROLE regress_web_user;
+SET LOCAL request.jwt.claims = '{"sub":"bob","role":"regress_web_user"}';
+SELECT jwt_claims() IS NULL AS forged_claims_ignored;
+SELECT count(*) AS rows_seen FROM api.notes WHERE NOT public;
+COMMIT;
+RESET SESSION AUTHORIZATION;
+DELETE FROM jwt_revocations WHERE jti = 'alice-1';
+-- ---------------------------------------------------------------------
+-- Clean up (the cluster is shared with the other suites)
+-- ---------------------------------------------------------------------
 SET client_min_messages = warning;
 DROP SCHEMA api CASCADE;
 DROP SCHEMA pgrst CASCADE;
