@@ -7,6 +7,7 @@
 #include "fmgr.h"
 #include "utils/guc.h"
 
+#include "compat.h"
 #include "jwt.h"
 
 PG_MODULE_MAGIC;
@@ -19,9 +20,5 @@ _PG_init(void)
 	jwt_define_settings();
 	jwt_registry_register_callbacks();
 
-#if PG_VERSION_NUM >= 150000
 	MarkGUCPrefixReserved("jwt");
-#else
-	EmitWarningsOnPlaceholders("jwt");
-#endif
 }
