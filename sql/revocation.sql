@@ -8,6 +8,9 @@
 -- revoked.", whether this session verified it before (its claims are
 -- cached) or not.  A second session is reached through dblink.
 --
+-- Needs contrib's dblink: on Debian it comes with postgresql-NN, from source
+-- make -C contrib/dblink install.  Without it this fails here, first.
+CREATE EXTENSION IF NOT EXISTS dblink;
 \set secret 'revocation-secret-revocation-secret-revocation-0123'
 -- the registry is shared by the suites of one run: start from an empty one
 DELETE FROM jwt_keys;
@@ -128,7 +131,6 @@ RESET jwt.leeway;
 -- Another session refuses a revoked token from its next statement on.  It
 -- is an ordinary role, connected through dblink.
 --
-CREATE EXTENSION IF NOT EXISTS dblink;
 CREATE ROLE regress_jwt_revocation_app LOGIN PASSWORD 'regress-jwt-revocation-app';
 SELECT dblink_connect('other',
     format('dbname=%s user=regress_jwt_revocation_app password=regress-jwt-revocation-app host=%s port=%s',

@@ -437,7 +437,9 @@ RESET jwt.max_token_length;
 -- the cap is at least 256 bytes, and only a superuser may move it
 SELECT name, setting, unit, context, min_val, max_val, boot_val
 FROM pg_settings WHERE name = 'jwt.max_token_length';
-SELECT pg_temp.error_text('SET jwt.max_token_length = 255');
+-- the range's wording is the server's (since 17 it prints units, upstream
+-- bb3ca23239); pg_settings above shows the range, so it is cut off here
+SELECT regexp_replace(pg_temp.error_text('SET jwt.max_token_length = 255'), ' \(.*\)$', '') AS error_text;
 CREATE ROLE regress_jwt_rules_user;
 SET ROLE regress_jwt_rules_user;
 SELECT pg_temp.error_text('SET jwt.max_token_length = 1048576');

@@ -7,10 +7,23 @@
 #define JWT_COMPAT_H
 
 #include "access/tableam.h"
+#include "utils/guc.h"
+
+/* 15: MarkGUCPrefixReserved() (upstream 88103567cb) is what _PG_init calls */
+#if PG_VERSION_NUM < 150000
+#error "jwt needs PostgreSQL 15 or later"
+#endif
+
+/* 16: a check hook's extra is guc_malloc'd, not malloc'd (upstream 407b50f2d4) */
+#if PG_VERSION_NUM >= 160000
+#define jwt_guc_extra_malloc(size) guc_malloc(LOG, (size))
+#else
+#define jwt_guc_extra_malloc(size) malloc(size)
+#endif
 
 /* 19: table_beginscan() takes scan flags (upstream dcd8cc1c85) */
 #if PG_VERSION_NUM >= 190000
-#define jwt_table_beginscan(rel, snap) table_beginscan((rel), (snap), 0, NULL, 0)
+#define jwt_table_beginscan(rel, snap) table_beginscan((rel), (snap), 0, NULL, SO_NONE)
 #else
 #define jwt_table_beginscan(rel, snap) table_beginscan((rel), (snap), 0, NULL)
 #endif

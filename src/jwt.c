@@ -8,6 +8,7 @@
 #include "utils/guc.h"
 #include "utils/guc_tables.h"
 
+#include "compat.h"
 #include "jwt.h"
 
 PG_MODULE_MAGIC;

@@ -11,6 +11,7 @@
 
 #include "utils/guc.h"
 
+#include "compat.h"
 #include "jwt.h"
 
 /* The size cap of rule 1: room for any real token, a bound for hostile ones. */
@@ -63,11 +64,7 @@ assign_policy_bool(bool newval, void *extra)
 static void *
 guc_extra_alloc(size_t size)
 {
-#if PG_VERSION_NUM >= 160000
-	return guc_malloc(LOG, size);
-#else
-	return malloc(size);
-#endif
+	return jwt_guc_extra_malloc(size);
 }
 
 /* Split a comma-separated list, trimming spaces; returns the item count. */

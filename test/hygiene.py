@@ -6,7 +6,7 @@ No server needed:
     python3 test/hygiene.py
 
   1. clang: the extension, built with CC=clang in a scratch copy of the tree
-     (make clean; make), with the Makefile's -Wall -Wextra -Werror and
+     (make clean; make COPT=-Werror), with the Makefile's -Wall -Wextra and
      PostgreSQL's own warning flags (those clang knows; -Wno-ignored-
      attributes for PostgreSQL's headers, which mark printf-like functions
      gnu_printf, as PostgreSQL's own clang bitcode build does), plus
@@ -96,7 +96,8 @@ def clang_builds():
     with tempfile.TemporaryDirectory(prefix="jwt-clang.") as tmp:
         copy_tree(tmp)
         run(["make", "-s", "clean"], cwd=tmp)
-        r = run(["make", "-j", str(os.cpu_count() or 2), "CC=clang", "CFLAGS=" + " ".join(cflags)],
+        r = run(["make", "-j", str(os.cpu_count() or 2), "CC=clang", "CFLAGS=" + " ".join(cflags),
+                 "COPT=-Werror"],
                 cwd=tmp)
         out = r.stdout + r.stderr
         T.check("the extension builds with clang, -Wall -Wextra -Werror",
@@ -129,6 +130,9 @@ def cppcheck():
              # one configuration, the one the build compiles (gcc or clang on Linux x86-64)
              "-D__GNUC__=12", "-D__x86_64__", "-D__linux__",
              "--suppress=missingIncludeSystem",
+             # PostgreSQL's own headers are not this code (an assertion-enabled
+             # server's Assert() makes cppcheck doubt their NULL checks)
+             f"--suppress=*:{include_server}/*",
              "--suppress-xml=test/cppcheck-suppressions.xml",
              "--template={file}:{line}: {severity}: {message} [{id}]",
              "-I", "src", "-I", "src/core", "-I", include_server, "src"])

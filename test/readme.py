@@ -95,6 +95,9 @@ def main():
         T.check("the README has SQL blocks to run", False)
         T.finish()
 
+    roles_before = set(subprocess.run(["psql", "-X", "-At", "-d", "postgres", "-c",
+                                       "SELECT rolname FROM pg_roles"],
+                                      capture_output=True, text=True).stdout.split())
     admin = subprocess.run(["psql", "-X", "-q", "-d", "postgres", "-c",
                             f"DROP DATABASE IF EXISTS {DB}", "-c", f"CREATE DATABASE {DB}"],
                            capture_output=True, text=True)
@@ -155,8 +158,16 @@ def main():
             ok = last == want
         T.check(f"README.md line {line_no}: result is {want}", ok, f"got {last!r}")
 
+    # the cluster is shared with other suites: the database and the roles
+    # the README made go
     subprocess.run(["psql", "-X", "-q", "-d", "postgres", "-c", f"DROP DATABASE IF EXISTS {DB}"],
                    capture_output=True, text=True)
+    roles_after = set(subprocess.run(["psql", "-X", "-At", "-d", "postgres", "-c",
+                                      "SELECT rolname FROM pg_roles"],
+                                     capture_output=True, text=True).stdout.split())
+    for role in sorted(roles_after - roles_before):
+        subprocess.run(["psql", "-X", "-q", "-d", "postgres", "-c",
+                        f'DROP ROLE IF EXISTS "{role}"'], capture_output=True, text=True)
     if T.skipped:
         print(f"readme: skipped {T.skipped} blocks marked {NOT_RUN} (listed above)", flush=True)
     T.finish()

@@ -73,7 +73,7 @@ ADMIN_FUNCTIONS = {
     "jwt_purge_revocations()",
 }
 TRIGGER_FUNCTIONS = {"jwt_keys_check()", "jwt_registry_changed()"}
-BINDIR = subprocess.run(["pg_config", "--bindir"], capture_output=True, text=True).stdout.strip()
+BINDIR = subprocess.run([os.environ.get("PG_CONFIG", "pg_config"), "--bindir"], capture_output=True, text=True).stdout.strip()
 REPO = suite.REPO
 
 

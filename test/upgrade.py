@@ -67,7 +67,7 @@ DB_PREFIX = "jwt_upgrade_"
 
 
 def pg_config(flag):
-    return subprocess.run(["pg_config", flag], capture_output=True, text=True,
+    return subprocess.run([os.environ.get("PG_CONFIG", "pg_config"), flag], capture_output=True, text=True,
                           check=True).stdout.strip()
 
 
