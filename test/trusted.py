@@ -60,7 +60,8 @@ OTHER, OTHER_PW = "jwt_trusted_other", "jwt-trusted-other-pw"
 WEB, WEB_PW = "jwt_trusted_web", "jwt-trusted-web-pw"
 ROLES = (OWNER, OTHER, WEB)
 DB, DB_RESTORED, DB_HIJACK = "jwt_trusted_db", "jwt_trusted_restored", "jwt_trusted_hijack"
-DATABASES = (DB, DB_RESTORED, DB_HIJACK)
+DB_RACE = "jwt_trusted_race"
+DATABASES = (DB, DB_RESTORED, DB_HIJACK, DB_RACE)
 SECRET = "a-string-secret-at-least-256-bits-long"
 SECRET_HEX = SECRET.encode().hex()
 ADMIN_FUNCTIONS = {
@@ -373,6 +374,10 @@ def run(admin):
         hijack(admin)
     except psycopg2.Error as e:
         T.check("the schema-renaming attack on every function a superuser calls runs", False, e.pgerror)
+    try:
+        race()
+    except psycopg2.Error as e:
+        T.check("the schema rename racing a superuser's call runs", False, e.pgerror)
     forbidden = re.compile(r"\b(fopen|freopen|open|openat|AllocateFile|OpenTransientFile|"
                            r"PathNameOpenFile|BIO_new_file|BIO_read_filename|OSSL_STORE_open|"
                            r"ENGINE_load_private_key|pg_read_file|system|popen|dlopen)\s*\(")
@@ -548,6 +553,122 @@ def hijack(admin_dsn_conn):
     c.close()
 
 
+def race():
+    """The rename racing the call.  The owner, in one transaction, locks the
+    registry tables (its own grants allow LOCK TABLE), renames the
+    extension's schema away and a planted one (tables with row and statement
+    triggers that record who ran them and what they got) to its name.  A
+    superuser calls each administrative function through the real schema,
+    whose name is still public when the call starts; the call reads the
+    schema's name, then waits for the lock in the statement's own name
+    lookup; the owner commits, and the lookup, retried, finds the planted
+    table.  The call must refuse (42501, nothing written) or do its work on
+    the real registry, and never run the planted code or hand it a secret."""
+    import threading
+    import time
+    own_pg = connect("postgres", OWNER, OWNER_PW)
+    q(own_pg, f"CREATE DATABASE {DB_RACE}")
+    own_pg.close()
+    c = connect(DB_RACE, OWNER, OWNER_PW)
+    q(c, "CREATE EXTENSION jwt")
+    q(c, "SELECT jwt_add_key(%s, 'HS256', 'hs-race')", (SECRET,))
+    q(c, """
+        CREATE SCHEMA planted;
+        CREATE SCHEMA lootbox;
+        GRANT USAGE ON SCHEMA lootbox TO PUBLIC;
+        CREATE TABLE lootbox.loot (what text, who text, superuser boolean, data text);
+        GRANT ALL ON lootbox.loot TO PUBLIC;
+        CREATE FUNCTION planted.planted() RETURNS trigger LANGUAGE plpgsql AS $$
+        BEGIN
+            INSERT INTO lootbox.loot SELECT TG_TABLE_NAME || ' ' || TG_OP || ' ' || TG_LEVEL,
+                   current_user, rolsuper,
+                   CASE WHEN TG_LEVEL = 'ROW' THEN row_to_json(CASE WHEN TG_OP = 'DELETE' THEN OLD ELSE NEW END)::text END
+            FROM pg_roles WHERE rolname = current_user;
+            RETURN CASE WHEN TG_OP = 'DELETE' THEN OLD ELSE NEW END;
+        END $$;
+        CREATE TABLE planted.jwt_keys (kid text PRIMARY KEY, key text, algorithm text,
+                                       valid_from timestamptz DEFAULT now(), valid_until timestamptz,
+                                       can_sign boolean DEFAULT true, added_at timestamptz DEFAULT now());
+        INSERT INTO planted.jwt_keys (kid, key, algorithm) VALUES ('hs-race', 'planted', 'HS256');
+        CREATE TABLE planted.jwt_revocations (jti text PRIMARY KEY, expires_at timestamptz,
+                                              revoked_at timestamptz DEFAULT now());
+        INSERT INTO planted.jwt_revocations VALUES ('old', now() - interval '10 days');
+        CREATE TRIGGER planted_row BEFORE INSERT OR UPDATE OR DELETE ON planted.jwt_keys
+            FOR EACH ROW EXECUTE FUNCTION planted.planted();
+        CREATE TRIGGER planted_stmt AFTER INSERT OR UPDATE OR DELETE ON planted.jwt_keys
+            FOR EACH STATEMENT EXECUTE FUNCTION planted.planted();
+        CREATE TRIGGER planted_row BEFORE INSERT OR UPDATE OR DELETE ON planted.jwt_revocations
+            FOR EACH ROW EXECUTE FUNCTION planted.planted();
+        CREATE TRIGGER planted_stmt AFTER INSERT OR UPDATE OR DELETE ON planted.jwt_revocations
+            FOR EACH STATEMENT EXECUTE FUNCTION planted.planted();""")
+    token = q1(c, "SELECT jwt_sign(%s::jsonb, %s, 'HS256', '{\"kid\":\"hs-race\"}')",
+               (json.dumps({"sub": "r", "jti": "race-2", "exp": now_plus(3600)}), SECRET))
+    su = connect(DB_RACE)
+    su_pid = q1(su, "SELECT pg_backend_pid()")
+    calls = [
+        ("jwt_add_key", "SELECT public.jwt_add_key(%s, 'HS256', 'race-key')", (SECRET2,)),
+        ("jwt_retire_key", "SELECT public.jwt_retire_key('hs-race', now() + interval '1 day')", None),
+        ("jwt_revoke", "SELECT public.jwt_revoke('race-1', 'infinity')", None),
+        ("jwt_revoke_token", "SELECT public.jwt_revoke_token(%s)", (token,)),
+        ("jwt_purge_revocations", "SELECT public.jwt_purge_revocations()", None),
+    ]
+    refused = set()
+    for name, sql, params in calls:
+        q(c, "BEGIN")
+        q(c, "LOCK TABLE public.jwt_keys, public.jwt_revocations IN ACCESS EXCLUSIVE MODE")
+        q(c, "ALTER SCHEMA public RENAME TO real_public")
+        q(c, "ALTER SCHEMA planted RENAME TO public")
+        got = {}
+
+        def call(sql=sql, params=params):
+            try:
+                got["value"] = q1(su, sql, params)
+            except psycopg2.Error as e:
+                got["error"] = (e.pgcode, (e.pgerror or "").split("\n")[0])
+        t = threading.Thread(target=call)
+        t.start()
+        waiting = False
+        for _ in range(500):             # a wait on the condition itself: the call blocked on the lock
+            if q1(admin_conn(), "SELECT wait_event_type = 'Lock' FROM pg_stat_activity WHERE pid = %s",
+                  (su_pid,)):
+                waiting = True
+                break
+            time.sleep(0.01)
+        q(c, "COMMIT")
+        t.join(30)
+        T.check(f"race: the superuser's public.{name}() waited on the owner's lock", waiting)
+        if "error" in got:
+            T.check(f"race: public.{name}() refused with 42501 when its statement named the planted table",
+                    got["error"][0] == "42501" and "schema changed" in got["error"][1], got["error"])
+            refused.add(name)
+        else:
+            T.check(f"race: public.{name}() returned", "value" in got, got)
+        ran = q(c, "SELECT what, who, superuser FROM lootbox.loot")
+        T.check(f"race: public.{name}() ran none of the planted code", not ran, ran)
+        q(c, "DELETE FROM lootbox.loot")
+        q(c, "BEGIN; ALTER SCHEMA public RENAME TO planted; ALTER SCHEMA real_public RENAME TO public; COMMIT")
+    T.check("race: the calls whose statement's lookup raced were refused (at least jwt_add_key, jwt_revoke)",
+            {"jwt_add_key", "jwt_revoke"} <= refused, sorted(refused))
+    T.check("race: the secrets never reached the planted tables",
+            sq1(c, "SELECT count(*) FROM planted.jwt_keys WHERE key IN (%s, %s)", (SECRET, SECRET2)) == 0
+            and sq1(c, "SELECT count(*) FROM planted.jwt_keys") == 1
+            and sq1(c, "SELECT count(*) FROM planted.jwt_revocations") == 1)
+    T.check("race: no refused call wrote to the real registry",
+            sq1(c, "SELECT count(*) FROM public.jwt_keys WHERE kid = 'race-key'") == 0
+            and sq1(c, "SELECT count(*) FROM public.jwt_revocations WHERE jti = 'race-1'") == 0)
+    su.close()
+    c.close()
+
+
+_ADMIN = []
+
+
+def admin_conn():
+    if not _ADMIN:
+        _ADMIN.append(connect())
+    return _ADMIN[0]
+
+
 def delegate(own):
     """GRANT EXECUTE alone delegates key management: a role with no privilege
     on the tables adds, retires and revokes, and the row trigger still
@@ -562,6 +683,27 @@ def delegate(own):
             sq1(web, "SELECT jwt_add_key(%s, 'HS256', 'delegated')", (SECRET + "-delegated",)) == "delegated")
     check_state("... and the row trigger still refuses a bad key (22023)", web,
                 "SELECT jwt_add_key('short', 'HS256', 'delegated-short')", "22023")
+    # an error inside the call, caught by the caller's EXCEPTION block (a
+    # subtransaction): the caller is itself again, with its own search_path
+    # and outside the security-restricted operation (a temporary table and
+    # SET ROLE are refused inside one)
+    q(web, "SET search_path = pg_catalog, public")
+    T.check("a failed call caught in an EXCEPTION block leaves the caller's identity, search_path "
+            "and security context as they were",
+            sq1(web, """DO $$
+                DECLARE r text;
+                BEGIN
+                    BEGIN
+                        PERFORM jwt_add_key('short', 'HS256', 'delegated-caught');
+                    EXCEPTION WHEN invalid_parameter_value THEN NULL;
+                    END;
+                    r := current_user || ' ' || session_user || ' ' || current_setting('search_path');
+                    CREATE TEMP TABLE delegated_probe (x int);
+                    SET ROLE NONE;
+                    RAISE EXCEPTION 'after: %', r;
+                END $$""") == f"<SQLSTATE P0001: ERROR: after: {WEB} {WEB} pg_catalog, public "
+                              "CONTEXT: PL/pgSQL function inline_code_block line 11 at RAISE>")
+    q(web, "RESET search_path")
     token = q1(own, "SELECT jwt_sign(%s::jsonb, %s, 'HS256', '{\"kid\":\"delegated\"}')",
                (json.dumps({"sub": "d", "jti": "d-1", "exp": now_plus(3600)}), SECRET + "-delegated"))
     T.check("with EXECUTE alone, a role revokes a token with jwt_revoke_token",
