@@ -570,7 +570,20 @@ def race():
     q(own_pg, f"CREATE DATABASE {DB_RACE}")
     own_pg.close()
     c = connect(DB_RACE, OWNER, OWNER_PW)
+    # before the install, the owner plants a now() of its own in public, the
+    # schema the script runs in: the defaults the script writes (the columns'
+    # and the functions' DEFAULT now()) must still be pg_catalog's
+    q(c, "CREATE FUNCTION public.now() RETURNS timestamptz LANGUAGE sql AS $$ SELECT '2000-01-01'::timestamptz $$")
     q(c, "CREATE EXTENSION jwt")
+    T.check("race: no default of the extension's tables or functions calls the owner's planted now()",
+            sq1(c, "SELECT count(*) FROM pg_depend WHERE refclassid = 'pg_proc'::regclass "
+                   "AND refobjid = 'public.now()'::regprocedure") == 0
+            and sq1(c, "SELECT jwt_add_key(%s, 'HS256', 'now-check')", (SECRET2,)) == "now-check"
+            and sq1(c, "SELECT jwt_retire_key('now-check')") is True
+            and sq1(c, "SELECT valid_from > '2020-01-01' AND added_at > '2020-01-01' AND "
+                       "valid_until > '2020-01-01' FROM jwt_keys WHERE kid = 'now-check'") is True)
+    q(c, "DELETE FROM jwt_keys WHERE kid = 'now-check'")
+    q(c, "DROP FUNCTION public.now()")
     q(c, "SELECT jwt_add_key(%s, 'HS256', 'hs-race')", (SECRET,))
     q(c, """
         CREATE SCHEMA planted;
@@ -668,6 +681,22 @@ def race():
     T.check("race: the calls whose statement's lookup raced were refused by the check (at least "
             "jwt_retire_key, whose UPDATE a planted rule rewrites, and jwt_revoke)",
             {"jwt_retire_key", "jwt_revoke"} <= refused, sorted(refused))
+    # The owner of a trusted install owns the extension, so it may ALTER
+    # EXTENSION jwt ADD an object of its own: an update script's CREATE OR
+    # REPLACE would then take that object for the extension's (and leave it
+    # the owner's), so the update script replaces only what 0.1.0 created.
+    T.check("race: the owner can make an object of its own a member of the extension (so the rule below matters)",
+            sq1(c, "CREATE FUNCTION public.own_member() RETURNS int LANGUAGE sql AS 'SELECT 1'; "
+                   "ALTER EXTENSION jwt ADD FUNCTION public.own_member(); "
+                   "ALTER EXTENSION jwt DROP FUNCTION public.own_member(); "
+                   "DROP FUNCTION public.own_member(); SELECT 1") == 1)
+    with open(os.path.join(REPO, "jwt--0.1.0.sql"), encoding="utf-8") as f:
+        created = {m.group(1).lower() for m in re.finditer(r"^CREATE (?:OR REPLACE )?(?:FUNCTION|TABLE|VIEW|TYPE)\s+(\w+)",
+                                                            f.read(), re.M)}
+    with open(os.path.join(REPO, "jwt--0.1.0--0.2.0.sql"), encoding="utf-8") as f:
+        replaced = {m.group(1).lower() for m in re.finditer(r"^CREATE OR REPLACE \w+\s+(\w+)", f.read(), re.M)}
+    T.check("the update script's CREATE OR REPLACE names only objects 0.1.0 created (new ones use CREATE)",
+            replaced and replaced <= created, sorted(replaced - created) or "no CREATE OR REPLACE found")
     T.check("race: the secrets never reached the planted tables",
             sq1(c, "SELECT count(*) FROM planted.jwt_keys WHERE key IN (%s, %s)", (SECRET, SECRET2)) == 0
             and sq1(c, "SELECT count(*) FROM planted.jwt_keys") == 1
