@@ -576,6 +576,16 @@ jwt_keys_check(PG_FUNCTION_ARGS)
 		size_t		kid_len;
 		const char *kid = jose_key_kid(k, &kid_len);
 
+		/*
+		 * An empty JWK kid would fail the table's CHECK (kid <> ''), whose
+		 * error shows the failing row, key and all: refuse it here.
+		 */
+		if (kid != NULL && kid_len == 0)
+		{
+			jose_keyset_free(ks);
+			registry_row_refuse("the key's JWK \"kid\" is empty",
+								"Remove the empty \"kid\" member from the JWK, or pass a kid.");
+		}
 		if (kid != NULL)
 			vals[1] = PointerGetDatum(cstring_to_text_with_len(kid, (int) kid_len));
 		else if ((st = jose_key_thumbprint(k, tp)) == JOSE_OK)

@@ -60,7 +60,8 @@ OTHER, OTHER_PW = "jwt_trusted_other", "jwt-trusted-other-pw"
 WEB, WEB_PW = "jwt_trusted_web", "jwt-trusted-web-pw"
 ROLES = (OWNER, OTHER, WEB)
 DB, DB_RESTORED, DB_HIJACK = "jwt_trusted_db", "jwt_trusted_restored", "jwt_trusted_hijack"
-DATABASES = (DB, DB_RESTORED, DB_HIJACK)
+DB_RACE, DB_RACE_SU = "jwt_trusted_race", "jwt_trusted_race_su"
+DATABASES = (DB, DB_RESTORED, DB_HIJACK, DB_RACE, DB_RACE_SU)
 SECRET = "a-string-secret-at-least-256-bits-long"
 SECRET_HEX = SECRET.encode().hex()
 ADMIN_FUNCTIONS = {
@@ -387,6 +388,12 @@ def run(admin):
         hijack(admin)
     except psycopg2.Error as e:
         T.check("the schema-renaming attack on every function a superuser calls runs", False, e.pgerror)
+    for su_install in (False, True):
+        try:
+            race(su_install)
+        except psycopg2.Error as e:
+            T.check(f"the schema rename racing a superuser's call runs (superuser install: {su_install})",
+                    False, e.pgerror)
     forbidden = re.compile(r"\b(fopen|freopen|open|openat|AllocateFile|OpenTransientFile|"
                            r"PathNameOpenFile|BIO_new_file|BIO_read_filename|OSSL_STORE_open|"
                            r"ENGINE_load_private_key|pg_read_file|system|popen|dlopen)\s*\(")
@@ -562,6 +569,192 @@ def hijack(admin_dsn_conn):
     c.close()
 
 
+def race(su_install):
+    """The rename racing the call.  The owner, in one transaction, locks the
+    registry tables (its own grants allow LOCK TABLE), renames the
+    extension's schema away and a planted one (tables with row and statement
+    triggers that record who ran them and what they got) to its name.  A
+    superuser calls each administrative function through the real schema,
+    whose name is still public when the call starts; the call reads the
+    schema's name, then waits for the lock in the statement's own name
+    lookup; the owner commits, and the lookup, retried, finds the planted
+    table.  The call must refuse (42501, nothing written) or do its work on
+    the real registry, and never run the planted code or hand it a secret.
+
+    With su_install, a superuser runs CREATE EXTENSION in the owner's
+    database (the extension's owner, whose identity the administrative
+    functions take, is then a superuser) and grants the owner the table
+    privileges an installer would have: planted code reached there would run
+    as a superuser."""
+    import threading
+    import time
+    db = DB_RACE_SU if su_install else DB_RACE
+    tag = "race (superuser install)" if su_install else "race"
+    own_pg = connect("postgres", OWNER, OWNER_PW)
+    q(own_pg, f"CREATE DATABASE {db}")
+    own_pg.close()
+    c = connect(db, OWNER, OWNER_PW)
+    # before the install, the owner plants a now() of its own in public, the
+    # schema the script runs in: the defaults the script writes (the columns'
+    # and the functions' DEFAULT now()) must still be pg_catalog's
+    q(c, "CREATE FUNCTION public.now() RETURNS timestamptz LANGUAGE sql AS $$ SELECT '2000-01-01'::timestamptz $$")
+    if su_install:
+        su_setup = connect(db)
+        q(su_setup, "CREATE EXTENSION jwt")
+        q(su_setup, f"GRANT SELECT, INSERT, UPDATE, DELETE ON jwt_keys, jwt_revocations TO {OWNER}; "
+                    "GRANT EXECUTE ON FUNCTION jwt_add_key(text, text, text, timestamptz, timestamptz), "
+                    f"jwt_retire_key(text, timestamptz) TO {OWNER}")
+        su_setup.close()
+    else:
+        q(c, "CREATE EXTENSION jwt")
+    T.check(f"{tag}: the extension's owner is a superuser exactly in a superuser install",
+            sq1(c, "SELECT rolsuper FROM pg_extension e JOIN pg_roles r ON r.oid = e.extowner "
+                   "WHERE extname = 'jwt'") is su_install)
+    T.check(f"{tag}: no default of the extension's tables or functions calls the owner's planted now()",
+            sq1(c, "SELECT count(*) FROM pg_depend WHERE refclassid = 'pg_proc'::regclass "
+                   "AND refobjid = 'public.now()'::regprocedure") == 0
+            and sq1(c, "SELECT jwt_add_key(%s, 'HS256', 'now-check')", (SECRET2,)) == "now-check"
+            and sq1(c, "SELECT jwt_retire_key('now-check')") is True
+            and sq1(c, "SELECT valid_from > '2020-01-01' AND added_at > '2020-01-01' AND "
+                       "valid_until > '2020-01-01' FROM jwt_keys WHERE kid = 'now-check'") is True)
+    q(c, "DELETE FROM jwt_keys WHERE kid = 'now-check'")
+    q(c, "DROP FUNCTION public.now()")
+    q(c, "SELECT jwt_add_key(%s, 'HS256', 'hs-race')", (SECRET,))
+    q(c, """
+        CREATE SCHEMA planted;
+        CREATE SCHEMA lootbox;
+        GRANT USAGE ON SCHEMA lootbox TO PUBLIC;
+        CREATE TABLE lootbox.loot (what text, who text, superuser boolean, data text);
+        GRANT ALL ON lootbox.loot TO PUBLIC;
+        -- a sequence outlives the rollback of the call that ran the code
+        CREATE SEQUENCE lootbox.ran;
+        GRANT ALL ON SEQUENCE lootbox.ran TO PUBLIC;
+        CREATE FUNCTION planted.planted() RETURNS trigger LANGUAGE plpgsql AS $$
+        BEGIN
+            PERFORM nextval('lootbox.ran');
+            INSERT INTO lootbox.loot SELECT TG_TABLE_NAME || ' ' || TG_OP || ' ' || TG_LEVEL,
+                   current_user, rolsuper,
+                   CASE WHEN TG_LEVEL = 'ROW' THEN row_to_json(CASE WHEN TG_OP = 'DELETE' THEN OLD ELSE NEW END)::text END
+            FROM pg_roles WHERE rolname = current_user;
+            RETURN CASE WHEN TG_OP = 'DELETE' THEN OLD ELSE NEW END;
+        END $$;
+        CREATE TABLE planted.jwt_keys (kid text PRIMARY KEY, key text, algorithm text,
+                                       valid_from timestamptz DEFAULT now(), valid_until timestamptz,
+                                       can_sign boolean DEFAULT true, added_at timestamptz DEFAULT now());
+        INSERT INTO planted.jwt_keys (kid, key, algorithm) VALUES ('hs-race', 'planted', 'HS256');
+        CREATE TABLE planted.jwt_revocations (jti text PRIMARY KEY, expires_at timestamptz,
+                                              revoked_at timestamptz DEFAULT now());
+        INSERT INTO planted.jwt_revocations VALUES ('old', now() - interval '10 days');
+        CREATE TRIGGER planted_row BEFORE INSERT OR UPDATE OR DELETE ON planted.jwt_keys
+            FOR EACH ROW EXECUTE FUNCTION planted.planted();
+        CREATE TRIGGER planted_stmt AFTER INSERT OR UPDATE OR DELETE ON planted.jwt_keys
+            FOR EACH STATEMENT EXECUTE FUNCTION planted.planted();
+        CREATE TRIGGER planted_row BEFORE INSERT OR UPDATE OR DELETE ON planted.jwt_revocations
+            FOR EACH ROW EXECUTE FUNCTION planted.planted();
+        CREATE TRIGGER planted_stmt AFTER INSERT OR UPDATE OR DELETE ON planted.jwt_revocations
+            FOR EACH STATEMENT EXECUTE FUNCTION planted.planted();
+        -- a rule turns the UPDATE into a SELECT of a planted function (an
+        -- INSERT ... ON CONFLICT or RETURNING refuses a table with rules)
+        CREATE FUNCTION lootbox.record(what text, data text) RETURNS text LANGUAGE sql AS
+            $$ SELECT nextval('lootbox.ran');
+               INSERT INTO lootbox.loot SELECT what, current_user, rolsuper, data
+               FROM pg_roles WHERE rolname = current_user RETURNING data $$;
+        CREATE RULE planted_rule AS ON UPDATE TO planted.jwt_keys
+            DO INSTEAD SELECT lootbox.record('jwt_keys UPDATE RULE', OLD.key);""")
+    token = q1(c, "SELECT jwt_sign(%s::jsonb, %s, 'HS256', '{\"kid\":\"hs-race\"}')",
+               (json.dumps({"sub": "r", "jti": "race-2", "exp": now_plus(3600)}), SECRET))
+    su = connect(db)
+    su_pid = q1(su, "SELECT pg_backend_pid()")
+    calls = [
+        ("jwt_add_key", "SELECT public.jwt_add_key(%s, 'HS256', 'race-key')", (SECRET2,)),
+        ("jwt_retire_key", "SELECT public.jwt_retire_key('hs-race', now() + interval '1 day')", None),
+        ("jwt_revoke", "SELECT public.jwt_revoke('race-1', 'infinity')", None),
+        ("jwt_revoke_token", "SELECT public.jwt_revoke_token(%s)", (token,)),
+        ("jwt_purge_revocations", "SELECT public.jwt_purge_revocations()", None),
+    ]
+    refused = set()
+    for name, sql, params in calls:
+        q(c, "BEGIN")
+        q(c, "LOCK TABLE public.jwt_keys, public.jwt_revocations IN ACCESS EXCLUSIVE MODE")
+        q(c, "ALTER SCHEMA public RENAME TO real_public")
+        q(c, "ALTER SCHEMA planted RENAME TO public")
+        got = {}
+
+        def call(sql=sql, params=params):
+            try:
+                got["value"] = q1(su, sql, params)
+            except psycopg2.Error as e:
+                got["error"] = (e.pgcode, (e.pgerror or "").split("\n")[0])
+        t = threading.Thread(target=call)
+        t.start()
+        waiting = False
+        for _ in range(500):             # a wait on the condition itself: the call blocked on the lock
+            if q1(admin_conn(), "SELECT wait_event_type = 'Lock' FROM pg_stat_activity WHERE pid = %s",
+                  (su_pid,)):
+                waiting = True
+                break
+            time.sleep(0.01)
+        q(c, "COMMIT")
+        t.join(30)
+        T.check(f"{tag}: the superuser's public.{name}() waited on the owner's lock", waiting, got)
+        if "error" in got:
+            # 42501: the statement's check; 0A000: the rewriter refuses an
+            # INSERT ... ON CONFLICT on a table with rules, before any code
+            T.check(f"{tag}: public.{name}() refused when its statement named the planted table",
+                    (got["error"][0] == "42501" and "schema changed" in got["error"][1])
+                    or got["error"][0] == "0A000", got["error"])
+            if got["error"][0] == "42501":
+                refused.add(name)
+        else:
+            T.check(f"{tag}: public.{name}() returned", "value" in got, got)
+        ran = q(c, "SELECT what, who, superuser FROM lootbox.loot") + \
+            q(c, "SELECT 'planted code ran, rolled back', last_value, NULL FROM lootbox.ran WHERE is_called")
+        T.check(f"{tag}: public.{name}() ran none of the planted code, not even in a rolled-back statement",
+                not ran, ran)
+        q(c, "DELETE FROM lootbox.loot; SELECT setval('lootbox.ran', 1, false)")
+        q(c, "BEGIN; ALTER SCHEMA public RENAME TO planted; ALTER SCHEMA real_public RENAME TO public; COMMIT")
+    T.check(f"{tag}: the calls whose statement's lookup raced were refused by the check (at least "
+            "jwt_retire_key, whose UPDATE a planted rule rewrites, and jwt_revoke)",
+            {"jwt_retire_key", "jwt_revoke"} <= refused, sorted(refused))
+    # The owner of a trusted install owns the extension, so it may ALTER
+    # EXTENSION jwt ADD an object of its own: an update script's CREATE OR
+    # REPLACE would then take that object for the extension's (and leave it
+    # the owner's), so the update script replaces only what 0.1.0 created.
+    if not su_install:
+        T.check(f"{tag}: the owner can make an object of its own a member of the extension "
+                "(so the rule below matters)",
+                sq1(c, "CREATE FUNCTION public.own_member() RETURNS int LANGUAGE sql AS 'SELECT 1'; "
+                       "ALTER EXTENSION jwt ADD FUNCTION public.own_member(); "
+                       "ALTER EXTENSION jwt DROP FUNCTION public.own_member(); "
+                       "DROP FUNCTION public.own_member(); SELECT 1") == 1)
+    with open(os.path.join(REPO, "jwt--0.1.0.sql"), encoding="utf-8") as f:
+        created = {m.group(1).lower() for m in re.finditer(r"^CREATE (?:OR REPLACE )?(?:FUNCTION|TABLE|VIEW|TYPE)\s+(\w+)",
+                                                            f.read(), re.M)}
+    with open(os.path.join(REPO, "jwt--0.1.0--0.2.0.sql"), encoding="utf-8") as f:
+        replaced = {m.group(1).lower() for m in re.finditer(r"^CREATE OR REPLACE \w+\s+(\w+)", f.read(), re.M)}
+    if not su_install:
+        T.check("the update script's CREATE OR REPLACE names only objects 0.1.0 created (new ones use CREATE)",
+                replaced and replaced <= created, sorted(replaced - created) or "no CREATE OR REPLACE found")
+    T.check(f"{tag}: the secrets never reached the planted tables",
+            sq1(c, "SELECT count(*) FROM planted.jwt_keys WHERE key IN (%s, %s)", (SECRET, SECRET2)) == 0
+            and sq1(c, "SELECT count(*) FROM planted.jwt_keys") == 1
+            and sq1(c, "SELECT count(*) FROM planted.jwt_revocations") == 1)
+    T.check(f"{tag}: no refused call wrote to the real registry",
+            sq1(c, "SELECT count(*) FROM public.jwt_keys WHERE kid = 'race-key'") == 0
+            and sq1(c, "SELECT count(*) FROM public.jwt_revocations WHERE jti = 'race-1'") == 0)
+    su.close()
+    c.close()
+
+
+_ADMIN = []
+
+
+def admin_conn():
+    if not _ADMIN:
+        _ADMIN.append(connect())
+    return _ADMIN[0]
+
+
 def delegate(own):
     """GRANT EXECUTE alone delegates key management: a role with no privilege
     on the tables adds, retires and revokes, and the row trigger still
@@ -576,6 +769,27 @@ def delegate(own):
             sq1(web, "SELECT jwt_add_key(%s, 'HS256', 'delegated')", (SECRET + "-delegated",)) == "delegated")
     check_state("... and the row trigger still refuses a bad key (22023)", web,
                 "SELECT jwt_add_key('short', 'HS256', 'delegated-short')", "22023")
+    # an error inside the call, caught by the caller's EXCEPTION block (a
+    # subtransaction): the caller is itself again, with its own search_path
+    # and outside the security-restricted operation (a temporary table and
+    # SET ROLE are refused inside one)
+    q(web, "SET search_path = pg_catalog, public")
+    T.check("a failed call caught in an EXCEPTION block leaves the caller's identity, search_path "
+            "and security context as they were",
+            sq1(web, """DO $$
+                DECLARE r text;
+                BEGIN
+                    BEGIN
+                        PERFORM jwt_add_key('short', 'HS256', 'delegated-caught');
+                    EXCEPTION WHEN invalid_parameter_value THEN NULL;
+                    END;
+                    r := current_user || ' ' || session_user || ' ' || current_setting('search_path');
+                    CREATE TEMP TABLE delegated_probe (x int);
+                    SET ROLE NONE;
+                    RAISE EXCEPTION 'after: %', r;
+                END $$""") == f"<SQLSTATE P0001: ERROR: after: {WEB} {WEB} pg_catalog, public "
+                              "CONTEXT: PL/pgSQL function inline_code_block line 11 at RAISE>")
+    q(web, "RESET search_path")
     token = q1(own, "SELECT jwt_sign(%s::jsonb, %s, 'HS256', '{\"kid\":\"delegated\"}')",
                (json.dumps({"sub": "d", "jti": "d-1", "exp": now_plus(3600)}), SECRET + "-delegated"))
     T.check("with EXECUTE alone, a role revokes a token with jwt_revoke_token",
