@@ -26,7 +26,7 @@ jwt_decode(PG_FUNCTION_ARGS)
 
 	jose_verified v = {0};
 
-	st = jose_decode(VARDATA_ANY(token), len, MaxAllocSize, buf, buflen, &d);
+	st = jose_decode_stop(VARDATA_ANY(token), len, MaxAllocSize, &jwt_stop, buf, buflen, &d);
 	v.json_error = d.json_error;
 	ctx.token_len = len;
 	ctx.verified = &v;

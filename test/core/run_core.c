@@ -147,6 +147,8 @@ t_status_name(jose_status st)
 		case JOSE_E_KEY_INVALID: return "JOSE_E_KEY_INVALID";
 		case JOSE_E_KEY_NOT_PRIVATE: return "JOSE_E_KEY_NOT_PRIVATE";
 		case JOSE_E_KEY_SECRET_PUBLIC: return "JOSE_E_KEY_SECRET_PUBLIC";
+		case JOSE_E_KEY_TOO_LARGE: return "JOSE_E_KEY_TOO_LARGE";
+		case JOSE_E_KEYSET_TOO_MANY: return "JOSE_E_KEYSET_TOO_MANY";
 		case JOSE_E_KEY_KTY: return "JOSE_E_KEY_KTY";
 		case JOSE_E_KEY_SHORT: return "JOSE_E_KEY_SHORT";
 		case JOSE_E_KEY_ALG: return "JOSE_E_KEY_ALG";
@@ -157,6 +159,7 @@ t_status_name(jose_status st)
 		case JOSE_E_CALL_LAST_: return "JOSE_E_CALL_LAST_";
 		case JOSE_E_NOMEM: return "JOSE_E_NOMEM";
 		case JOSE_E_CRYPTO: return "JOSE_E_CRYPTO";
+		case JOSE_E_INTERRUPTED: return "JOSE_E_INTERRUPTED";
 	}
 	return "(unknown jose_status)";
 }
@@ -175,6 +178,7 @@ t_json_error_name(jose_json_error err)
 		case JOSE_JSON_DUPLICATE: return "JOSE_JSON_DUPLICATE";
 		case JOSE_JSON_NOT_OBJECT: return "JOSE_JSON_NOT_OBJECT";
 		case JOSE_JSON_NOMEM: return "JOSE_JSON_NOMEM";
+		case JOSE_JSON_INTERRUPTED: return "JOSE_JSON_INTERRUPTED";
 	}
 	return "(unknown jose_json_error)";
 }
