@@ -141,6 +141,8 @@ jose_should_stop(const jose_stop *stop)
  */
 #define JOSE_MAX_KEYS		1000
 #define JOSE_MAX_KEY_TEXT	(1024 * 1024)
+/* The longest token the glue reads at all (jwt.max_token_length's maximum). */
+#define JOSE_MAX_TOKEN_LEN	(1024 * 1024)
 
 /* ---------------------------------------------------------------------
  * base64url (RFC 4648 section 5), strict: no padding, no whitespace, no
