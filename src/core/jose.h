@@ -122,7 +122,7 @@ typedef struct jose_stop
 } jose_stop;
 
 #define JOSE_STOP_EVERY 1024	/* values, keys, members */
-#define JOSE_STOP_BYTES 65536	/* bytes, in byte-wise loops */
+#define JOSE_STOP_BYTES 65536	/* bytes, in byte-wise loops (a multiple of 4) */
 
 /* Whether the caller asked to stop (cheap: a NULL test, then a call). */
 static inline int
@@ -140,9 +140,9 @@ jose_should_stop(const jose_stop *stop)
  * holds 1,000 RSA-4096 JWKs, or a PEM chain of any sensible length.
  */
 #define JOSE_MAX_KEYS		1000
-#define JOSE_MAX_KEY_TEXT	(1024 * 1024)
+#define JOSE_MAX_KEY_TEXT	1048576	/* 1 MiB */
 /* The longest token the glue reads at all (jwt.max_token_length's maximum). */
-#define JOSE_MAX_TOKEN_LEN	(1024 * 1024)
+#define JOSE_MAX_TOKEN_LEN	1048576	/* 1 MiB */
 
 /* ---------------------------------------------------------------------
  * base64url (RFC 4648 section 5), strict: no padding, no whitespace, no

@@ -56,7 +56,7 @@ static jose_status
 decode_segment(const char *in, size_t len, const jose_stop *stop,
 			   unsigned char *out, size_t *outlen)
 {
-	const size_t piece = (JOSE_STOP_BYTES / 4) * 4;
+	const size_t piece = JOSE_STOP_BYTES;	/* a multiple of 4 */
 	size_t		done = 0;
 
 	*outlen = 0;
