@@ -18,7 +18,7 @@ jwt_decode(PG_FUNCTION_ARGS)
 	text	   *token = PG_GETARG_TEXT_PP(0);
 	size_t		len = VARSIZE_ANY_EXHDR(token);
 	size_t		buflen = JOSE_VERIFY_BUFLEN(len);
-	unsigned char *buf = palloc(buflen);
+	unsigned char *buf;
 	jose_decoded d;
 	jose_status st;
 	StringInfoData json;
@@ -26,7 +26,19 @@ jwt_decode(PG_FUNCTION_ARGS)
 
 	jose_verified v = {0};
 
-	st = jose_decode(VARDATA_ANY(token), len, MaxAllocSize, buf, buflen, &d);
+	/*
+	 * No setting applies (the function is immutable), but a fixed cap does:
+	 * the largest jwt.max_token_length, past which no token is ever verified,
+	 * so that its payload's conversion to jsonb stays short.
+	 */
+	if (len > JOSE_MAX_TOKEN_LEN)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_AUTHORIZATION_SPECIFICATION),
+				 errmsg("invalid token"),
+				 errdetail("The token is %zu bytes long; jwt_decode reads tokens of at most %d bytes.",
+						   len, JOSE_MAX_TOKEN_LEN)));
+	buf = palloc(buflen);
+	st = jose_decode_stop(VARDATA_ANY(token), len, JOSE_MAX_TOKEN_LEN, &jwt_stop, buf, buflen, &d);
 	v.json_error = d.json_error;
 	ctx.token_len = len;
 	ctx.verified = &v;

@@ -9,7 +9,25 @@
  */
 #include "postgres.h"
 
+#include "miscadmin.h"
+
 #include "jwt.h"
+
+/*
+ * The core's stop hook: only a test of the flags that a cancel, a
+ * statement_timeout or a terminate set.  The core then frees what it holds
+ * and returns JOSE_E_INTERRUPTED, which jwt_report turns into the error
+ * CHECK_FOR_INTERRUPTS raises.  Held-off interrupts do not stop the core:
+ * the work is bounded by the caps and finishes.
+ */
+static int
+jwt_should_stop(void *arg)
+{
+	(void) arg;
+	return (QueryCancelPending || ProcDiePending) && INTERRUPTS_CAN_BE_PROCESSED();
+}
+
+const jose_stop jwt_stop = {jwt_should_stop, NULL};
 
 static const char *
 alg_name(const JwtErrorContext *ctx)
@@ -254,6 +272,22 @@ jwt_report(jose_status st, const JwtErrorContext *ctx)
 							 errdetail("%s", jose_status_detail(st)),
 							 errhint("Only RSA, EC and OKP keys have a public half to publish.")));
 					break;
+				case JOSE_E_KEY_TOO_LARGE:
+					ereport(ERROR,
+							(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+							 errmsg("key is too large"),
+							 errdetail("%s", jose_status_detail(st)),
+							 errhint("Pass one key or a JWKS of the keys in use; a key text is at most %d bytes.",
+									 JOSE_MAX_KEY_TEXT)));
+					break;
+				case JOSE_E_KEYSET_TOO_MANY:
+					ereport(ERROR,
+							(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+							 errmsg("JWKS has too many keys"),
+							 errdetail("%s", jose_status_detail(st)),
+							 errhint("Pass the keys in use, at most %d; a token's \"kid\" selects one of them.",
+									 JOSE_MAX_KEYS)));
+					break;
 				case JOSE_E_KEYSET_SIGN:
 					ereport(ERROR,
 							(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
@@ -271,6 +305,11 @@ jwt_report(jose_status st, const JwtErrorContext *ctx)
 			break;
 
 		case JOSE_CLASS_INTERNAL:
+			if (st == JOSE_E_INTERRUPTED)
+			{
+				CHECK_FOR_INTERRUPTS();
+				elog(ERROR, "jwt: work stopped for an interrupt that did not end the statement");
+			}
 			if (st == JOSE_E_NOMEM)
 				ereport(ERROR,
 						(errcode(ERRCODE_OUT_OF_MEMORY),

@@ -81,6 +81,8 @@ typedef struct JwtErrorContext
 
 /* errors.c: map a core status to ereport; returns only for JOSE_OK */
 extern void jwt_report(jose_status st, const JwtErrorContext *ctx);
+/* errors.c: the core's stop hook, asking whether a cancel or terminate is pending */
+extern const jose_stop jwt_stop;
 extern const char *jwt_token_detail(jose_status st, const JwtErrorContext *ctx);
 
 /* keycache.c: parsed keys, reused across calls */

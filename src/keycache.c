@@ -125,7 +125,7 @@ jwt_keyset_lookup(FunctionCallInfo fcinfo, const char *data, int len,
 
 		memcpy(copy, data, len);
 		key_cache_parses++;
-		st = jose_keyset_import(data, len, form, &keys);
+		st = jose_keyset_import_stop(data, len, form, &jwt_stop, &keys);
 		if (st != JOSE_OK)
 		{
 			JwtErrorContext ctx = {0};

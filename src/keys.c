@@ -5,6 +5,7 @@
 #include "postgres.h"
 
 #include "lib/stringinfo.h"
+#include "miscadmin.h"
 #include "utils/builtins.h"
 #include "utils/jsonb.h"
 
@@ -102,7 +103,10 @@ jwt_public_jwk(PG_FUNCTION_ARGS)
 	initStringInfo(&out);
 	appendStringInfoString(&out, "{\"keys\":[");
 	for (size_t i = 0; i < n; i++)
+	{
+		CHECK_FOR_INTERRUPTS();
 		(void) jwt_jwks_append(&out, jose_keyset_key(keys, i));
+	}
 	appendStringInfoString(&out, "]}");
 	PG_RETURN_DATUM(jwt_json_to_jsonb(out.data, out.len));
 }

@@ -132,6 +132,7 @@ claims_fill(const char *tok, size_t len, double now)
 	memset(&opts, 0, sizeof(opts));
 	opts.max_len = (size_t) jwt_max_token_length;
 	opts.algorithms = jwt_policy_algs;
+	opts.stop = &jwt_stop;
 	opts.jwt = 1;
 	policy_rules(&opts.claims, now);
 	opts.key_time = now;

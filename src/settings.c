@@ -192,7 +192,7 @@ jwt_define_settings(void)
 							&jwt_max_token_length,
 							16384,
 							256,
-							1048576,
+							JOSE_MAX_TOKEN_LEN,
 							PGC_SUSET,
 							GUC_UNIT_BYTE,
 							NULL, NULL, NULL);

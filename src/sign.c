@@ -136,8 +136,12 @@ check_claims_for_signing(const StringInfo payload)
 	jose_json_object obj;
 	const char *which = NULL;
 	jose_status st;
+	jose_json_error jerr;
 
-	if (jose_json_parse_object(payload->data, payload->len, &obj) != JOSE_JSON_OK)
+	jerr = jose_json_parse_object_stop(payload->data, payload->len, &jwt_stop, &obj);
+	if (jerr == JOSE_JSON_INTERRUPTED)
+		jwt_report(JOSE_E_INTERRUPTED, NULL);
+	if (jerr != JOSE_JSON_OK)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("claims must be a JSON object"),

@@ -137,6 +137,7 @@ verify_common(FunctionCallInfo fcinfo, jose_key_form form, bool jwt, bool raise,
 
 	memset(&opts, 0, sizeof(opts));
 	opts.max_len = (size_t) jwt_max_token_length;
+	opts.stop = &jwt_stop;
 	opts.jwt = jwt;
 	if (!PG_ARGISNULL(ARG_ALGORITHMS))
 		opts.algorithms = jwt_algset_from_array(PG_GETARG_ARRAYTYPE_P(ARG_ALGORITHMS));

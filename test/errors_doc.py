@@ -76,8 +76,10 @@ session_details = [c_string(m) for m in re.findall(
     session_src, re.S)]
 check("session.c has 28000 details of its own", len(session_details) >= 1)
 
+# OK, NOT_OBJECT (its own sentence), NOMEM and INTERRUPTED (the glue raises
+# out-of-memory or the cancel first) never appear in a detail.
 json_texts = [c_string(m) for m in re.findall(
-    r'case JOSE_JSON_(?!OK|NOT_OBJECT|NOMEM)[A-Z_]+:\s*return "((?:[^"\\]|\\.)*)";',
+    r'case JOSE_JSON_(?!OK|NOT_OBJECT|NOMEM|INTERRUPTED)[A-Z_]+:\s*return "((?:[^"\\]|\\.)*)";',
     body_of(read("src/core/json.c"), "jose_json_error_text(jose_json_error err)"))]
 
 code_details = []

@@ -80,11 +80,14 @@ typedef enum jose_status
 	JOSE_E_KEY_INVALID,			/* key material inconsistent or out of range */
 	JOSE_E_KEY_NOT_PRIVATE,		/* signing needs a private key */
 	JOSE_E_KEY_SECRET_PUBLIC,	/* a shared secret has no public form */
+	JOSE_E_KEY_TOO_LARGE,		/* key text over JOSE_MAX_KEY_TEXT bytes */
+	JOSE_E_KEYSET_TOO_MANY,		/* JWKS with more than JOSE_MAX_KEYS keys */
 	JOSE_E_CALL_LAST_,
 
 	/* The library failed (SQLSTATE 39000). */
 	JOSE_E_NOMEM = 300,
-	JOSE_E_CRYPTO
+	JOSE_E_CRYPTO,
+	JOSE_E_INTERRUPTED			/* the caller's stop hook said stop */
 } jose_status;
 
 typedef enum jose_status_class
@@ -99,6 +102,47 @@ extern jose_status_class jose_status_class_of(jose_status st);
 
 /* A sentence naming the rule that failed, for an error's detail. */
 extern const char *jose_status_detail(jose_status st);
+
+/* ---------------------------------------------------------------------
+ * Interruption and caps.
+ *
+ * Work on input of a caller's choosing can be long; the core never longjmps,
+ * so it asks instead.  A caller that can be interrupted passes a jose_stop:
+ * every loop over keys, JSON values or bytes calls should_stop(arg) at least
+ * once every JOSE_STOP_EVERY iterations (and once per key imported or tried),
+ * and on a non-zero answer frees what it holds and returns
+ * JOSE_E_INTERRUPTED.  The hook must only test a flag: it may not longjmp,
+ * allocate or call back into the core.  A NULL jose_stop, or a NULL
+ * should_stop, never stops.
+ * --------------------------------------------------------------------- */
+typedef struct jose_stop
+{
+	int			(*should_stop) (void *arg);
+	void	   *arg;
+} jose_stop;
+
+#define JOSE_STOP_EVERY 1024	/* values, keys, members */
+#define JOSE_STOP_BYTES 65536	/* bytes, in byte-wise loops (a multiple of 4) */
+
+/* Whether the caller asked to stop (cheap: a NULL test, then a call). */
+static inline int
+jose_should_stop(const jose_stop *stop)
+{
+	return stop != NULL && stop->should_stop != NULL && stop->should_stop(stop->arg);
+}
+
+/*
+ * Caps on key texts, so that no argument asks for unbounded work.  Real key
+ * sets hold a handful of keys (identity providers publish 2 to 20, for
+ * rotation); 1,000 leaves room for any deployment and bounds a set's import
+ * (each key is parsed, range-checked and trial-divided) and a token without
+ * "kid", which is tried against every key that can do its algorithm.  1 MiB
+ * holds 1,000 RSA-4096 JWKs, or a PEM chain of any sensible length.
+ */
+#define JOSE_MAX_KEYS		1000
+#define JOSE_MAX_KEY_TEXT	1048576	/* 1 MiB */
+/* The longest token the glue reads at all (jwt.max_token_length's maximum). */
+#define JOSE_MAX_TOKEN_LEN	1048576	/* 1 MiB */
 
 /* ---------------------------------------------------------------------
  * base64url (RFC 4648 section 5), strict: no padding, no whitespace, no
@@ -140,7 +184,8 @@ typedef enum jose_json_error
 	JOSE_JSON_NUMBER_RANGE,
 	JOSE_JSON_DUPLICATE,
 	JOSE_JSON_NOT_OBJECT,
-	JOSE_JSON_NOMEM
+	JOSE_JSON_NOMEM,
+	JOSE_JSON_INTERRUPTED		/* the caller's jose_stop said stop */
 } jose_json_error;
 
 #define JOSE_JSON_MAX_DEPTH 64
@@ -174,6 +219,13 @@ extern jose_json_error jose_json_parse_object(const char *text, size_t len,
 /* Validate any JSON text; *type gets the top-level value's type. */
 extern jose_json_error jose_json_validate(const char *text, size_t len,
 										  jose_json_type *type);
+/* The same, asking stop every JOSE_STOP_EVERY values (JOSE_JSON_INTERRUPTED). */
+extern jose_json_error jose_json_parse_object_stop(const char *text, size_t len,
+												   const jose_stop *stop,
+												   jose_json_object *out);
+extern jose_json_error jose_json_validate_stop(const char *text, size_t len,
+											   const jose_stop *stop,
+											   jose_json_type *type);
 extern void jose_json_object_free(jose_json_object *obj);
 extern const char *jose_json_error_text(jose_json_error err);
 
@@ -276,6 +328,14 @@ typedef enum jose_key_form
 
 extern jose_status jose_keyset_import(const char *data, size_t len,
 									  jose_key_form form, jose_keyset **out);
+/*
+ * The same, interruptible (stop may be NULL).  Texts over JOSE_MAX_KEY_TEXT
+ * bytes are JOSE_E_KEY_TOO_LARGE, sets over JOSE_MAX_KEYS keys
+ * JOSE_E_KEYSET_TOO_MANY; duplicate kids are found by sorting.
+ */
+extern jose_status jose_keyset_import_stop(const char *data, size_t len,
+										   jose_key_form form, const jose_stop *stop,
+										   jose_keyset **out);
 extern void jose_keyset_free(jose_keyset *ks);
 extern size_t jose_keyset_count(const jose_keyset *ks);
 extern const jose_key *jose_keyset_key(const jose_keyset *ks, size_t i);
@@ -343,6 +403,7 @@ typedef struct jose_verify_opts
 	int			jwt;			/* check the payload as a JWT claims set */
 	jose_claim_rules claims;	/* used when jwt */
 	double		key_time;		/* skip keys not valid then; 0 for no check */
+	const jose_stop *stop;		/* asked between keys and in parsing; NULL: never */
 } jose_verify_opts;
 
 typedef struct jose_verified
@@ -394,6 +455,9 @@ typedef struct jose_decoded
 extern jose_status jose_decode(const char *token, size_t len, size_t max_len,
 							   unsigned char *buf, size_t buflen,
 							   jose_decoded *out);
+extern jose_status jose_decode_stop(const char *token, size_t len, size_t max_len,
+									const jose_stop *stop, unsigned char *buf,
+									size_t buflen, jose_decoded *out);
 
 /* Room jose_sign needs for its output, without the final NUL. */
 extern size_t jose_sign_len(size_t header_len, size_t payload_len);

@@ -25,6 +25,8 @@ typedef struct parser
 	size_t		pos;
 	int			depth;
 	jose_json_object *top;		/* receives the top-level members, or NULL */
+	const jose_stop *stop;		/* asked every JOSE_STOP_EVERY values, or NULL */
+	unsigned	ticks;
 	/* names of the members of every open object, innermost last */
 	jose_json_value *names;
 	size_t		nnames;
@@ -118,6 +120,7 @@ parse_string(parser *p, jose_json_value *out)
 {
 	const unsigned char *s = p->s;
 	size_t		i = p->pos + 1;	/* past the opening quote */
+	size_t		check = JOSE_STOP_BYTES;	/* bytes in, when to ask stop */
 
 	out->type = JOSE_JSON_STRING;
 	out->escaped = 0;
@@ -126,6 +129,13 @@ parse_string(parser *p, jose_json_value *out)
 	while (i < p->len)
 	{
 		unsigned char c = s[i];
+
+		if (p->stop != NULL && i - p->pos >= check)
+		{
+			check += JOSE_STOP_BYTES;
+			if (jose_should_stop(p->stop))
+				return JOSE_JSON_INTERRUPTED;
+		}
 
 		if (c == '"')
 		{
@@ -645,6 +655,13 @@ parse_value(parser *p, jose_json_value *out)
 
 	if (p->pos >= p->len)
 		return JOSE_JSON_SYNTAX;
+	/* every value, and every string's bytes (parse_string), count */
+	if (p->stop != NULL && ++p->ticks >= JOSE_STOP_EVERY)
+	{
+		p->ticks = 0;
+		if (jose_should_stop(p->stop))
+			return JOSE_JSON_INTERRUPTED;
+	}
 	switch (p->s[p->pos])
 	{
 		case '{':
@@ -681,8 +698,8 @@ parse_value(parser *p, jose_json_value *out)
 }
 
 static jose_json_error
-parse_document(const char *text, size_t len, jose_json_object *top,
-			   jose_json_value *root)
+parse_document(const char *text, size_t len, const jose_stop *stop,
+			   jose_json_object *top, jose_json_value *root)
 {
 	parser		p;
 	jose_json_error err;
@@ -692,6 +709,8 @@ parse_document(const char *text, size_t len, jose_json_object *top,
 	p.pos = 0;
 	p.depth = 0;
 	p.top = top;
+	p.stop = stop;
+	p.ticks = 0;
 	p.names = p.inline_names;
 	p.nnames = 0;
 	p.capnames = sizeof(p.inline_names) / sizeof(p.inline_names[0]);
@@ -724,7 +743,8 @@ parse_document(const char *text, size_t len, jose_json_object *top,
 }
 
 jose_json_error
-jose_json_parse_object(const char *text, size_t len, jose_json_object *out)
+jose_json_parse_object_stop(const char *text, size_t len, const jose_stop *stop,
+							jose_json_object *out)
 {
 	jose_json_value root;
 	jose_json_error err;
@@ -732,7 +752,7 @@ jose_json_parse_object(const char *text, size_t len, jose_json_object *out)
 	out->members = out->inline_members;
 	out->n = 0;
 	out->cap = sizeof(out->inline_members) / sizeof(out->inline_members[0]);
-	err = parse_document(text, len, out, &root);
+	err = parse_document(text, len, stop, out, &root);
 	if (err != JOSE_JSON_OK)
 	{
 		jose_json_object_free(out);
@@ -742,14 +762,27 @@ jose_json_parse_object(const char *text, size_t len, jose_json_object *out)
 }
 
 jose_json_error
-jose_json_validate(const char *text, size_t len, jose_json_type *type)
+jose_json_parse_object(const char *text, size_t len, jose_json_object *out)
+{
+	return jose_json_parse_object_stop(text, len, NULL, out);
+}
+
+jose_json_error
+jose_json_validate_stop(const char *text, size_t len, const jose_stop *stop,
+						jose_json_type *type)
 {
 	jose_json_value root;
-	jose_json_error err = parse_document(text, len, NULL, &root);
+	jose_json_error err = parse_document(text, len, stop, NULL, &root);
 
 	if (err == JOSE_JSON_OK && type != NULL)
 		*type = root.type;
 	return err;
+}
+
+jose_json_error
+jose_json_validate(const char *text, size_t len, jose_json_type *type)
+{
+	return jose_json_validate_stop(text, len, NULL, type);
 }
 
 void
@@ -782,6 +815,8 @@ jose_json_error_text(jose_json_error err)
 			return "a repeated member name";
 		case JOSE_JSON_NOT_OBJECT:
 			return "not an object";
+		case JOSE_JSON_INTERRUPTED:
+			return "been interrupted";
 		case JOSE_JSON_NOMEM:
 			return "out of memory";
 	}
@@ -888,6 +923,8 @@ jose_json_array_next(const jose_json_value *arr, size_t *pos, jose_json_value *e
 	p.pos = *pos == 0 ? 1 : *pos;	/* past '[' */
 	p.depth = 1;
 	p.top = NULL;
+	p.stop = NULL;
+	p.ticks = 0;
 	p.names = p.inline_names;
 	p.nnames = 0;
 	p.capnames = sizeof(p.inline_names) / sizeof(p.inline_names[0]);

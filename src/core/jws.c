@@ -48,28 +48,63 @@ split_compact(const char *token, size_t len, segments *seg)
 }
 
 /*
+ * Strict base64url of one segment, a piece at a time, asking stop between
+ * pieces.  A piece is a multiple of 4 characters, so each decodes exactly as
+ * it would inside the whole.
+ */
+static jose_status
+decode_segment(const char *in, size_t len, const jose_stop *stop,
+			   unsigned char *out, size_t *outlen)
+{
+	const size_t piece = JOSE_STOP_BYTES;	/* a multiple of 4 */
+	size_t		done = 0;
+
+	*outlen = 0;
+	while (stop != NULL && len - done > piece)
+	{
+		size_t		n;
+
+		if (jose_should_stop(stop))
+			return JOSE_E_INTERRUPTED;
+		if (!jose_b64url_decode(in + done, piece, out + *outlen, &n))
+			return JOSE_E_BASE64;
+		done += piece;
+		*outlen += n;
+	}
+	{
+		size_t		n;
+
+		if (!jose_b64url_decode(in + done, len - done, out + *outlen, &n))
+			return JOSE_E_BASE64;
+		*outlen += n;
+	}
+	return JOSE_OK;
+}
+
+/*
  * Decode the three segments into buf: header, payload, signature in turn.
  * buf needs JOSE_VERIFY_BUFLEN(len) bytes.
  */
 static jose_status
-decode_segments(const segments *seg, unsigned char *buf, size_t buflen,
-				unsigned char **h, size_t *hlen, unsigned char **p, size_t *plen,
-				unsigned char **s, size_t *slen)
+decode_segments(const segments *seg, const jose_stop *stop, unsigned char *buf,
+				size_t buflen, unsigned char **h, size_t *hlen, unsigned char **p,
+				size_t *plen, unsigned char **s, size_t *slen)
 {
 	size_t		need = JOSE_B64_DECODED_MAX(seg->hlen) +
 		JOSE_B64_DECODED_MAX(seg->plen) + JOSE_B64_DECODED_MAX(seg->slen);
+	jose_status st;
 
 	if (buflen < need)
 		return JOSE_E_NOMEM;
 	*h = buf;
-	if (!jose_b64url_decode(seg->h, seg->hlen, *h, hlen))
-		return JOSE_E_BASE64;
+	if ((st = decode_segment(seg->h, seg->hlen, stop, *h, hlen)) != JOSE_OK)
+		return st;
 	*p = *h + *hlen;
-	if (!jose_b64url_decode(seg->p, seg->plen, *p, plen))
-		return JOSE_E_BASE64;
+	if ((st = decode_segment(seg->p, seg->plen, stop, *p, plen)) != JOSE_OK)
+		return st;
 	*s = *p + *plen;
-	if (!jose_b64url_decode(seg->s, seg->slen, *s, slen))
-		return JOSE_E_BASE64;
+	if ((st = decode_segment(seg->s, seg->slen, stop, *s, slen)) != JOSE_OK)
+		return st;
 	return JOSE_OK;
 }
 
@@ -80,6 +115,8 @@ header_json_status(jose_json_error err)
 		return JOSE_E_HEADER_DUP;
 	if (err == JOSE_JSON_NOMEM)
 		return JOSE_E_NOMEM;
+	if (err == JOSE_JSON_INTERRUPTED)
+		return JOSE_E_INTERRUPTED;
 	return JOSE_E_HEADER_JSON;
 }
 
@@ -141,7 +178,8 @@ kid_equals(const jose_key *key, const jose_json_value *kid)
  */
 static jose_status
 verify_signature(const jose_keyset *keys, jose_alg alg, const jose_json_value *kid,
-				 double key_time, const unsigned char *input, size_t input_len,
+				 double key_time, const jose_stop *stop,
+				 const unsigned char *input, size_t input_len,
 				 const unsigned char *sig, size_t siglen, const jose_key **used)
 {
 	size_t		n = jose_keyset_count(keys);
@@ -175,6 +213,9 @@ verify_signature(const jose_keyset *keys, jose_alg alg, const jose_json_value *k
 		size_t		klen;
 		jose_status st;
 
+		/* each key tried costs a signature check: ask before every one */
+		if (jose_should_stop(stop))
+			return JOSE_E_INTERRUPTED;
 		if (kid != NULL && jose_key_kid(key, &klen) != NULL && !kid_equals(key, kid))
 			continue;
 		if (kid != NULL && jose_key_kid(key, &klen) == NULL && jose_keyset_is_set(keys))
@@ -217,6 +258,8 @@ payload_json_status(jose_json_error err)
 			return JOSE_E_PAYLOAD_OBJECT;
 		case JOSE_JSON_NOMEM:
 			return JOSE_E_NOMEM;
+		case JOSE_JSON_INTERRUPTED:
+			return JOSE_E_INTERRUPTED;
 		default:
 			return JOSE_E_PAYLOAD_JSON;
 	}
@@ -229,7 +272,8 @@ payload_json_status(jose_json_error err)
  * caller frees *hdr.
  */
 static jose_status
-open_compact(const char *token, size_t len, size_t max_len, unsigned char *buf,
+open_compact(const char *token, size_t len, size_t max_len, const jose_stop *stop,
+			 unsigned char *buf,
 			 size_t buflen, segments *seg, unsigned char **h, size_t *hlen,
 			 unsigned char **p, size_t *plen, unsigned char **s, size_t *slen,
 			 jose_json_object *hdr, jose_json_error *jerr)
@@ -241,9 +285,9 @@ open_compact(const char *token, size_t len, size_t max_len, unsigned char *buf,
 		return JOSE_E_TOO_LARGE;
 	if ((st = split_compact(token, len, seg)) != JOSE_OK)
 		return st;
-	if ((st = decode_segments(seg, buf, buflen, h, hlen, p, plen, s, slen)) != JOSE_OK)
+	if ((st = decode_segments(seg, stop, buf, buflen, h, hlen, p, plen, s, slen)) != JOSE_OK)
 		return st;
-	if ((*jerr = jose_json_parse_object((const char *) *h, *hlen, hdr)) != JOSE_JSON_OK)
+	if ((*jerr = jose_json_parse_object_stop((const char *) *h, *hlen, stop, hdr)) != JOSE_JSON_OK)
 		return header_json_status(*jerr);
 	return JOSE_OK;
 }
@@ -270,7 +314,7 @@ jose_verify(const char *token, size_t len, const jose_keyset *keys,
 	memset(out, 0, sizeof(*out));
 
 	/* 1. size cap, 2. compact form and strict base64url, 3. header JSON */
-	st = open_compact(token, len, opts->max_len, buf, buflen, &seg, &h, &hlen,
+	st = open_compact(token, len, opts->max_len, opts->stop, buf, buflen, &seg, &h, &hlen,
 					  &p, &plen, &s, &slen, &hdr, &jerr);
 	if (st != JOSE_OK)
 	{
@@ -287,7 +331,8 @@ jose_verify(const char *token, size_t len, const jose_keyset *keys,
 
 	/* 4. key and signature over the exact bytes "header.payload" */
 	if (st == JOSE_OK)
-		st = verify_signature(keys, alg, kid, opts->key_time, (const unsigned char *) token,
+		st = verify_signature(keys, alg, kid, opts->key_time, opts->stop,
+							  (const unsigned char *) token,
 							  seg.hlen + 1 + seg.plen, s, slen, &used);
 	jose_json_object_free(&hdr);
 	if (st != JOSE_OK)
@@ -299,7 +344,8 @@ jose_verify(const char *token, size_t len, const jose_keyset *keys,
 		jose_json_object claims;
 		const char *which = NULL;
 
-		if ((jerr = jose_json_parse_object((const char *) p, plen, &claims)) != JOSE_JSON_OK)
+		if ((jerr = jose_json_parse_object_stop((const char *) p, plen, opts->stop,
+												&claims)) != JOSE_JSON_OK)
 		{
 			out->json_error = jerr;
 			return payload_json_status(jerr);
@@ -321,6 +367,14 @@ jose_status
 jose_decode(const char *token, size_t len, size_t max_len, unsigned char *buf,
 			size_t buflen, jose_decoded *out)
 {
+	return jose_decode_stop(token, len, max_len, NULL, buf, buflen, out);
+}
+
+jose_status
+jose_decode_stop(const char *token, size_t len, size_t max_len,
+				 const jose_stop *stop, unsigned char *buf, size_t buflen,
+				 jose_decoded *out)
+{
 	segments	seg;
 	unsigned char *h,
 			   *p,
@@ -333,7 +387,7 @@ jose_decode(const char *token, size_t len, size_t max_len, unsigned char *buf,
 	jose_status st;
 
 	memset(out, 0, sizeof(*out));
-	st = open_compact(token, len, max_len, buf, buflen, &seg, &h, &hlen, &p, &plen,
+	st = open_compact(token, len, max_len, stop, buf, buflen, &seg, &h, &hlen, &p, &plen,
 					  &s, &slen, &hdr, &jerr);
 	if (st != JOSE_OK)
 	{
@@ -341,7 +395,7 @@ jose_decode(const char *token, size_t len, size_t max_len, unsigned char *buf,
 		return st;
 	}
 	jose_json_object_free(&hdr);
-	if ((jerr = jose_json_validate((const char *) p, plen, NULL)) != JOSE_JSON_OK)
+	if ((jerr = jose_json_validate_stop((const char *) p, plen, stop, NULL)) != JOSE_JSON_OK)
 	{
 		out->json_error = jerr;
 		return payload_json_status(jerr);

@@ -266,7 +266,8 @@ jwk_ops(const jose_json_object *jwk, unsigned *ops)
  * encryption keys still loads (RFC 7517 section 5).
  */
 static jose_status
-jwk_import(const char *text, size_t len, int in_set, jose_key **out)
+jwk_import(const char *text, size_t len, int in_set, const jose_stop *stop,
+		   jose_key **out)
 {
 	jose_json_object jwk;
 	const jose_json_value *kty,
@@ -276,8 +277,17 @@ jwk_import(const char *text, size_t len, int in_set, jose_key **out)
 	jose_status st;
 
 	*out = NULL;
-	if (jose_json_parse_object(text, len, &jwk) != JOSE_JSON_OK)
-		return JOSE_E_KEY_FORMAT;
+	switch (jose_json_parse_object_stop(text, len, stop, &jwk))
+	{
+		case JOSE_JSON_OK:
+			break;
+		case JOSE_JSON_INTERRUPTED:
+			return JOSE_E_INTERRUPTED;
+		case JOSE_JSON_NOMEM:
+			return JOSE_E_NOMEM;
+		default:
+			return JOSE_E_KEY_FORMAT;
+	}
 
 	if ((st = optional_string(&jwk, "kty", &kty)) != JOSE_OK ||
 		(st = optional_string(&jwk, "alg", &alg)) != JOSE_OK ||
@@ -370,8 +380,16 @@ done:
 	return JOSE_OK;
 }
 
+static int cmp_key_by_kid(const void *a, const void *b);
+
+/*
+ * A JWKS's keys, in order.  Every key costs an import (parsing, range checks,
+ * trial division), so stop is asked before each one and the count is capped;
+ * a kid selects exactly one key, so no two may share one, which the kid
+ * index, sorted, shows in n log n.
+ */
 static jose_status
-jwks_import(const jose_json_value *keys, jose_keyset *ks)
+jwks_import(const jose_json_value *keys, const jose_stop *stop, jose_keyset *ks)
 {
 	jose_json_value elem;
 	size_t		pos = 0;
@@ -383,13 +401,19 @@ jwks_import(const jose_json_value *keys, jose_keyset *ks)
 	ks->keys = malloc(cap * sizeof(jose_key *));
 	if (ks->keys == NULL)
 		return JOSE_E_NOMEM;
-	while (jose_json_array_next(keys, &pos, &elem))
+	for (;;)
 	{
 		jose_key   *k;
 
+		if (jose_should_stop(stop))
+			return JOSE_E_INTERRUPTED;
+		if (!jose_json_array_next(keys, &pos, &elem))
+			break;
+		if (ks->n == JOSE_MAX_KEYS)
+			return JOSE_E_KEYSET_TOO_MANY;
 		if (elem.type != JOSE_JSON_OBJECT)
 			return JOSE_E_KEY_FORMAT;
-		if ((st = jwk_import(elem.p, elem.len, 1, &k)) != JOSE_OK)
+		if ((st = jwk_import(elem.p, elem.len, 1, stop, &k)) != JOSE_OK)
 			return st;
 		if (ks->n == cap)
 		{
@@ -404,13 +428,12 @@ jwks_import(const jose_json_value *keys, jose_keyset *ks)
 			cap *= 2;
 		}
 		ks->keys[ks->n++] = k;
-		/* a kid selects exactly one key, so no two may share one */
-		if (k->kid != NULL)
-			for (size_t i = 0; i + 1 < ks->n; i++)
-				if (ks->keys[i]->kid != NULL && ks->keys[i]->kid_len == k->kid_len &&
-					memcmp(ks->keys[i]->kid, k->kid, k->kid_len) == 0)
-					return JOSE_E_KEYSET_DUP_KID;
 	}
+	if ((st = jose_keyset_index(ks)) != JOSE_OK)
+		return st;
+	for (size_t i = 1; i < ks->nkid; i++)
+		if (cmp_key_by_kid(&ks->by_kid[i - 1], &ks->by_kid[i]) == 0)
+			return JOSE_E_KEYSET_DUP_KID;
 	if (ks->n == 0)
 		return JOSE_E_KEYSET_EMPTY;
 
@@ -471,6 +494,13 @@ jose_status
 jose_keyset_import(const char *data, size_t len, jose_key_form form,
 				   jose_keyset **out)
 {
+	return jose_keyset_import_stop(data, len, form, NULL, out);
+}
+
+jose_status
+jose_keyset_import_stop(const char *data, size_t len, jose_key_form form,
+						const jose_stop *stop, jose_keyset **out)
+{
 	jose_keyset *ks;
 	jose_key   *bare = NULL;
 	jose_status st = JOSE_OK;
@@ -479,6 +509,8 @@ jose_keyset_import(const char *data, size_t len, jose_key_form form,
 	*out = NULL;
 	if (len == 0)
 		return JOSE_E_KEY_EMPTY;
+	if (len > JOSE_MAX_KEY_TEXT)
+		return JOSE_E_KEY_TOO_LARGE;
 	ks = calloc(1, sizeof(jose_keyset));
 	if (ks == NULL)
 		return JOSE_E_NOMEM;
@@ -493,24 +525,25 @@ jose_keyset_import(const char *data, size_t len, jose_key_form form,
 		jose_json_object obj;
 		const jose_json_value *keys;
 
-		if (jose_json_parse_object(data, len, &obj) != JOSE_JSON_OK)
-			st = JOSE_E_KEY_FORMAT;
+		jose_json_error jerr = jose_json_parse_object_stop(data, len, stop, &obj);
+
+		if (jerr != JOSE_JSON_OK)
+			st = jerr == JOSE_JSON_INTERRUPTED ? JOSE_E_INTERRUPTED :
+				jerr == JOSE_JSON_NOMEM ? JOSE_E_NOMEM : JOSE_E_KEY_FORMAT;
 		else
 		{
 			keys = jose_json_get(&obj, "keys");
 			if (keys != NULL)
 			{
 				ks->is_set = 1;
-				st = jwks_import(keys, ks);
-				if (st == JOSE_OK)
-					st = jose_keyset_index(ks);
+				st = jwks_import(keys, stop, ks);
 			}
 			else
 			{
 				ks->keys = malloc(sizeof(jose_key *));
 				if (ks->keys == NULL)
 					st = JOSE_E_NOMEM;
-				else if ((st = jwk_import(data, len, 0, &ks->keys[0])) == JOSE_OK)
+				else if ((st = jwk_import(data, len, 0, stop, &ks->keys[0])) == JOSE_OK)
 					ks->n = 1;
 			}
 			jose_json_object_free(&obj);

@@ -127,12 +127,18 @@ jose_status_detail(jose_status st)
 			return "Signing needs a private key; this is a public key.";
 		case JOSE_E_KEY_SECRET_PUBLIC:
 			return "A shared secret has no public form.";
+		case JOSE_E_KEY_TOO_LARGE:
+			return "The key text is longer than 1048576 bytes (1 MiB).";
+		case JOSE_E_KEYSET_TOO_MANY:
+			return "The JWKS holds more than 1000 keys.";
 		case JOSE_E_CALL_LAST_:
 			break;
 		case JOSE_E_NOMEM:
 			return "Out of memory.";
 		case JOSE_E_CRYPTO:
 			return "The cryptographic library failed.";
+		case JOSE_E_INTERRUPTED:
+			return "The work was interrupted.";
 	}
 	return "Unknown error.";
 }

@@ -147,6 +147,8 @@ t_status_name(jose_status st)
 		case JOSE_E_KEY_INVALID: return "JOSE_E_KEY_INVALID";
 		case JOSE_E_KEY_NOT_PRIVATE: return "JOSE_E_KEY_NOT_PRIVATE";
 		case JOSE_E_KEY_SECRET_PUBLIC: return "JOSE_E_KEY_SECRET_PUBLIC";
+		case JOSE_E_KEY_TOO_LARGE: return "JOSE_E_KEY_TOO_LARGE";
+		case JOSE_E_KEYSET_TOO_MANY: return "JOSE_E_KEYSET_TOO_MANY";
 		case JOSE_E_KEY_KTY: return "JOSE_E_KEY_KTY";
 		case JOSE_E_KEY_SHORT: return "JOSE_E_KEY_SHORT";
 		case JOSE_E_KEY_ALG: return "JOSE_E_KEY_ALG";
@@ -157,6 +159,7 @@ t_status_name(jose_status st)
 		case JOSE_E_CALL_LAST_: return "JOSE_E_CALL_LAST_";
 		case JOSE_E_NOMEM: return "JOSE_E_NOMEM";
 		case JOSE_E_CRYPTO: return "JOSE_E_CRYPTO";
+		case JOSE_E_INTERRUPTED: return "JOSE_E_INTERRUPTED";
 	}
 	return "(unknown jose_status)";
 }
@@ -175,6 +178,7 @@ t_json_error_name(jose_json_error err)
 		case JOSE_JSON_DUPLICATE: return "JOSE_JSON_DUPLICATE";
 		case JOSE_JSON_NOT_OBJECT: return "JOSE_JSON_NOT_OBJECT";
 		case JOSE_JSON_NOMEM: return "JOSE_JSON_NOMEM";
+		case JOSE_JSON_INTERRUPTED: return "JOSE_JSON_INTERRUPTED";
 	}
 	return "(unknown jose_json_error)";
 }
@@ -2333,6 +2337,8 @@ test_sign_errors(void)
 			 JOSE_E_ALG_INVALID, "sign: no algorithm");
 }
 
+static void test_stop_and_caps(void);
+
 static void
 test_verify(void)
 {
@@ -2359,6 +2365,7 @@ test_verify(void)
 		test_verify_claims();
 		test_decode();
 		test_sign_errors();
+		test_stop_and_caps();
 	}
 	jose_keyset_free(fx_ks);
 	jose_keyset_free(fx_other);
@@ -2370,6 +2377,184 @@ test_verify(void)
 /* ---------------------------------------------------------------------
  * Status codes
  * --------------------------------------------------------------------- */
+
+/* ---------------------------------------------------------------------
+ * The stop hook and the caps
+ * --------------------------------------------------------------------- */
+
+typedef struct stop_counter
+{
+	int			calls;
+	int			stop_at;		/* say stop at this call, 0 for never */
+} stop_counter;
+
+static int
+count_stop(void *arg)
+{
+	stop_counter *c = arg;
+
+	c->calls++;
+	return c->stop_at != 0 && c->calls >= c->stop_at;
+}
+
+/* {"keys":[{"kty":"oct","k":"...","kid":"<i or same>"}, ... n times] */
+static char *
+oct_set(int n, int same_kid, size_t *len)
+{
+	size_t		cap = 64 + (size_t) n * 80;
+	char	   *s = malloc(cap);
+	size_t		o = 0;
+
+	o += (size_t) snprintf(s + o, cap - o, "{\"keys\":[");
+	for (int i = 0; i < n; i++)
+		o += (size_t) snprintf(s + o, cap - o,
+							   "%s{\"kty\":\"oct\",\"k\":\"MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY\",\"kid\":\"%d\"}",
+							   i ? "," : "", same_kid ? 7 : i);
+	o += (size_t) snprintf(s + o, cap - o, "]}");
+	*len = o;
+	return s;
+}
+
+static void
+test_stop_and_caps(void)
+{
+	stop_counter c = {0, 0};
+	jose_stop stop = {count_stop, &c};
+	jose_keyset *ks = NULL;
+	jose_status st;
+	size_t		len;
+	char	   *text;
+
+	/* a set at the key cap imports; stop is asked at least once per key */
+	text = oct_set(JOSE_MAX_KEYS, 0, &len);
+	st = jose_keyset_import_stop(text, len, JOSE_KEY_TEXT, &stop, &ks);
+	CHECK_ST(st, JOSE_OK, "caps: a JWKS of JOSE_MAX_KEYS keys imports");
+	CHECK(c.calls >= JOSE_MAX_KEYS, "caps: stop is asked once per key at least (%d calls)", c.calls);
+	jose_keyset_free(ks);
+	ks = NULL;
+
+	/* stop said midway: interrupted, nothing returned (valgrind: nothing leaked) */
+	c.calls = 0;
+	c.stop_at = 500;
+	st = jose_keyset_import_stop(text, len, JOSE_KEY_TEXT, &stop, &ks);
+	CHECK_ST(st, JOSE_E_INTERRUPTED, "stop: a JWKS import stops when asked");
+	CHECK(ks == NULL && c.calls == 500, "stop: no key set after an interrupted import");
+	CHECK(jose_status_class_of(JOSE_E_INTERRUPTED) == JOSE_CLASS_INTERNAL,
+		  "stop: JOSE_E_INTERRUPTED is no verdict on the token or the call");
+	st = jose_keyset_import_stop(text, len, JOSE_KEY_TEXT, NULL, &ks);
+	CHECK_ST(st, JOSE_OK, "stop: a NULL hook never stops");
+	jose_keyset_free(ks);
+	ks = NULL;
+	free(text);
+
+	/* one past the key cap */
+	text = oct_set(JOSE_MAX_KEYS + 1, 0, &len);
+	st = jose_keyset_import_stop(text, len, JOSE_KEY_TEXT, NULL, &ks);
+	CHECK_ST(st, JOSE_E_KEYSET_TOO_MANY, "caps: a JWKS of JOSE_MAX_KEYS + 1 keys");
+	CHECK(jose_status_class_of(st) == JOSE_CLASS_CALL, "caps: too many keys is a wrong call");
+	free(text);
+
+	/* duplicate kids at the cap, found by sorting */
+	text = oct_set(JOSE_MAX_KEYS, 1, &len);
+	st = jose_keyset_import_stop(text, len, JOSE_KEY_TEXT, NULL, &ks);
+	CHECK_ST(st, JOSE_E_KEYSET_DUP_KID, "caps: JOSE_MAX_KEYS keys of one kid");
+	free(text);
+	text = oct_set(3, 0, &len);
+	text[len - 5] = '0';		/* the last kid "2" becomes "0": first and last share it */
+	st = jose_keyset_import_stop(text, len, JOSE_KEY_TEXT, NULL, &ks);
+	CHECK_ST(st, JOSE_E_KEYSET_DUP_KID, "caps: the first and the last key share a kid");
+	free(text);
+
+	/* the size cap, for every form */
+	text = malloc(JOSE_MAX_KEY_TEXT + 1);
+	memset(text, 'k', JOSE_MAX_KEY_TEXT + 1);
+	st = jose_keyset_import(text, JOSE_MAX_KEY_TEXT + 1, JOSE_KEY_TEXT, &ks);
+	CHECK_ST(st, JOSE_E_KEY_TOO_LARGE, "caps: a key text of JOSE_MAX_KEY_TEXT + 1 bytes");
+	st = jose_keyset_import(text, JOSE_MAX_KEY_TEXT + 1, JOSE_KEY_SECRET, &ks);
+	CHECK_ST(st, JOSE_E_KEY_TOO_LARGE, "caps: a secret of JOSE_MAX_KEY_TEXT + 1 bytes");
+	st = jose_keyset_import(text, JOSE_MAX_KEY_TEXT, JOSE_KEY_SECRET, &ks);
+	CHECK_ST(st, JOSE_OK, "caps: a secret of JOSE_MAX_KEY_TEXT bytes");
+	jose_keyset_free(ks);
+	ks = NULL;
+	free(text);
+
+	/* JSON: values, and the bytes of one long string */
+	{
+		size_t		n = 5000 * 2 + 2;
+		char	   *arr = malloc(n);
+		jose_json_type type;
+
+		arr[0] = '[';
+		for (size_t i = 0; i < 5000; i++)
+		{
+			arr[1 + 2 * i] = '0';
+			arr[2 + 2 * i] = i + 1 < 5000 ? ',' : ']';
+		}
+		c.calls = 0;
+		c.stop_at = 1;
+		CHECK_JSON(jose_json_validate_stop(arr, n - 1, &stop, &type), JOSE_JSON_INTERRUPTED,
+				   "stop: JSON of 5000 values stops when asked");
+		CHECK(c.calls == 1, "stop: asked after JOSE_STOP_EVERY values");
+		c.calls = 0;
+		c.stop_at = 0;
+		CHECK_JSON(jose_json_validate_stop(arr, n - 1, &stop, &type), JOSE_JSON_OK,
+				   "stop: JSON of 5000 values, never stopped");
+		CHECK(c.calls == 5001 / JOSE_STOP_EVERY, "stop: asked every JOSE_STOP_EVERY values (%d calls)", c.calls);
+		free(arr);
+
+		n = 4 * JOSE_STOP_BYTES;
+		arr = malloc(n);
+		memset(arr, 'a', n);
+		arr[0] = '"';
+		arr[n - 1] = '"';
+		c.calls = 0;
+		c.stop_at = 1;
+		CHECK_JSON(jose_json_validate_stop(arr, n, &stop, &type), JOSE_JSON_INTERRUPTED,
+				   "stop: a string of 256 KiB stops when asked");
+		CHECK_JSON(jose_json_validate_stop(arr, n, NULL, &type), JOSE_JSON_OK,
+				   "stop: a string of 256 KiB, no hook");
+		free(arr);
+	}
+
+	/* base64url of a long token, and the key loop of jose_verify */
+	{
+		size_t		plen = 3 * JOSE_STOP_BYTES;
+		size_t		n = 4 + 1 + plen + 1 + 4;
+		char	   *tok = malloc(n + 1);
+		unsigned char *buf = malloc(JOSE_VERIFY_BUFLEN(n));
+		jose_decoded d;
+		jose_verify_opts o = default_opts();
+		jose_verified res;
+
+		memcpy(tok, "e30.", 4);	/* {} */
+		memset(tok + 4, 'A', plen);
+		memcpy(tok + 4 + plen, ".AAAA", 6);
+		n = strlen(tok);
+		c.calls = 0;
+		c.stop_at = 1;
+		st = jose_decode_stop(tok, n, n, &stop, buf, JOSE_VERIFY_BUFLEN(n), &d);
+		CHECK_ST(st, JOSE_E_INTERRUPTED, "stop: base64url of 192 KiB stops when asked");
+		st = jose_decode_stop(tok, n, n, NULL, buf, JOSE_VERIFY_BUFLEN(n), &d);
+		CHECK_ST(st, JOSE_E_PAYLOAD_JSON, "stop: base64url in pieces decodes as a whole");
+		free(tok);
+		free(buf);
+
+		tok = sign_raw(jose_keyset_key(fx_jwks, 0), JOSE_ALG_HS256, LIT("{\"alg\":\"HS256\"}"),
+					   CLAIMS, strlen(CLAIMS));
+		n = strlen(tok);
+		buf = malloc(JOSE_VERIFY_BUFLEN(n));
+		c.calls = 0;
+		c.stop_at = 1;
+		o.stop = &stop;
+		st = jose_verify(tok, n, fx_jwks, &o, buf, JOSE_VERIFY_BUFLEN(n), &res);
+		CHECK_ST(st, JOSE_E_INTERRUPTED, "stop: the key loop of jose_verify stops when asked");
+		CHECK(res.payload == NULL, "stop: no payload from an interrupted verification");
+		o.stop = NULL;
+		st = jose_verify(tok, n, fx_jwks, &o, buf, JOSE_VERIFY_BUFLEN(n), &res);
+		CHECK_ST(st, JOSE_OK, "stop: the same token verifies without the hook");
+		free(buf);
+	}
+}
 
 static void
 test_status(void)
