@@ -28,4 +28,11 @@
 #define jwt_table_beginscan(rel, snap) table_beginscan((rel), (snap), 0, NULL)
 #endif
 
+/* 17: PGPROC's lxid moved into vxid (upstream 28f3915b73) */
+#if PG_VERSION_NUM >= 170000
+#define jwt_my_lxid() (MyProc->vxid.lxid)
+#else
+#define jwt_my_lxid() (MyProc->lxid)
+#endif
+
 #endif							/* JWT_COMPAT_H */

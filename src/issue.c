@@ -35,7 +35,7 @@ jwt_issue(PG_FUNCTION_ARGS)
 	if (PG_ARGISNULL(0))
 		PG_RETURN_NULL();
 	jwt_registry_for_statement(fcinfo);
-	now = jwt_timestamptz_to_unix(GetCurrentStatementStartTimestamp());
+	now = jwt_timestamptz_to_unix(jwt_now());
 	n = jwt_registry.keys ? jose_keyset_count(jwt_registry.keys) : 0;
 	for (size_t i = 0; i < n; i++)
 	{

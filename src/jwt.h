@@ -46,7 +46,7 @@ typedef struct RevokedJti
 typedef struct JwtRegistry
 {
 	bool		valid;
-	TimestampTz loaded_for_stmt;	/* != 0: loaded in parallel mode, for one statement */
+	bool		bound;			/* valid only under the snapshot it was read with */
 	Oid			keys_relid;
 	Oid			revocations_relid;
 	jose_keyset *keys;			/* NULL when the table is empty */
@@ -63,6 +63,7 @@ extern void jwt_registry_for_statement(FunctionCallInfo fcinfo);
 extern void jwt_accept_invalidations(TimestampTz stmt);
 extern bool jwt_jti_revoked(const char *jti, size_t len, double now);
 extern double jwt_timestamptz_to_unix(TimestampTz ts);
+extern TimestampTz jwt_now(void);
 extern const char *jwt_key_kid(const jose_key *k, size_t *len);
 extern int	jwt_cmp_keys_by_window(const void *a, const void *b);
 

@@ -15,11 +15,13 @@
 #include "access/table.h"
 #include "access/tableam.h"
 #include "access/xact.h"
+#include "storage/proc.h"
 #include "catalog/namespace.h"
 #include "commands/trigger.h"
 #include "common/hashfn.h"
 #include "executor/spi.h"
 #include "executor/tuptable.h"
+#include "miscadmin.h"
 #include "utils/builtins.h"
 #include "utils/inval.h"
 #include "utils/jsonb.h"
@@ -38,6 +40,40 @@ static TimestampTz last_inval_stmt = 0;
 JwtRegistry jwt_registry = {0};
 static MemoryContext registry_context = NULL;
 
+/*
+ * The snapshot a bound registry was read with (jwt_registry.bound): enough of
+ * it to tell whether another snapshot sees the same committed rows.
+ */
+typedef struct SnapshotIdentity
+{
+	LocalTransactionId lxid;
+	TransactionId xmin;
+	TransactionId xmax;
+	CommandId	curcid;
+	bool		suboverflowed;
+	bool		takenDuringRecovery;
+	uint32		xcnt;
+	int32		subxcnt;
+	TransactionId *xip;			/* in registry_context */
+	TransactionId *subxip;
+} SnapshotIdentity;
+
+static SnapshotIdentity bound_snapshot;
+
+/* The command in which a row trigger left out an invalidation (see below). */
+static LocalTransactionId skipped_lxid = InvalidLocalTransactionId;
+static CommandId skipped_cid = InvalidCommandId;
+
+/* The last invalidation a row trigger sent for each registry table. */
+typedef struct SentInvalidation
+{
+	Oid			relid;
+	LocalTransactionId lxid;
+	SubTransactionId subxid;
+} SentInvalidation;
+
+static SentInvalidation sent_inval[2];
+
 double
 jwt_timestamptz_to_unix(TimestampTz ts)
 {
@@ -47,6 +83,24 @@ jwt_timestamptz_to_unix(TimestampTz ts)
 		return 1e300;
 	return (double) ts / USECS_PER_SEC +
 		(double) (POSTGRES_EPOCH_JDATE - UNIX_EPOCH_JDATE) * SECS_PER_DAY;
+}
+
+/*
+ * "Now" for every time check: the statement's start, or the start of the
+ * current transaction when that is later, which it is only in a procedure
+ * (CALL, DO) that commits: each transaction it starts has a start time of
+ * its own, so tokens expire and keys retire while a long-running queue
+ * worker loops.  It is one value throughout a statement's part in one
+ * transaction, and the same in parallel workers, which the leader gives
+ * both timestamps.
+ */
+TimestampTz
+jwt_now(void)
+{
+	TimestampTz stmt = GetCurrentStatementStartTimestamp();
+	TimestampTz xact = GetCurrentTransactionStartTimestamp();
+
+	return Max(stmt, xact);
 }
 
 static uint64
@@ -112,6 +166,7 @@ registry_add_key(jose_keyset *keys, Datum kid_d, Datum key_d, Datum alg_d,
 		jose_key   *k = (jose_key *) jose_keyset_key(one, 0);
 
 		jose_key_restrict(k, alg, jwt_timestamptz_to_unix(DatumGetTimestampTz(from_d)),
+						  !until_null,
 						  until_null ? 0 : jwt_timestamptz_to_unix(DatumGetTimestampTz(until_d)));
 		st = jose_key_set_kid(k, VARDATA_ANY(kid), VARSIZE_ANY_EXHDR(kid));
 	}
@@ -134,8 +189,13 @@ registry_add_key(jose_keyset *keys, Datum kid_d, Datum key_d, Datum alg_d,
 	return st == JOSE_OK;
 }
 
+/*
+ * Read one table with snap.  With latest, also count in *same the rows it
+ * sees that latest sees too.
+ */
 static void
-registry_scan(Relation rel, Snapshot snap, jose_keyset *keys, bool is_keys)
+registry_scan(Relation rel, Snapshot snap, jose_keyset *keys, bool is_keys,
+			  Snapshot latest, uint64 *nseen, uint64 *same)
 {
 	TupleDesc	desc = RelationGetDescr(rel);
 	TupleTableSlot *slot = table_slot_create(rel, NULL);
@@ -147,6 +207,10 @@ registry_scan(Relation rel, Snapshot snap, jose_keyset *keys, bool is_keys)
 		bool		isnull[8];
 		Datum		v[8];
 
+		CHECK_FOR_INTERRUPTS();
+		(*nseen)++;
+		if (latest != NULL && table_tuple_satisfies_snapshot(rel, slot, latest))
+			(*same)++;
 		slot_getallattrs(slot);
 		for (int i = 0; i < desc->natts && i < 8; i++)
 		{
@@ -194,20 +258,94 @@ registry_scan(Relation rel, Snapshot snap, jose_keyset *keys, bool is_keys)
 	}
 }
 
+/* How many rows of rel snap sees. */
+static uint64
+registry_count(Relation rel, Snapshot snap)
+{
+	TupleTableSlot *slot = table_slot_create(rel, NULL);
+	TableScanDesc scan = jwt_table_beginscan(rel, snap);
+	uint64		n = 0;
+
+	while (table_scan_getnextslot(scan, ForwardScanDirection, slot))
+	{
+		CHECK_FOR_INTERRUPTS();
+		n++;
+	}
+	table_endscan(scan);
+	ExecDropSingleTupleTableSlot(slot);
+	return n;
+}
+
+static void
+snapshot_remember(Snapshot snap)
+{
+	SnapshotIdentity *b = &bound_snapshot;
+
+	b->lxid = jwt_my_lxid();
+	b->xmin = snap->xmin;
+	b->xmax = snap->xmax;
+	b->curcid = snap->curcid;
+	b->suboverflowed = snap->suboverflowed;
+	b->takenDuringRecovery = snap->takenDuringRecovery;
+	b->xcnt = snap->xcnt;
+	b->subxcnt = snap->subxcnt;
+	b->xip = b->xcnt > 0 ?
+		MemoryContextAlloc(registry_context, b->xcnt * sizeof(TransactionId)) : NULL;
+	if (b->xcnt > 0)
+		memcpy(b->xip, snap->xip, b->xcnt * sizeof(TransactionId));
+	b->subxip = b->subxcnt > 0 ?
+		MemoryContextAlloc(registry_context, b->subxcnt * sizeof(TransactionId)) : NULL;
+	if (b->subxcnt > 0)
+		memcpy(b->subxip, snap->subxip, b->subxcnt * sizeof(TransactionId));
+}
+
+/* Whether snap sees what the snapshot of a bound registry saw. */
+static bool
+snapshot_matches(Snapshot snap)
+{
+	const SnapshotIdentity *b = &bound_snapshot;
+
+	return b->lxid == jwt_my_lxid() && b->xmin == snap->xmin && b->xmax == snap->xmax &&
+		b->curcid == snap->curcid && b->suboverflowed == snap->suboverflowed &&
+		b->takenDuringRecovery == snap->takenDuringRecovery &&
+		b->xcnt == snap->xcnt && b->subxcnt == snap->subxcnt &&
+		(b->xcnt == 0 || memcmp(b->xip, snap->xip, b->xcnt * sizeof(TransactionId)) == 0) &&
+		(b->subxcnt <= 0 ||
+		 memcmp(b->subxip, snap->subxip, b->subxcnt * sizeof(TransactionId)) == 0);
+}
+
+/* The snapshot the statement reads tables with. */
+static Snapshot
+registry_snapshot(void)
+{
+	return ActiveSnapshotSet() ? GetActiveSnapshot() : GetTransactionSnapshot();
+}
+
 /*
  * Load the registry from the schema nsp, where the calling function (and so
  * the extension) lives: a direct scan of the extension's own tables, so no
  * privilege of the caller is involved (the tables are closed to PUBLIC).
- * Outside parallel mode the scan uses a fresh snapshot, so that what is
- * cached is what is committed, not what this transaction's snapshot saw.
+ *
+ * The registry is what the statement's snapshot sees, as for any table it
+ * reads: in READ COMMITTED the statement's, in REPEATABLE READ and
+ * SERIALIZABLE the transaction's.  Parallel workers get that snapshot from
+ * the leader, so every plan of a statement gives the same answer.  When the
+ * latest snapshot sees the same rows (the common case), what is loaded is
+ * simply the committed registry and stays valid until an invalidation says
+ * otherwise; when it does not (a change committed after the statement's
+ * snapshot was taken, or in parallel mode, where no newer snapshot may be
+ * taken), the load is bound to its snapshot and read again under any other.
  */
 static void
 registry_load(Oid nsp)
 {
 	jose_keyset *keys;
 	Snapshot	snap;
-	volatile bool registered = false;
+	Snapshot volatile latest = NULL;
 	Relation	rel;
+	uint64		nseen = 0,
+				same = 0;
+	volatile uint64 nlatest = 0;
 
 	if (registry_context == NULL)
 		registry_context = AllocSetContextCreate(TopMemoryContext, "jwt registry",
@@ -224,17 +362,9 @@ registry_load(Oid nsp)
 	/* from here on, a change to either table marks the registry stale */
 	jwt_registry.valid = true;
 
-	if (IsInParallelMode())
-	{
-		snap = GetActiveSnapshot();
-		jwt_registry.loaded_for_stmt = GetCurrentStatementStartTimestamp();
-	}
-	else
-	{
-		snap = RegisterSnapshot(GetLatestSnapshot());
-		registered = true;
-		jwt_registry.loaded_for_stmt = 0;
-	}
+	snap = RegisterSnapshot(registry_snapshot());
+	if (!IsInParallelMode())
+		latest = RegisterSnapshot(GetLatestSnapshot());
 
 	keys = jose_keyset_new();
 	if (keys == NULL)
@@ -242,10 +372,14 @@ registry_load(Oid nsp)
 	PG_TRY();
 	{
 		rel = table_open(jwt_registry.keys_relid, AccessShareLock);
-		registry_scan(rel, snap, keys, true);
+		registry_scan(rel, snap, keys, true, latest, &nseen, &same);
+		if (latest != NULL)
+			nlatest += registry_count(rel, latest);
 		table_close(rel, AccessShareLock);
 		rel = table_open(jwt_registry.revocations_relid, AccessShareLock);
-		registry_scan(rel, snap, NULL, false);
+		registry_scan(rel, snap, NULL, false, latest, &nseen, &same);
+		if (latest != NULL)
+			nlatest += registry_count(rel, latest);
 		table_close(rel, AccessShareLock);
 	}
 	PG_CATCH();
@@ -255,8 +389,19 @@ registry_load(Oid nsp)
 		PG_RE_THROW();
 	}
 	PG_END_TRY();
-	if (registered)
-		UnregisterSnapshot(snap);
+
+	/*
+	 * Bound to snap unless the latest snapshot sees exactly these rows, and
+	 * unless a row trigger of this very command left its invalidation out
+	 * (its rows are not visible yet, and no invalidation will say so).
+	 */
+	jwt_registry.bound = latest == NULL || same != nseen || nlatest != nseen ||
+		(skipped_lxid == jwt_my_lxid() && skipped_cid == GetCurrentCommandId(false));
+	if (jwt_registry.bound)
+		snapshot_remember(snap);
+	if (latest != NULL)
+		UnregisterSnapshot(latest);
+	UnregisterSnapshot(snap);
 
 	if (jose_keyset_index(keys) != JOSE_OK)
 	{
@@ -272,9 +417,7 @@ void
 jwt_registry_ensure(FunctionCallInfo fcinfo)
 {
 	if (!jwt_registry.valid ||
-		(jwt_registry.loaded_for_stmt != 0 &&
-		 (!IsInParallelMode() ||
-		  jwt_registry.loaded_for_stmt != GetCurrentStatementStartTimestamp())))
+		(jwt_registry.bound && !snapshot_matches(registry_snapshot())))
 	{
 		if (fcinfo->flinfo == NULL)
 			elog(ERROR, "jwt: session functions need their call context");
@@ -315,7 +458,8 @@ jwt_jti_revoked(const char *jti, size_t len, double now)
 }
 
 /*
- * A new statement: take in the invalidations other sessions committed.  A
+ * A new statement (or a new transaction inside a procedure, by jwt_now()):
+ * take in the invalidations other sessions committed.  A
  * backend inside a transaction reads them only when it takes a new lock, and
  * a cached registry takes none, so without this a key retired or a jti
  * revoked elsewhere would go unseen until the transaction ends.
@@ -334,7 +478,7 @@ jwt_accept_invalidations(TimestampTz stmt)
 void
 jwt_registry_for_statement(FunctionCallInfo fcinfo)
 {
-	jwt_accept_invalidations(GetCurrentStatementStartTimestamp());
+	jwt_accept_invalidations(jwt_now());
 	jwt_registry_ensure(fcinfo);
 }
 
@@ -399,7 +543,7 @@ jwt_jwks(PG_FUNCTION_ARGS)
 	StringInfoData out;
 
 	jwt_registry_for_statement(fcinfo);
-	now = jwt_timestamptz_to_unix(GetCurrentStatementStartTimestamp());
+	now = jwt_timestamptz_to_unix(jwt_now());
 	n = jwt_registry.keys ? jose_keyset_count(jwt_registry.keys) : 0;
 	list = palloc(sizeof(jose_key *) * (n + 1));
 	for (size_t i = 0; i < n; i++)
@@ -410,7 +554,7 @@ jwt_jwks(PG_FUNCTION_ARGS)
 
 		(void) jose_key_window(k, &from, &until);
 		if (jose_key_kty(k) == JOSE_KTY_OCT || jose_key_kty(k) == 0 ||
-			(until != 0 && until <= now))
+			until <= now)
 			continue;
 		list[m++] = k;
 	}
@@ -438,12 +582,49 @@ Datum
 jwt_registry_changed(PG_FUNCTION_ARGS)
 {
 	TriggerData *td = (TriggerData *) fcinfo->context;
+	Oid			relid;
+	SentInvalidation *slot;
 
 	if (!CALLED_AS_TRIGGER(fcinfo))
 		ereport(ERROR,
 				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
 				 errmsg("jwt_registry_changed() must be called as a trigger")));
+	if (!TRIGGER_FIRED_FOR_ROW(td->tg_event))
+	{
+		CacheInvalidateRelcache(td->tg_relation);
+		return PointerGetDatum(NULL);
+	}
+
+	/*
+	 * A row trigger: the statement triggers fire for no write of a logical
+	 * replication apply worker (session_replication_role = replica), these
+	 * ENABLE REPLICA row triggers do, for each row, and there each row is a
+	 * command of its own, whose invalidation PostgreSQL would keep apart
+	 * from the last command's: a replicated purge of a million revocations
+	 * would commit a million invalidations and rebuild the table's relcache
+	 * entry a million times.  One per table and subtransaction is enough
+	 * for the other sessions (an aborted subtransaction's invalidations are
+	 * dropped, and its id never returns); this backend's own cache is
+	 * dropped here, and a registry read in this very command, before the
+	 * command's rows are visible, is bound to its snapshot (registry_load).
+	 */
+	relid = RelationGetRelid(td->tg_relation);
+	slot = sent_inval[1].relid == relid ? &sent_inval[1] : &sent_inval[0];
+	if (slot->relid == relid && slot->lxid == jwt_my_lxid() &&
+		slot->subxid == GetCurrentSubTransactionId())
+	{
+		registry_invalidate((Datum) 0, relid);
+		skipped_lxid = jwt_my_lxid();
+		skipped_cid = GetCurrentCommandId(false);
+		return PointerGetDatum(NULL);
+	}
 	CacheInvalidateRelcache(td->tg_relation);
+	if (slot->relid != relid && sent_inval[0].relid != InvalidOid &&
+		sent_inval[1].relid == InvalidOid)
+		slot = &sent_inval[1];
+	slot->relid = relid;
+	slot->lxid = jwt_my_lxid();
+	slot->subxid = GetCurrentSubTransactionId();
 	return PointerGetDatum(NULL);
 }
 

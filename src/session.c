@@ -14,9 +14,10 @@
  *	  generation counter that its setting's assign hook or the invalidation
  *	  bumps).
  *
- * "Now" is the statement's start, so a call site re-checks the time claims
- * and revocation once per statement, which is every time the answer could
- * change.  Nothing here writes: it works the same in parallel workers and on
+ * "Now" is the statement's start (jwt_now(): in a procedure that commits,
+ * the current transaction's start), so a call site re-checks the time
+ * claims and revocation once per statement and transaction, which is every
+ * time the answer could change.  Nothing here writes: it works the same in parallel workers and on
  * a hot standby.
  */
 #include "postgres.h"
@@ -135,6 +136,7 @@ claims_fill(const char *tok, size_t len, double now)
 	opts.stop = &jwt_stop;
 	opts.jwt = 1;
 	policy_rules(&opts.claims, now);
+	opts.check_key_time = 1;
 	opts.key_time = now;
 
 	buf = len <= opts.max_len ? palloc(JOSE_VERIFY_BUFLEN(len)) : NULL;
@@ -266,7 +268,7 @@ static Jsonb *
 session_claims(FunctionCallInfo fcinfo, ClaimsSite *site)
 {
 	const char *tok = jwt_session_token;
-	TimestampTz stmt = GetCurrentStatementStartTimestamp();
+	TimestampTz stmt = jwt_now();	/* the statement's now: the key of its answer */
 	Jsonb	   *result;
 	size_t		len;
 	double		now;
@@ -394,7 +396,7 @@ jwt_claim(PG_FUNCTION_ARGS)
 		PG_RETURN_NULL();
 	name = PG_GETARG_TEXT_PP(0);
 	site = claims_site(fcinfo);
-	stmt = GetCurrentStatementStartTimestamp();
+	stmt = jwt_now();
 
 	/* this statement asked this call site for this name already */
 	if (site != NULL && site->name_valid && site->stmt == stmt &&

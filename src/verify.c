@@ -34,11 +34,11 @@ typedef enum VerifyOutcome
 	VERIFY_REFUSED				/* the token is bad (only when not raising) */
 } VerifyOutcome;
 
-/* Statement start as seconds since the Unix epoch: "now" for every claim. */
+/* jwt_now() as seconds since the Unix epoch: "now" for every claim. */
 static double
 statement_now(void)
 {
-	TimestampTz ts = GetCurrentStatementStartTimestamp();
+	TimestampTz ts = jwt_now();
 
 	return (double) ts / USECS_PER_SEC +
 		(double) (POSTGRES_EPOCH_JDATE - UNIX_EPOCH_JDATE) * SECS_PER_DAY;

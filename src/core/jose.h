@@ -41,6 +41,7 @@ typedef enum jose_status
 	JOSE_E_ALG_NOT_ALLOWED,		/* alg outside the caller's algorithms */
 	JOSE_E_ALG_KEY,				/* no key given can verify this alg */
 	JOSE_E_KID_UNKNOWN,			/* kid matches no key */
+	JOSE_E_KID_REQUIRED,		/* no kid, more candidate keys than the bound */
 	JOSE_E_KEY_NOT_VALID,		/* the kid's key is outside its validity */
 	JOSE_E_SIGNATURE,			/* signature does not verify */
 	JOSE_E_PAYLOAD_JSON,		/* payload is not valid JSON */
@@ -351,14 +352,15 @@ extern const char *jose_key_kid(const jose_key *key, size_t *len);
 extern jose_kty jose_key_kty(const jose_key *key);
 /*
  * Registry keys: give a key its kid (replacing a JWK's), pin it to one
- * algorithm, and a window of validity in seconds since the epoch
- * (valid_until 0: open-ended).  Keys outside their window at opts.key_time
- * verify nothing.
+ * algorithm, and a window of validity in seconds since the epoch, from
+ * valid_from to valid_until when has_until, open-ended otherwise (no time is
+ * a sentinel: 0 is 1970-01-01 00:00:00).  Keys outside their window at
+ * opts.key_time verify nothing.
  */
 extern void jose_key_restrict(jose_key *key, jose_alg alg, double valid_from,
-							  double valid_until);
+							  int has_until, double valid_until);
 extern jose_status jose_key_set_kid(jose_key *key, const char *kid, size_t len);
-/* A registry key's window (0 when it has none); until 0 is open-ended. */
+/* A registry key's window (0 when it has none); until is +HUGE_VAL when open-ended. */
 extern int	jose_key_window(const jose_key *key, double *from, double *until);
 /* Whether the key is inside its window of validity at t (always, without one). */
 extern int	jose_key_is_valid_at(const jose_key *key, double t);
@@ -379,6 +381,15 @@ extern jose_algset jose_keyset_algs(const jose_keyset *ks, jose_op op);
 /* ---------------------------------------------------------------------
  * Compact JWS
  * --------------------------------------------------------------------- */
+
+/*
+ * A token without "kid" is tried against at most this many keys (those
+ * valid at key_time that can verify its algorithm): enough for a rotation,
+ * where the old and the new key both verify, and one more.  With more, it is
+ * refused (JOSE_E_KID_REQUIRED) before any signature is checked, so a forged
+ * kid-less token costs what one with a kid costs, whatever the set's size.
+ */
+#define JOSE_MAX_KIDLESS_CANDIDATES 3
 
 /* Longest signature of any algorithm (RSA 16384 bits). */
 #define JOSE_MAX_SIG_LEN 2048
@@ -402,7 +413,8 @@ typedef struct jose_verify_opts
 	jose_algset algorithms;		/* allowed; 0 means whatever the keys allow */
 	int			jwt;			/* check the payload as a JWT claims set */
 	jose_claim_rules claims;	/* used when jwt */
-	double		key_time;		/* skip keys not valid then; 0 for no check */
+	int			check_key_time; /* skip keys outside their window at key_time */
+	double		key_time;		/* seconds since the epoch, when check_key_time */
 	const jose_stop *stop;		/* asked between keys and in parsing; NULL: never */
 } jose_verify_opts;
 

@@ -172,13 +172,15 @@ kid_equals(const jose_key *key, const jose_json_value *kid)
 
 /*
  * Rule 4.  A kid in the token selects exactly one key, or the token is
- * refused; without one, every key that may verify the algorithm is tried.
+ * refused; without one, every key that may verify the algorithm is tried,
+ * if they are at most JOSE_MAX_KIDLESS_CANDIDATES: with more, the token is
+ * refused before any signature is checked (JOSE_E_KID_REQUIRED).
  * In a set, a kid only matches a kid, and the set's kid index finds it in
  * logarithmic time, so a registry of a thousand keys costs what one does.
  */
 static jose_status
 verify_signature(const jose_keyset *keys, jose_alg alg, const jose_json_value *kid,
-				 double key_time, const jose_stop *stop,
+				 int check_key_time, double key_time, const jose_stop *stop,
 				 const unsigned char *input, size_t input_len,
 				 const unsigned char *sig, size_t siglen, const jose_key **used)
 {
@@ -207,6 +209,21 @@ verify_signature(const jose_keyset *keys, jose_alg alg, const jose_json_value *k
 		n = first + 1;
 	}
 
+	/* without a kid: count the candidates first, the loop below tries them */
+	if (kid == NULL)
+	{
+		for (size_t i = 0; i < n; i++)
+		{
+			const jose_key *key = jose_keyset_key(keys, i);
+
+			if ((!check_key_time || jose_key_valid_at(key, key_time)) &&
+				jose_key_check(key, alg, JOSE_OP_VERIFY) == JOSE_OK &&
+				++candidates > JOSE_MAX_KIDLESS_CANDIDATES)
+				return JOSE_E_KID_REQUIRED;
+		}
+		candidates = 0;
+	}
+
 	for (size_t i = first; i < n; i++)
 	{
 		const jose_key *key = jose_keyset_key(keys, i);
@@ -220,7 +237,7 @@ verify_signature(const jose_keyset *keys, jose_alg alg, const jose_json_value *k
 			continue;
 		if (kid != NULL && jose_key_kid(key, &klen) == NULL && jose_keyset_is_set(keys))
 			continue;			/* in a set, a kid only matches a kid */
-		if (!jose_key_valid_at(key, key_time))
+		if (check_key_time && !jose_key_valid_at(key, key_time))
 		{
 			if (kid != NULL)
 				return JOSE_E_KEY_NOT_VALID;	/* retired, or not yet in use */
@@ -331,7 +348,7 @@ jose_verify(const char *token, size_t len, const jose_keyset *keys,
 
 	/* 4. key and signature over the exact bytes "header.payload" */
 	if (st == JOSE_OK)
-		st = verify_signature(keys, alg, kid, opts->key_time, opts->stop,
+		st = verify_signature(keys, alg, kid, opts->check_key_time, opts->key_time, opts->stop,
 							  (const unsigned char *) token,
 							  seg.hlen + 1 + seg.plen, s, slen, &used);
 	jose_json_object_free(&hdr);

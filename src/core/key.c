@@ -662,7 +662,8 @@ jose_key_check(const jose_key *key, jose_alg alg, jose_op op)
 }
 
 void
-jose_key_restrict(jose_key *key, jose_alg alg, double valid_from, double valid_until)
+jose_key_restrict(jose_key *key, jose_alg alg, double valid_from, int has_until,
+				  double valid_until)
 {
 	if (alg != JOSE_ALG_UNSET)
 	{
@@ -670,8 +671,9 @@ jose_key_restrict(jose_key *key, jose_alg alg, double valid_from, double valid_u
 		key->alg_foreign = 0;
 	}
 	key->has_window = 1;
+	key->has_until = has_until != 0;
 	key->valid_from = valid_from;
-	key->valid_until = valid_until;
+	key->valid_until = has_until ? valid_until : HUGE_VAL;
 	key->ops |= JOSE_OP_USE_SIG;	/* a registry key is a signature key */
 }
 
@@ -679,7 +681,7 @@ int
 jose_key_window(const jose_key *key, double *from, double *until)
 {
 	*from = key->valid_from;
-	*until = key->valid_until;
+	*until = key->has_until ? key->valid_until : HUGE_VAL;
 	return key->has_window;
 }
 

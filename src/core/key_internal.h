@@ -5,6 +5,8 @@
 #ifndef JOSE_KEY_INTERNAL_H
 #define JOSE_KEY_INTERNAL_H
 
+#include <math.h>
+
 #include <openssl/bn.h>
 #include <openssl/evp.h>
 
@@ -55,8 +57,9 @@ struct jose_key
 	EVP_MAC_CTX *hmac[JOSE_HMAC_COUNT];
 	/* a registry key's window of validity (jose_key_restrict) */
 	int			has_window;
+	int			has_until;		/* 0: open-ended, whatever valid_until holds */
 	double		valid_from;
-	double		valid_until;	/* 0: open-ended */
+	double		valid_until;
 	/* prepared contexts for RSA and ECDSA, made on first use */
 	struct jose_pkey_cache *cache;
 };
@@ -90,13 +93,16 @@ struct jose_keyset
 extern const jose_key *jose_keyset_find_kid(const jose_keyset *ks, const char *kid,
 											size_t len);
 
-/* Whether a key is inside its window of validity at time t (0: always). */
+/*
+ * Whether a key is inside its window of validity at time t.  No time is a
+ * sentinel: t = 0 is 1970-01-01 like any other, and an open end is a flag.
+ */
 static inline int
 jose_key_valid_at(const jose_key *k, double t)
 {
-	if (t == 0 || !k->has_window)
+	if (!k->has_window)
 		return 1;
-	return t >= k->valid_from && (k->valid_until == 0 || t < k->valid_until);
+	return t >= k->valid_from && (!k->has_until || t < k->valid_until);
 }
 
 /* key.c */

@@ -4,6 +4,10 @@
  */
 #include "jose.h"
 
+/* the detail of JOSE_E_KID_REQUIRED names JOSE_MAX_KIDLESS_CANDIDATES */
+_Static_assert(JOSE_MAX_KIDLESS_CANDIDATES == 3,
+			   "the detail of JOSE_E_KID_REQUIRED names the bound");
+
 jose_status_class
 jose_status_class_of(jose_status st)
 {
@@ -53,6 +57,8 @@ jose_status_detail(jose_status st)
 			return "The key cannot verify tokens of the token's algorithm.";
 		case JOSE_E_KID_UNKNOWN:
 			return "No key has the token's \"kid\".";
+		case JOSE_E_KID_REQUIRED:
+			return "The token has no \"kid\" and more than 3 keys could verify it; send the \"kid\" of the key that signed it.";
 		case JOSE_E_KEY_NOT_VALID:
 			return "The key with the token's \"kid\" is retired or not in use yet.";
 		case JOSE_E_SIGNATURE:

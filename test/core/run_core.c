@@ -117,6 +117,7 @@ t_status_name(jose_status st)
 		case JOSE_E_ALG_NOT_ALLOWED: return "JOSE_E_ALG_NOT_ALLOWED";
 		case JOSE_E_ALG_KEY: return "JOSE_E_ALG_KEY";
 		case JOSE_E_KID_UNKNOWN: return "JOSE_E_KID_UNKNOWN";
+		case JOSE_E_KID_REQUIRED: return "JOSE_E_KID_REQUIRED";
 		case JOSE_E_SIGNATURE: return "JOSE_E_SIGNATURE";
 		case JOSE_E_PAYLOAD_JSON: return "JOSE_E_PAYLOAD_JSON";
 		case JOSE_E_PAYLOAD_DUP: return "JOSE_E_PAYLOAD_DUP";

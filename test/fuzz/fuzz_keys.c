@@ -215,7 +215,7 @@ registry(jose_keyset *one, const uint8_t *data, size_t size)
 	jose_key   *k = (jose_key *) jose_keyset_key(one, 0);
 
 	FUZZ_CHECK(reg != NULL, "jose_keyset_new");
-	jose_key_restrict(k, jose_key_natural_alg(k), 1.0e9, size % 2 ? 0 : 2.0e9);
+	jose_key_restrict(k, jose_key_natural_alg(k), 1.0e9, size % 2 == 0, 2.0e9);
 	FUZZ_CHECK(jose_key_set_kid(k, (const char *) data, size < 8 ? size : 8) == JOSE_OK, "kid");
 	FUZZ_CHECK(jose_keyset_adopt(reg, one) == JOSE_OK, "adopt");
 	(void) jose_keyset_algs(reg, JOSE_OP_VERIFY);

@@ -127,7 +127,7 @@ registry_add(jose_keyset *reg, const char *text, const char *kid, jose_alg alg,
 	jose_keyset *one = import_or_die(text, strlen(text), JOSE_KEY_TEXT);
 	jose_key   *k = (jose_key *) jose_keyset_key(one, 0);
 
-	jose_key_restrict(k, alg, from, until);
+	jose_key_restrict(k, alg, from, until != 0, until);
 	FUZZ_CHECK(jose_key_set_kid(k, kid, strlen(kid)) == JOSE_OK, "set kid");
 	FUZZ_CHECK(jose_keyset_adopt(reg, one) == JOSE_OK, "adopt");
 }
@@ -177,6 +177,7 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 	opts[1].claims.required = required;
 	opts[1].claims.nrequired = 1;
 	opts[1].claims.max_age = 86400;
+	opts[1].check_key_time = 1;
 	opts[1].key_time = NOW;
 
 	/* a lenient JWT (no audience expected), a small cap, an earlier key time */
@@ -187,6 +188,7 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 		JOSE_ALGBIT(JOSE_ALG_EDDSA) | JOSE_ALGBIT(JOSE_ALG_ED448);
 	opts[2].jwt = 1;
 	opts[2].claims.now = NOW;
+	opts[2].check_key_time = 1;
 	opts[2].key_time = 1.2e9;
 	return 0;
 }
