@@ -376,3 +376,7 @@ REVOKE ALL ON FUNCTION jwt_login(jsonb, text), jwt_refresh(text, jsonb), jwt_log
 GRANT EXECUTE ON FUNCTION jwt_login(jsonb, text), jwt_refresh(text, jsonb), jwt_logout(text),
                           jwt_logout(), jwt_logout_all(text)
     TO @extowner@ WITH GRANT OPTION;
+
+-- jwt_purge_revocations() purges the logins that can no longer matter too.
+COMMENT ON FUNCTION jwt_purge_revocations() IS
+'delete revocations of tokens that have expired (beyond jwt.leeway), and logins ended or past their end whose last access token has expired; returns how many';

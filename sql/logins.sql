@@ -184,6 +184,17 @@ SELECT jwt_sign(jsonb_build_object('sub', 'erin', 'sid', :'e2'::jsonb ->> 'sid',
                 :'secret') AS late \gset
 SELECT * FROM pg_temp.session(:'late');
 --
+-- jwt_purge_revocations() deletes the logins that can no longer matter:
+-- ended or past their end, with their last access token expired (here
+-- only e2's); their refresh tokens go with them.
+--
+SELECT count(*) AS e2_tokens FROM jwt_refresh_tokens WHERE sid = :'e2'::jsonb ->> 'sid';
+SELECT jwt_purge_revocations() AS purged;
+SELECT count(*) AS e2_left FROM jwt_logins WHERE sid = :'e2'::jsonb ->> 'sid';
+SELECT count(*) AS e2_tokens_left FROM jwt_refresh_tokens WHERE sid = :'e2'::jsonb ->> 'sid';
+SELECT count(*) > 0 AS others_kept FROM jwt_logins;
+SELECT jwt_refresh(:'e2'::jsonb ->> 'refresh_token') ->> 'error_description' AS purged_token;
+--
 -- Dump safety: the tables hold SHA-256 hashes and sealed successors, never a
 -- refresh token's text.
 --

@@ -468,7 +468,8 @@ jwt_revoke_token(PG_FUNCTION_ARGS)
 /*
  * jwt_purge_revocations() → how many: deletes the revocations whose
  * expires_at is past by more than jwt.leeway (until then a token so revoked
- * would still be accepted).
+ * would still be accepted), and the logins ended or past their end whose
+ * last access token expired as long ago.
  */
 Datum
 jwt_purge_revocations(PG_FUNCTION_ARGS)
@@ -484,6 +485,17 @@ jwt_purge_revocations(PG_FUNCTION_ARGS)
 	n = admin_exec(&c, psprintf("DELETE FROM %s WHERE expires_at OPERATOR(pg_catalog.<) $1",
 								c.revocations),
 				   1, types, values, NULL, SPI_OK_DELETE);
+	/*
+	 * [lifecycle] logins that can no longer matter: ended or past their
+	 * end, and their last access token expired (their refresh tokens go
+	 * with them, ON DELETE CASCADE)
+	 */
+	if (OidIsValid(c.logins_relid))
+		n += admin_exec(&c, psprintf("DELETE FROM %s WHERE (ended_at IS NOT NULL "
+									 "OR expires_at OPERATOR(pg_catalog.<) $1) "
+									 "AND access_expires_at OPERATOR(pg_catalog.<) $1",
+									 c.logins),
+						1, types, values, NULL, SPI_OK_DELETE);
 	admin_end(&c);
 	PG_RETURN_INT64((int64) n);
 }
