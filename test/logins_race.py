@@ -22,6 +22,10 @@ ends once, and another session refuses its access token from its next
 statement.  At REPEATABLE READ and SERIALIZABLE a loser may get 40001
 (which a client retries), never a second rotation.
 
+First, the replay's LOG line: one line in the server log naming the sid and
+the sub, none of it sent to the client (at client_min_messages = debug5),
+no token and no statement text in the log.
+
 Prints "logins-race: N passed, N failed" and exits 1 on any failure.
 """
 
@@ -191,7 +195,58 @@ def replay_rounds(admin, other, conns, rounds):
                 after.get("error") == "invalid_grant", after)
 
 
+def find_log(conn):
+    """The file the server writes its log to (as test/secrets.py finds it)."""
+    if one(conn, "SHOW logging_collector") == "on":
+        f = one(conn, "SELECT pg_current_logfile()")
+        if f:
+            return f if os.path.isabs(f) else os.path.join(one(conn, "SHOW data_directory"), f)
+    try:
+        target = os.readlink(f"/proc/{one(conn, 'SELECT pg_backend_pid()')}/fd/2")
+        if os.path.isfile(target):
+            return target
+    except OSError:
+        pass
+    return None
+
+
+def replay_log(admin):
+    """A replay writes one LOG line naming sid and sub, to the server log
+    only: never to the client (even at client_min_messages = debug5), never
+    a token, and no statement text with it."""
+    path = find_log(admin)
+    if path is None:
+        S.skip("replay log line", "the server log cannot be found from here")
+        return
+    start = os.path.getsize(path)
+    conn = connect()
+    one(conn, "SET client_min_messages = debug5")
+    sub = "logins-race-log"
+    login = one(conn, "SELECT jwt_login(%s::jsonb, %s)", (json.dumps({"sub": sub}), KID))
+    rotated = one(conn, "SELECT jwt_refresh(%s)", (login["refresh_token"],))
+    one(admin, "UPDATE jwt_refresh_tokens SET used_at = used_at - interval '1 minute' "
+               "WHERE sid = %s AND used_at IS NOT NULL RETURNING 1", (login["sid"],))
+    del conn.notices[:]
+    out = one(conn, "SELECT jwt_refresh(%s)", (login["refresh_token"],))
+    notices = "".join(conn.notices)
+    conn.close()
+    S.check("replay log: the client gets invalid_grant", out.get("error") == "invalid_grant", out)
+    S.check("replay log: no message to the client names sid or sub",
+            login["sid"] not in notices and sub not in notices, notices)
+    with open(path, "rb") as f:
+        f.seek(start)
+        log = f.read().decode("utf-8", "replace")
+    lines = [ln for ln in log.splitlines() if login["sid"] in ln]
+    S.check("replay log: one LOG line names sid and sub",
+            len(lines) == 1 and "LOG:" in lines[0] and f'"{sub}"' in lines[0], lines)
+    tokens = [login["refresh_token"], rotated["refresh_token"], rotated["access_token"]]
+    S.check("replay log: no token in the server log", not any(t in log for t in tokens))
+    S.check("replay log: no statement text logged with it",
+            "jwt_refresh(" not in log, [ln for ln in log.splitlines() if "jwt_refresh(" in ln])
+
+
 def run(admin, other):
+    replay_log(admin)
     conns = [connect() for _ in range(N)]
     rotation_rounds(admin, other, conns, None, "read-committed")
     for c in conns:
