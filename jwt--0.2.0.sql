@@ -364,3 +364,105 @@ COMMENT ON FUNCTION jwt_add_key(jsonb, text, text, timestamptz, timestamptz) IS
 REVOKE ALL ON FUNCTION jwt_add_key(jsonb, text, text, timestamptz, timestamptz) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION jwt_add_key(jsonb, text, text, timestamptz, timestamptz)
     TO @extowner@ WITH GRANT OPTION;
+
+-- [lifecycle] logins and refresh tokens
+-- A login is a row; each refresh token a row keyed by the SHA-256 of the
+-- opaque token (the tables hold no usable refresh token), pointing at its
+-- login, with its successor sealed under a key derived from the token
+-- itself (src/logins.c).  Closed to everyone but their owner, as the
+-- registry is; kept by pg_dump.
+CREATE TABLE jwt_logins (
+    sid               text PRIMARY KEY,
+    sub               text NOT NULL,
+    claims            jsonb NOT NULL,
+    created_at        timestamptz NOT NULL,
+    expires_at        timestamptz NOT NULL,
+    access_expires_at timestamptz NOT NULL,
+    ended_at          timestamptz,
+    end_reason        text CHECK (end_reason IN ('logout', 'logout_all', 'reuse')),
+    CHECK ((ended_at IS NULL) = (end_reason IS NULL))
+);
+COMMENT ON TABLE jwt_logins IS
+'logins of jwt_login(): the claims they re-issue, their absolute end, and whether and why they ended; an ended login''s sid is refused by jwt_claims() until access_expires_at';
+CREATE INDEX jwt_logins_sub ON jwt_logins (sub);
+
+CREATE TABLE jwt_refresh_tokens (
+    hash          bytea PRIMARY KEY CHECK (length(hash) = 32),
+    sid           text NOT NULL REFERENCES jwt_logins ON DELETE CASCADE,
+    issued_at     timestamptz NOT NULL,
+    expires_at    timestamptz NOT NULL,
+    used_at       timestamptz,
+    successor_enc bytea,
+    CHECK (successor_enc IS NULL OR used_at IS NOT NULL)
+);
+COMMENT ON TABLE jwt_refresh_tokens IS
+'refresh tokens of the logins, by SHA-256: when first used, and the successor sealed under a key only the token itself gives';
+CREATE INDEX jwt_refresh_tokens_sid ON jwt_refresh_tokens (sid);
+
+REVOKE ALL ON TABLE jwt_logins, jwt_refresh_tokens FROM PUBLIC;
+SELECT pg_catalog.pg_extension_config_dump('jwt_logins', '');
+SELECT pg_catalog.pg_extension_config_dump('jwt_refresh_tokens', '');
+GRANT SELECT, INSERT, UPDATE, DELETE, TRUNCATE ON TABLE jwt_logins, jwt_refresh_tokens TO @extowner@;
+
+-- Ending a login (or un-ending it by deleting the row) invalidates the
+-- revocation set of every session and replica; a login or a refresh that
+-- ends nothing sends no invalidation.  ALWAYS: on logical replicas too.
+CREATE TRIGGER jwt_logins_ended AFTER UPDATE OF ended_at ON jwt_logins
+    FOR EACH ROW WHEN (OLD.ended_at IS DISTINCT FROM NEW.ended_at)
+    EXECUTE FUNCTION jwt_registry_changed();
+CREATE TRIGGER jwt_logins_added_ended AFTER INSERT ON jwt_logins
+    FOR EACH ROW WHEN (NEW.ended_at IS NOT NULL)
+    EXECUTE FUNCTION jwt_registry_changed();
+CREATE TRIGGER jwt_logins_deleted AFTER DELETE OR TRUNCATE ON jwt_logins
+    FOR EACH STATEMENT EXECUTE FUNCTION jwt_registry_changed();
+ALTER TABLE jwt_logins ENABLE ALWAYS TRIGGER jwt_logins_ended;
+ALTER TABLE jwt_logins ENABLE ALWAYS TRIGGER jwt_logins_added_ended;
+ALTER TABLE jwt_logins ENABLE ALWAYS TRIGGER jwt_logins_deleted;
+
+-- VOLATILE PARALLEL UNSAFE: they write.  Closed to PUBLIC; meant to be
+-- wrapped in SECURITY DEFINER functions (README, "Logins and refresh tokens").
+CREATE FUNCTION jwt_login(claims jsonb, kid text DEFAULT NULL)
+RETURNS jsonb
+AS 'MODULE_PATHNAME', 'jwt_login'
+LANGUAGE C VOLATILE PARALLEL UNSAFE;
+COMMENT ON FUNCTION jwt_login(jsonb, text) IS
+'start a login for the claims'' sub: an RFC 6749 token response with a short-lived access token, a refresh token and the login''s sid';
+
+CREATE FUNCTION jwt_refresh(refresh_token text, claims jsonb DEFAULT NULL)
+RETURNS jsonb
+AS 'MODULE_PATHNAME', 'jwt_refresh'
+LANGUAGE C VOLATILE PARALLEL UNSAFE;
+COMMENT ON FUNCTION jwt_refresh(text, jsonb) IS
+'rotate a refresh token: a new token response of the same login, or an RFC 6749 invalid_grant error object; a replay ends the login';
+
+CREATE FUNCTION jwt_logout(refresh_token text)
+RETURNS boolean
+AS 'MODULE_PATHNAME', 'jwt_logout'
+LANGUAGE C VOLATILE PARALLEL UNSAFE;
+COMMENT ON FUNCTION jwt_logout(text) IS
+'end the login of this refresh token; true when this call ended it';
+
+CREATE FUNCTION jwt_logout()
+RETURNS boolean
+AS 'MODULE_PATHNAME', 'jwt_logout_session'
+LANGUAGE C VOLATILE PARALLEL UNSAFE;
+COMMENT ON FUNCTION jwt_logout() IS
+'end the login named by the sid of the session''s verified access token; true when this call ended it';
+
+CREATE FUNCTION jwt_logout_all(sub text)
+RETURNS integer
+AS 'MODULE_PATHNAME', 'jwt_logout_all'
+LANGUAGE C VOLATILE PARALLEL UNSAFE;
+COMMENT ON FUNCTION jwt_logout_all(text) IS
+'end every login of a subject; returns how many this call ended';
+
+REVOKE ALL ON FUNCTION jwt_login(jsonb, text), jwt_refresh(text, jsonb), jwt_logout(text),
+                       jwt_logout(), jwt_logout_all(text)
+    FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION jwt_login(jsonb, text), jwt_refresh(text, jsonb), jwt_logout(text),
+                          jwt_logout(), jwt_logout_all(text)
+    TO @extowner@ WITH GRANT OPTION;
+
+-- jwt_purge_revocations() purges the logins that can no longer matter too.
+COMMENT ON FUNCTION jwt_purge_revocations() IS
+'delete revocations of tokens that have expired (beyond jwt.leeway), and logins ended or past their end whose last access token has expired; returns how many';

@@ -64,19 +64,6 @@ PG_FUNCTION_INFO_V1(jwt_revoke);
 PG_FUNCTION_INFO_V1(jwt_revoke_token);
 PG_FUNCTION_INFO_V1(jwt_purge_revocations);
 
-/* One administrative call: where the tables are, and the state to restore. */
-typedef struct AdminCall
-{
-	const char *keys;			/* "schema".jwt_keys */
-	const char *revocations;	/* "schema".jwt_revocations */
-	Oid			keys_relid;
-	Oid			revocations_relid;
-	Oid			save_userid;
-	int			save_sec_context;
-	int			save_nestlevel;
-	MemoryContext caller;		/* where results are copied to */
-} AdminCall;
-
 /* The role that ran CREATE EXTENSION for the extension owning this function. */
 static Oid
 extension_owner(Oid fn_oid)
@@ -127,6 +114,11 @@ admin_begin(FunctionCallInfo fcinfo, AdminCall *c)
 	qnsp = quote_identifier(nspname);
 	c->keys = psprintf("%s.jwt_keys", qnsp);
 	c->revocations = psprintf("%s.jwt_revocations", qnsp);
+	/* absent before 0.2.0: InvalidOid then, which no statement names */
+	c->logins_relid = get_relname_relid("jwt_logins", nsp);
+	c->refresh_tokens_relid = get_relname_relid("jwt_refresh_tokens", nsp);
+	c->logins = psprintf("%s.jwt_logins", qnsp);
+	c->refresh_tokens = psprintf("%s.jwt_refresh_tokens", qnsp);
 	c->caller = CurrentMemoryContext;
 
 	GetUserIdAndSecContext(&c->save_userid, &c->save_sec_context);
@@ -149,7 +141,7 @@ admin_end(AdminCall *c)
 	SetUserIdAndSecContext(c->save_userid, c->save_sec_context);
 }
 
-/* The statement touches the extension's two tables and nothing else. */
+/* The statement touches the extension's own tables and nothing else. */
 static void
 admin_check_plan(AdminCall *c, SPIPlanPtr plan)
 {
@@ -164,7 +156,8 @@ admin_check_plan(AdminCall *c, SPIPlanPtr plan)
 		{
 			Oid			relid = lfirst_oid(r);
 
-			if (relid != c->keys_relid && relid != c->revocations_relid)
+			if (relid != c->keys_relid && relid != c->revocations_relid &&
+				relid != c->logins_relid && relid != c->refresh_tokens_relid)
 				ereport(ERROR,
 						(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
 						 errmsg("the jwt registry's schema changed during the call"),
@@ -475,7 +468,8 @@ jwt_revoke_token(PG_FUNCTION_ARGS)
 /*
  * jwt_purge_revocations() → how many: deletes the revocations whose
  * expires_at is past by more than jwt.leeway (until then a token so revoked
- * would still be accepted).
+ * would still be accepted), and the logins ended or past their end whose
+ * last access token expired as long ago.
  */
 Datum
 jwt_purge_revocations(PG_FUNCTION_ARGS)
@@ -491,6 +485,37 @@ jwt_purge_revocations(PG_FUNCTION_ARGS)
 	n = admin_exec(&c, psprintf("DELETE FROM %s WHERE expires_at OPERATOR(pg_catalog.<) $1",
 								c.revocations),
 				   1, types, values, NULL, SPI_OK_DELETE);
+	/*
+	 * [lifecycle] logins that can no longer matter: ended or past their
+	 * end, and their last access token expired (their refresh tokens go
+	 * with them, ON DELETE CASCADE)
+	 */
+	if (OidIsValid(c.logins_relid))
+		n += admin_exec(&c, psprintf("DELETE FROM %s WHERE (ended_at IS NOT NULL "
+									 "OR expires_at OPERATOR(pg_catalog.<) $1) "
+									 "AND access_expires_at OPERATOR(pg_catalog.<) $1",
+									 c.logins),
+						1, types, values, NULL, SPI_OK_DELETE);
 	admin_end(&c);
 	PG_RETURN_INT64((int64) n);
+}
+
+/* The same, for the other files that write the extension's tables (logins.c). */
+void
+jwt_admin_begin(FunctionCallInfo fcinfo, AdminCall *c)
+{
+	admin_begin(fcinfo, c);
+}
+
+void
+jwt_admin_end(AdminCall *c)
+{
+	admin_end(c);
+}
+
+uint64
+jwt_admin_exec(AdminCall *c, const char *sql, int nargs, Oid *types, Datum *values,
+			   const char *nulls, int expect)
+{
+	return admin_exec(c, sql, nargs, types, values, nulls, expect);
 }

@@ -19,21 +19,18 @@
 PG_FUNCTION_INFO_V1(jwt_issue);
 
 /*
- * jwt_issue(claims, kid): signs with the registry key of that kid, else the
+ * Signs claims with the registry key of that kid (want, or NULL), else the
  * newest (by valid_from) that is valid now and can sign; its kid goes into
- * the header.
+ * the header.  jwt_issue() and the logins (logins.c) sign through this.
  */
-Datum
-jwt_issue(PG_FUNCTION_ARGS)
+text *
+jwt_sign_with_registry(FunctionCallInfo fcinfo, Jsonb *claims, text *want)
 {
-	text	   *want = PG_ARGISNULL(1) ? NULL : PG_GETARG_TEXT_PP(1);
 	double		now;
 	const jose_key *best = NULL;
 	double		best_from = 0;
 	size_t		n;
 
-	if (PG_ARGISNULL(0))
-		PG_RETURN_NULL();
 	jwt_registry_for_statement(fcinfo);
 	now = jwt_timestamptz_to_unix(jwt_now());
 	n = jwt_registry.keys ? jose_keyset_count(jwt_registry.keys) : 0;
@@ -67,7 +64,16 @@ jwt_issue(PG_FUNCTION_ARGS)
 							   text_to_cstring(want)) :
 				 errmsg("no registry key can sign"),
 				 errhint("Add a private key valid now with jwt_add_key().")));
-	PG_RETURN_TEXT_P(jwt_sign_claims(PG_GETARG_JSONB_P(0), best,
-									 jose_key_natural_alg(best), NULL));
+	return jwt_sign_claims(claims, best, jose_key_natural_alg(best), NULL);
+}
+
+/* jwt_issue(claims, kid): claims signed with a registry key, as above. */
+Datum
+jwt_issue(PG_FUNCTION_ARGS)
+{
+	if (PG_ARGISNULL(0))
+		PG_RETURN_NULL();
+	PG_RETURN_TEXT_P(jwt_sign_with_registry(fcinfo, PG_GETARG_JSONB_P(0),
+											PG_ARGISNULL(1) ? NULL : PG_GETARG_TEXT_PP(1)));
 }
 

@@ -53,6 +53,9 @@ typedef struct JwtRegistry
 	int			nkeys;
 	RevokedJti *revoked;		/* sorted by hash, in the registry's context */
 	int			nrevoked;
+	Oid			logins_relid;	/* InvalidOid before 0.2.0 */
+	RevokedJti *ended;			/* ended logins' sids, as revoked is */
+	int			nended;
 } JwtRegistry;
 
 extern JwtRegistry jwt_registry;
@@ -62,10 +65,33 @@ extern Oid	jwt_registry_relid(Oid nsp, const char *name);
 extern void jwt_registry_for_statement(FunctionCallInfo fcinfo);
 extern void jwt_accept_invalidations(TimestampTz stmt);
 extern bool jwt_jti_revoked(const char *jti, size_t len, double now);
+extern bool jwt_sid_ended(const char *sid, size_t len, double now);
 extern double jwt_timestamptz_to_unix(TimestampTz ts);
 extern TimestampTz jwt_now(void);
 extern const char *jwt_key_kid(const jose_key *k, size_t *len);
 extern int	jwt_cmp_keys_by_window(const void *a, const void *b);
+
+/* admin.c: one call that writes the extension's tables, as their owner */
+typedef struct AdminCall
+{
+	const char *keys;			/* "schema".jwt_keys */
+	const char *revocations;	/* "schema".jwt_revocations */
+	const char *logins;			/* "schema".jwt_logins */
+	const char *refresh_tokens; /* "schema".jwt_refresh_tokens */
+	Oid			keys_relid;
+	Oid			revocations_relid;
+	Oid			logins_relid;
+	Oid			refresh_tokens_relid;
+	Oid			save_userid;
+	int			save_sec_context;
+	int			save_nestlevel;
+	MemoryContext caller;		/* where results are copied to */
+} AdminCall;
+
+extern void jwt_admin_begin(FunctionCallInfo fcinfo, AdminCall *c);
+extern void jwt_admin_end(AdminCall *c);
+extern uint64 jwt_admin_exec(AdminCall *c, const char *sql, int nargs, Oid *types,
+							 Datum *values, const char *nulls, int expect);
 
 /* What an error report needs to know besides the status. */
 typedef struct JwtErrorContext
@@ -94,6 +120,18 @@ extern const jose_keyset *jwt_keyset_lookup(FunctionCallInfo fcinfo,
 /* alg.c: algorithm names and arrays from SQL */
 extern jose_alg jwt_alg_from_text(text *name);
 extern jose_algset jwt_algset_from_array(ArrayType *arr);
+
+/* issue.c: claims signed with the registry's signing key (or the kid given) */
+extern text *jwt_sign_with_registry(FunctionCallInfo fcinfo, Jsonb *claims, text *want);
+
+/* session.c: the session token's claims as jwt_claims() returns them, or NULL */
+extern Jsonb *jwt_session_claims(FunctionCallInfo fcinfo);
+
+/* settings.c: the lifetimes of logins (logins.c), in seconds */
+extern int	jwt_access_token_lifetime;
+extern int	jwt_refresh_token_lifetime;
+extern int	jwt_login_lifetime;
+extern int	jwt_refresh_reuse_interval;
 
 /* keys.c: a key's public JWK appended to a JWKS being built */
 extern bool jwt_jwks_append(StringInfo jwks, const jose_key *key);

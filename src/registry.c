@@ -114,7 +114,8 @@ registry_invalidate(Datum arg, Oid relid)
 {
 	/* never free here: an invalidation can arrive while the keys are in use */
 	if (relid == InvalidOid || relid == jwt_registry.keys_relid ||
-		relid == jwt_registry.revocations_relid)
+		relid == jwt_registry.revocations_relid ||
+		(relid == jwt_registry.logins_relid && OidIsValid(relid)))
 		jwt_registry.valid = false;
 }
 
@@ -322,6 +323,57 @@ registry_snapshot(void)
 }
 
 /*
+ * The ended logins of jwt_logins (sid, sub, claims, created_at, expires_at,
+ * access_expires_at, ended_at, ...): their sids, each refused until the last
+ * access token of its login has expired.  Counted like the other two tables
+ * (see registry_load), so that a login ended after the statement's snapshot
+ * binds the load to that snapshot.
+ */
+static void
+registry_scan_logins(Relation rel, Snapshot snap, Snapshot latest, uint64 *nseen,
+					 uint64 *same)
+{
+	TupleDesc	desc = RelationGetDescr(rel);
+	TupleTableSlot *slot = table_slot_create(rel, NULL);
+	TableScanDesc scan = jwt_table_beginscan(rel, snap);
+	List	   *ended = NIL;
+	ListCell   *lc;
+	int			i = 0;
+
+	if (desc->natts < 7)
+		elog(ERROR, "jwt: unexpected layout of jwt_logins");
+	while (table_scan_getnextslot(scan, ForwardScanDirection, slot))
+	{
+		RevokedJti *r;
+		text	   *sid;
+
+		CHECK_FOR_INTERRUPTS();
+		/* every row counts: a login that ended after snap must unbind the load */
+		(*nseen)++;
+		if (latest != NULL && table_tuple_satisfies_snapshot(rel, slot, latest))
+			(*same)++;
+		slot_getsomeattrs(slot, 7);
+		if (slot->tts_isnull[0] || slot->tts_isnull[5] || slot->tts_isnull[6])
+			continue;
+		sid = DatumGetTextPP(slot->tts_values[0]);
+		r = MemoryContextAlloc(registry_context, sizeof(RevokedJti));
+		r->hash = jti_hash(VARDATA_ANY(sid), VARSIZE_ANY_EXHDR(sid));
+		r->until = jwt_timestamptz_to_unix(DatumGetTimestampTz(slot->tts_values[5]));
+		ended = lappend(ended, r);
+	}
+	table_endscan(scan);
+	ExecDropSingleTupleTableSlot(slot);
+
+	jwt_registry.nended = list_length(ended);
+	jwt_registry.ended = jwt_registry.nended > 0 ?
+		MemoryContextAlloc(registry_context, jwt_registry.nended * sizeof(RevokedJti)) : NULL;
+	foreach(lc, ended)
+		jwt_registry.ended[i++] = *(RevokedJti *) lfirst(lc);
+	if (jwt_registry.nended > 1)
+		qsort(jwt_registry.ended, jwt_registry.nended, sizeof(RevokedJti), cmp_revoked);
+}
+
+/*
  * Load the registry from the schema nsp, where the calling function (and so
  * the extension) lives: a direct scan of the extension's own tables, so no
  * privilege of the caller is involved (the tables are closed to PUBLIC).
@@ -355,10 +407,14 @@ registry_load(Oid nsp)
 	jwt_registry.nkeys = 0;
 	jwt_registry.revoked = NULL;
 	jwt_registry.nrevoked = 0;
+	jwt_registry.ended = NULL;
+	jwt_registry.nended = 0;
 	MemoryContextReset(registry_context);
 
 	jwt_registry.keys_relid = jwt_registry_relid(nsp, "jwt_keys");
 	jwt_registry.revocations_relid = jwt_registry_relid(nsp, "jwt_revocations");
+	/* absent before 0.2.0 */
+	jwt_registry.logins_relid = get_relname_relid("jwt_logins", nsp);
 	/* from here on, a change to either table marks the registry stale */
 	jwt_registry.valid = true;
 
@@ -381,6 +437,14 @@ registry_load(Oid nsp)
 		if (latest != NULL)
 			nlatest += registry_count(rel, latest);
 		table_close(rel, AccessShareLock);
+		if (OidIsValid(jwt_registry.logins_relid))
+		{
+			rel = table_open(jwt_registry.logins_relid, AccessShareLock);
+			registry_scan_logins(rel, snap, latest, &nseen, &same);
+			if (latest != NULL)
+				nlatest += registry_count(rel, latest);
+			table_close(rel, AccessShareLock);
+		}
 	}
 	PG_CATCH();
 	{
@@ -425,36 +489,49 @@ jwt_registry_ensure(FunctionCallInfo fcinfo)
 	}
 }
 
-bool
-jwt_jti_revoked(const char *jti, size_t len, double now)
+static bool
+revoked_in(const RevokedJti *set, int nset, const char *id, size_t len, double now)
 {
-	uint64		h = jti_hash(jti, len);
+	uint64		h = jti_hash(id, len);
 	int			lo = 0,
-				hi = jwt_registry.nrevoked - 1;
+				hi = nset - 1;
 	double		leeway = jwt_policy_leeway;
 
 	while (lo <= hi)
 	{
 		int			mid = lo + (hi - lo) / 2;
 
-		if (jwt_registry.revoked[mid].hash < h)
+		if (set[mid].hash < h)
 			lo = mid + 1;
-		else if (jwt_registry.revoked[mid].hash > h)
+		else if (set[mid].hash > h)
 			hi = mid - 1;
 		else
 		{
 			/* equal hashes may repeat: look at each */
 			int			i = mid;
 
-			while (i > 0 && jwt_registry.revoked[i - 1].hash == h)
+			while (i > 0 && set[i - 1].hash == h)
 				i--;
-			for (; i < jwt_registry.nrevoked && jwt_registry.revoked[i].hash == h; i++)
-				if (now < jwt_registry.revoked[i].until + leeway)
+			for (; i < nset && set[i].hash == h; i++)
+				if (now < set[i].until + leeway)
 					return true;
 			return false;
 		}
 	}
 	return false;
+}
+
+bool
+jwt_jti_revoked(const char *jti, size_t len, double now)
+{
+	return revoked_in(jwt_registry.revoked, jwt_registry.nrevoked, jti, len, now);
+}
+
+/* Whether sid names a login that has ended (jwt_logins.ended_at). */
+bool
+jwt_sid_ended(const char *sid, size_t len, double now)
+{
+	return revoked_in(jwt_registry.ended, jwt_registry.nended, sid, len, now);
 }
 
 /*

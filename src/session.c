@@ -204,6 +204,17 @@ claims_recheck(double now)
 			st = JOSE_E_REVOKED;
 		pfree(s);
 	}
+	/* [lifecycle] a token of an ended login (jwt_logout*, a replay) */
+	if (st == JOSE_OK && jwt_registry.nended > 0 &&
+		(jti = jose_json_get(&obj, "sid")) != NULL && jti->type == JOSE_JSON_STRING)
+	{
+		char	   *s = palloc(jti->len + 1);
+		size_t		n = jose_json_string_decode(jti, s);
+
+		if (jwt_sid_ended(s, n, now))
+			st = JOSE_E_REVOKED;
+		pfree(s);
+	}
 	jose_json_object_free(&obj);
 	if (st != JOSE_OK)
 	{
@@ -329,6 +340,13 @@ claims_site(FunctionCallInfo fcinfo)
 		fcinfo->flinfo->fn_extra = MemoryContextAllocZero(fcinfo->flinfo->fn_mcxt,
 														  sizeof(ClaimsSite));
 	return (ClaimsSite *) fcinfo->flinfo->fn_extra;
+}
+
+/* The session's claims, for jwt_logout() (logins.c). */
+Jsonb *
+jwt_session_claims(FunctionCallInfo fcinfo)
+{
+	return session_claims(fcinfo, NULL);
 }
 
 PG_FUNCTION_INFO_V1(jwt_claims);

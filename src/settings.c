@@ -26,6 +26,12 @@ char *jwt_policy_required_text = NULL;
 int	jwt_policy_max_age = 0;
 bool jwt_policy_fallback = false;
 
+/* [lifecycle] logins (logins.c), in seconds */
+int			jwt_access_token_lifetime = 900;
+int			jwt_refresh_token_lifetime = 2592000;
+int			jwt_login_lifetime = 7776000;
+int			jwt_refresh_reuse_interval = 10;
+
 /* parsed forms, from the check hooks' "extra" */
 jose_algset jwt_policy_algs = 0;
 
@@ -262,4 +268,36 @@ jwt_define_settings(void)
 							 PGC_SUSET,
 							 0,
 							 NULL, assign_policy_bool, NULL);
+	DefineCustomIntVariable("jwt.access_token_lifetime",
+							"Lifetime of the access tokens of jwt_login() and jwt_refresh(), in seconds.",
+							"Their exp is the time of issue plus this. Valid range is 10 to 86400 seconds.",
+							&jwt_access_token_lifetime,
+							900, 10, 86400,
+							PGC_SUSET,
+							GUC_UNIT_S,
+							NULL, NULL, NULL);
+	DefineCustomIntVariable("jwt.refresh_token_lifetime",
+							"How long an unused refresh token stays valid, in seconds.",
+							"Never beyond the login's own end (jwt.login_lifetime). Valid range is 60 to 315360000 seconds.",
+							&jwt_refresh_token_lifetime,
+							2592000, 60, 315360000,
+							PGC_SUSET,
+							GUC_UNIT_S,
+							NULL, NULL, NULL);
+	DefineCustomIntVariable("jwt.login_lifetime",
+							"Absolute lifetime of a login from jwt_login(), in seconds; rotation never extends it.",
+							"Valid range is 60 to 315360000 seconds.",
+							&jwt_login_lifetime,
+							7776000, 60, 315360000,
+							PGC_SUSET,
+							GUC_UNIT_S,
+							NULL, NULL, NULL);
+	DefineCustomIntVariable("jwt.refresh_reuse_interval",
+							"Seconds after its first use in which a refresh token presented again gets the same successor.",
+							"After it, presenting the token again ends the whole login. Valid range is 0 to 300 seconds.",
+							&jwt_refresh_reuse_interval,
+							10, 0, 300,
+							PGC_SUSET,
+							GUC_UNIT_S,
+							NULL, NULL, NULL);
 }

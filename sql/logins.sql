@@ -1,0 +1,232 @@
+--
+-- logins: jwt_login() starts a login (an access token and a refresh token),
+-- jwt_refresh() rotates its refresh token, a replay after
+-- jwt.refresh_reuse_interval ends the login and jwt_claims() refuses its
+-- access tokens from the next statement on; jwt_logout(token),
+-- jwt_logout() and jwt_logout_all(sub) end logins.  No token is printed:
+-- they are random, so the checks are booleans over them.
+--
+\set secret 'logins-secret-logins-secret-logins-secret-0123456789'
+DELETE FROM jwt_keys;
+DELETE FROM jwt_revocations;
+DELETE FROM jwt_logins;
+SELECT jwt_add_key(:'secret', 'HS256', 'logins-hs256');
+-- what jwt_claims() makes of a token: the subject, or the error
+CREATE FUNCTION pg_temp.session(token text, OUT code text, OUT sub text, OUT detail text)
+LANGUAGE plpgsql AS $$
+BEGIN
+    PERFORM set_config('jwt.token', token, true);
+    sub := jwt_claims() ->> 'sub';
+    code := '00000';
+EXCEPTION WHEN OTHERS THEN
+    GET STACKED DIAGNOSTICS code = RETURNED_SQLSTATE, detail = PG_EXCEPTION_DETAIL;
+END
+$$;
+-- the outcome of a statement: 00000, or the error
+CREATE FUNCTION pg_temp.try(statement text, OUT code text, OUT message text, OUT hint text)
+LANGUAGE plpgsql AS $$
+BEGIN
+    EXECUTE statement;
+    code := '00000';
+EXCEPTION WHEN OTHERS THEN
+    GET STACKED DIAGNOSTICS code = RETURNED_SQLSTATE, message = MESSAGE_TEXT,
+                            hint = PG_EXCEPTION_HINT;
+END
+$$;
+--
+-- The token response (RFC 6749 section 5.1) and the access token's claims.
+--
+SELECT jwt_login('{"sub": "alice", "role": "app_user", "exp": 1, "sid": "forged"}') AS r1 \gset
+SELECT array(SELECT jsonb_object_keys(:'r1'::jsonb) ORDER BY 1) AS members,
+       :'r1'::jsonb ->> 'token_type' AS token_type,
+       :'r1'::jsonb -> 'expires_in' AS expires_in,
+       :'r1'::jsonb ->> 'refresh_token' ~ '^[A-Za-z0-9_-]{43}$' AS refresh_is_256_bits_base64url,
+       :'r1'::jsonb ->> 'sid' ~ '^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$' AS sid_is_uuid;
+SELECT jwt_verify(:'r1'::jsonb ->> 'access_token', :'secret') AS c1 \gset
+SELECT array(SELECT jsonb_object_keys(:'c1'::jsonb) ORDER BY 1) AS claims,
+       :'c1'::jsonb ->> 'sub' AS sub, :'c1'::jsonb ->> 'role' AS role,
+       :'c1'::jsonb ->> 'sid' = :'r1'::jsonb ->> 'sid' AS sid_is_the_logins,
+       (:'c1'::jsonb ->> 'exp')::bigint - (:'c1'::jsonb ->> 'iat')::bigint AS lifetime,
+       abs((:'c1'::jsonb ->> 'iat')::bigint - extract(epoch FROM now())) < 60 AS fresh_iat,
+       length(:'c1'::jsonb ->> 'jti') >= 22 AS has_jti;
+SELECT jwt_decode(:'r1'::jsonb ->> 'access_token') -> 'header' ->> 'kid' AS kid;
+SELECT * FROM pg_temp.session(:'r1'::jsonb ->> 'access_token');
+-- iss and aud from the policy when set and absent from the claims
+SET jwt.issuer = 'https://auth.example';
+SET jwt.audience = 'example-api';
+SELECT jwt_decode(jwt_login('{"sub": "alice"}') ->> 'access_token') -> 'payload' ->> 'iss' AS iss,
+       jwt_decode(jwt_login('{"sub": "alice"}') ->> 'access_token') -> 'payload' ->> 'aud' AS aud,
+       jwt_decode(jwt_login('{"sub": "alice", "aud": "other"}') ->> 'access_token') -> 'payload' ->> 'aud' AS own_aud;
+RESET jwt.issuer;
+RESET jwt.audience;
+SET jwt.access_token_lifetime = '5min';
+SELECT jwt_login('{"sub": "alice"}') -> 'expires_in' AS expires_in;
+RESET jwt.access_token_lifetime;
+-- wrong calls are 22023
+SELECT * FROM pg_temp.try($$SELECT jwt_login(NULL)$$);
+SELECT * FROM pg_temp.try($$SELECT jwt_login('[1]')$$);
+SELECT * FROM pg_temp.try($$SELECT jwt_login('{"role": "x"}')$$);
+SELECT * FROM pg_temp.try($$SELECT jwt_login('{"sub": 7}')$$);
+SELECT * FROM pg_temp.try($$SELECT jwt_login('{"sub": "alice"}', 'no-such-kid')$$);
+SELECT * FROM pg_temp.try($$SELECT jwt_refresh(NULL)$$);
+--
+-- Rotation: a new refresh token of the same login; presented again within
+-- the reuse interval (10 s by default), the same successor with a fresh
+-- access token.
+--
+SELECT jwt_refresh(:'r1'::jsonb ->> 'refresh_token') AS r2 \gset
+SELECT :'r2'::jsonb ->> 'sid' = :'r1'::jsonb ->> 'sid' AS same_login,
+       :'r2'::jsonb ->> 'refresh_token' <> :'r1'::jsonb ->> 'refresh_token' AS new_refresh_token,
+       :'r2'::jsonb ->> 'access_token' <> :'r1'::jsonb ->> 'access_token' AS new_access_token,
+       jwt_decode(:'r2'::jsonb ->> 'access_token') -> 'payload' ->> 'role' AS role_reissued;
+SELECT jwt_refresh(:'r1'::jsonb ->> 'refresh_token') AS r2b \gset
+SELECT :'r2b'::jsonb ->> 'refresh_token' = :'r2'::jsonb ->> 'refresh_token' AS same_successor,
+       :'r2b'::jsonb ->> 'access_token' <> :'r2'::jsonb ->> 'access_token' AS fresh_access_token;
+-- one line of refresh tokens: two rows, the first used
+SELECT count(*) AS tokens, count(used_at) AS used, count(successor_enc) AS sealed
+FROM jwt_refresh_tokens WHERE sid = :'r1'::jsonb ->> 'sid';
+-- claims given to the refresh are issued (and kept); sub may not change
+SELECT jwt_refresh(:'r2'::jsonb ->> 'refresh_token', '{"role": "admin"}') AS r3 \gset
+SELECT jwt_decode(:'r3'::jsonb ->> 'access_token') -> 'payload' ->> 'role' AS role,
+       jwt_decode(:'r3'::jsonb ->> 'access_token') -> 'payload' ->> 'sub' AS sub;
+SELECT * FROM pg_temp.try(format($$SELECT jwt_refresh(%L, '{"sub": "mallory"}')$$,
+                                 :'r3'::jsonb ->> 'refresh_token'));
+SELECT * FROM pg_temp.try(format($$SELECT jwt_refresh(%L, '"x"')$$,
+                                 :'r3'::jsonb ->> 'refresh_token'));
+-- the refused call changed nothing: r3's token still rotates
+SELECT jwt_refresh(:'r3'::jsonb ->> 'refresh_token') AS r4 \gset
+SELECT jwt_decode(:'r4'::jsonb ->> 'access_token') -> 'payload' ->> 'role' AS kept_role;
+SELECT * FROM pg_temp.session(:'r4'::jsonb ->> 'access_token');
+--
+-- A replay after the interval ends the whole login: every refresh token of
+-- it is refused, and jwt_claims() refuses every access token carrying its
+-- sid from the next statement on.  The refusal is an RFC 6749 error object,
+-- not an error: the ending commits.
+--
+UPDATE jwt_refresh_tokens SET used_at = used_at - interval '11 seconds'
+WHERE sid = :'r1'::jsonb ->> 'sid' AND used_at IS NOT NULL;
+SELECT jwt_refresh(:'r2'::jsonb ->> 'refresh_token');
+SELECT ended_at IS NOT NULL AS ended, end_reason FROM jwt_logins WHERE sid = :'r1'::jsonb ->> 'sid';
+SELECT jwt_refresh(:'r4'::jsonb ->> 'refresh_token');
+SELECT jwt_refresh(:'r1'::jsonb ->> 'refresh_token');
+SELECT * FROM pg_temp.session(:'r4'::jsonb ->> 'access_token');
+SELECT * FROM pg_temp.session(:'r1'::jsonb ->> 'access_token');
+-- the interval is a setting: at 0, any second presentation is a replay
+SET jwt.refresh_reuse_interval = 0;
+SELECT jwt_login('{"sub": "bob"}') AS b1 \gset
+SELECT jwt_refresh(:'b1'::jsonb ->> 'refresh_token') ? 'access_token' AS rotated;
+SELECT pg_sleep(0.01);
+SELECT jwt_refresh(:'b1'::jsonb ->> 'refresh_token');
+SELECT end_reason FROM jwt_logins WHERE sid = :'b1'::jsonb ->> 'sid';
+RESET jwt.refresh_reuse_interval;
+--
+-- Unknown and expired refresh tokens; the login's absolute lifetime.
+--
+SELECT jwt_refresh('not-a-refresh-token');
+SELECT jwt_refresh('');
+SELECT jwt_login('{"sub": "carol"}') AS c1 \gset
+UPDATE jwt_refresh_tokens SET expires_at = now() - interval '1 second'
+WHERE sid = :'c1'::jsonb ->> 'sid';
+SELECT jwt_refresh(:'c1'::jsonb ->> 'refresh_token');
+-- an expired refresh token does not end the login
+SELECT ended_at IS NULL AS still_open FROM jwt_logins WHERE sid = :'c1'::jsonb ->> 'sid';
+SET jwt.login_lifetime = '1min';
+SELECT jwt_login('{"sub": "carol"}') AS c2 \gset
+RESET jwt.login_lifetime;
+-- rotation never extends the login: the refresh token ends with the login
+SELECT jwt_refresh(:'c2'::jsonb ->> 'refresh_token') AS c3 \gset
+SELECT t.expires_at <= l.expires_at AS capped, l.expires_at - l.created_at AS login_lifetime
+FROM jwt_refresh_tokens t JOIN jwt_logins l USING (sid)
+WHERE l.sid = :'c2'::jsonb ->> 'sid' AND t.used_at IS NULL;
+UPDATE jwt_logins SET expires_at = now() - interval '1 second', created_at = now() - interval '2 minutes'
+WHERE sid = :'c2'::jsonb ->> 'sid';
+SELECT jwt_refresh(:'c3'::jsonb ->> 'refresh_token');
+--
+-- Logout: by refresh token, by the session's access token, everywhere.
+--
+SELECT jwt_login('{"sub": "dave"}') AS d1 \gset
+SELECT jwt_logout(:'d1'::jsonb ->> 'refresh_token') AS ended,
+       jwt_logout(:'d1'::jsonb ->> 'refresh_token') AS again,
+       jwt_logout('not-a-refresh-token') AS unknown;
+SELECT jwt_refresh(:'d1'::jsonb ->> 'refresh_token');
+SELECT * FROM pg_temp.session(:'d1'::jsonb ->> 'access_token');
+SELECT * FROM pg_temp.try($$SELECT jwt_logout(NULL::text)$$);
+SELECT jwt_login('{"sub": "dave"}') AS d2 \gset
+SELECT jwt_logout() AS without_session_token;
+SELECT set_config('jwt.token', :'d2'::jsonb ->> 'access_token', false) IS NOT NULL AS set;
+SELECT jwt_claims() ->> 'sub' AS sub;
+SELECT jwt_logout() AS ended;
+SELECT * FROM pg_temp.try($$SELECT jwt_claims()$$);
+RESET jwt.token;
+SELECT jwt_refresh(:'d2'::jsonb ->> 'refresh_token');
+-- a token without sid: nothing to end
+SELECT set_config('jwt.token', jwt_sign('{"sub": "dave", "exp": 4102444800}', :'secret'), false) IS NOT NULL AS set;
+SELECT jwt_logout() AS ended;
+RESET jwt.token;
+SELECT jwt_login('{"sub": "erin"}') AS e1 \gset
+SELECT jwt_login('{"sub": "erin"}') AS e2 \gset
+SELECT jwt_login('{"sub": "erin"}') AS e3 \gset
+SELECT jwt_login('{"sub": "frank"}') AS f1 \gset
+SELECT jwt_logout(:'e3'::jsonb ->> 'refresh_token');
+SELECT jwt_logout_all('erin') AS ended, jwt_logout_all('erin') AS again, jwt_logout_all('nobody') AS none;
+SELECT * FROM pg_temp.try($$SELECT jwt_logout_all(NULL)$$);
+SELECT jwt_refresh(:'e1'::jsonb ->> 'refresh_token');
+SELECT * FROM pg_temp.session(:'e2'::jsonb ->> 'access_token');
+SELECT * FROM pg_temp.session(:'f1'::jsonb ->> 'access_token');
+SELECT jwt_refresh(:'f1'::jsonb ->> 'refresh_token') ? 'refresh_token' AS frank_rotates;
+-- an ended login's sid is refused only until its last access token expired
+-- (as if the login had ended a quarter of an hour ago: ended_at moves, so
+-- the sessions reload)
+UPDATE jwt_logins SET access_expires_at = now() - interval '1 second',
+                      ended_at = now() - interval '15 minutes'
+WHERE sid = :'e2'::jsonb ->> 'sid';
+SELECT jwt_sign(jsonb_build_object('sub', 'erin', 'sid', :'e2'::jsonb ->> 'sid', 'exp', 4102444800),
+                :'secret') AS late \gset
+SELECT * FROM pg_temp.session(:'late');
+--
+-- jwt_purge_revocations() deletes the logins that can no longer matter:
+-- ended or past their end, with their last access token expired (here
+-- only e2's); their refresh tokens go with them.
+--
+SELECT count(*) AS e2_tokens FROM jwt_refresh_tokens WHERE sid = :'e2'::jsonb ->> 'sid';
+SELECT jwt_purge_revocations() AS purged;
+SELECT count(*) AS e2_left FROM jwt_logins WHERE sid = :'e2'::jsonb ->> 'sid';
+SELECT count(*) AS e2_tokens_left FROM jwt_refresh_tokens WHERE sid = :'e2'::jsonb ->> 'sid';
+SELECT count(*) > 0 AS others_kept FROM jwt_logins;
+SELECT jwt_refresh(:'e2'::jsonb ->> 'refresh_token') ->> 'error_description' AS purged_token;
+--
+-- Dump safety: the tables hold SHA-256 hashes and sealed successors, never a
+-- refresh token's text.
+--
+SELECT count(*) AS readable_tokens
+FROM jwt_refresh_tokens t, jwt_logins l,
+     (VALUES (:'r1'::jsonb ->> 'refresh_token'), (:'r2'::jsonb ->> 'refresh_token'),
+             (:'r4'::jsonb ->> 'refresh_token'), (:'f1'::jsonb ->> 'refresh_token')) AS v(tok)
+WHERE position(convert_to(v.tok, 'UTF8') IN t.hash) > 0
+   OR position(convert_to(v.tok, 'UTF8') IN coalesce(t.successor_enc, '')) > 0
+   OR position(decode(translate(v.tok, '-_', '+/') || '=', 'base64') IN coalesce(t.successor_enc, '')) > 0
+   OR t::text LIKE '%' || v.tok || '%' OR l::text LIKE '%' || v.tok || '%';
+SELECT bool_and(hash = sha256(convert_to(:'r1'::jsonb ->> 'refresh_token', 'UTF8'))) AS hashed
+FROM jwt_refresh_tokens WHERE sid = :'r1'::jsonb ->> 'sid' AND issued_at = (
+    SELECT min(issued_at) FROM jwt_refresh_tokens WHERE sid = :'r1'::jsonb ->> 'sid');
+SELECT c.relname, c.relacl IS NOT NULL AND NOT EXISTS (
+           SELECT 1 FROM aclexplode(c.relacl) a WHERE a.grantee = 0) AS closed_to_public,
+       c.oid = ANY (e.extconfig) AS dumped
+FROM pg_class c, pg_extension e
+WHERE e.extname = 'jwt' AND c.relname IN ('jwt_logins', 'jwt_refresh_tokens') ORDER BY 1;
+--
+-- The functions: closed to PUBLIC, VOLATILE, PARALLEL UNSAFE.
+--
+SELECT p.oid::regprocedure AS function, p.provolatile, p.proparallel,
+       has_function_privilege('public', p.oid, 'EXECUTE') AS public_execute
+FROM pg_proc p WHERE p.proname IN ('jwt_login', 'jwt_refresh', 'jwt_logout', 'jwt_logout_all')
+ORDER BY p.oid::regprocedure::text COLLATE "C";
+-- an ordinary role can call none of them nor read the tables
+CREATE ROLE regress_jwt_logins_app;
+SET ROLE regress_jwt_logins_app;
+SELECT * FROM pg_temp.try($$SELECT jwt_login('{"sub": "x"}')$$);
+SELECT * FROM pg_temp.try($$SELECT count(*) FROM jwt_refresh_tokens$$);
+RESET ROLE;
+DROP ROLE regress_jwt_logins_app;
+DELETE FROM jwt_logins;
+DELETE FROM jwt_keys;
