@@ -254,6 +254,13 @@ jwt_report(jose_status st, const JwtErrorContext *ctx)
 							 errdetail("%s", jose_status_detail(st)),
 							 errhint("Only RSA, EC and OKP keys have a public half to publish.")));
 					break;
+				case JOSE_E_KEY_DEGENERATE:
+					ereport(ERROR,
+							(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+							 errmsg("EdDSA public key is degenerate"),
+							 errdetail("%s", jose_status_detail(st)),
+							 errhint("Use the public key of a real key pair, e.g. made by jwt_generate_key('EdDSA').")));
+					break;
 				case JOSE_E_KEYSET_SIGN:
 					ereport(ERROR,
 							(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
