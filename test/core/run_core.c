@@ -147,6 +147,7 @@ t_status_name(jose_status st)
 		case JOSE_E_KEY_INVALID: return "JOSE_E_KEY_INVALID";
 		case JOSE_E_KEY_NOT_PRIVATE: return "JOSE_E_KEY_NOT_PRIVATE";
 		case JOSE_E_KEY_SECRET_PUBLIC: return "JOSE_E_KEY_SECRET_PUBLIC";
+		case JOSE_E_KEY_DEGENERATE: return "JOSE_E_KEY_DEGENERATE";
 		case JOSE_E_KEY_KTY: return "JOSE_E_KEY_KTY";
 		case JOSE_E_KEY_SHORT: return "JOSE_E_KEY_SHORT";
 		case JOSE_E_KEY_ALG: return "JOSE_E_KEY_ALG";
