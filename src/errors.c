@@ -254,6 +254,13 @@ jwt_report(jose_status st, const JwtErrorContext *ctx)
 							 errdetail("%s", jose_status_detail(st)),
 							 errhint("Only RSA, EC and OKP keys have a public half to publish.")));
 					break;
+				case JOSE_E_KEY_NOT_SECRET:
+					ereport(ERROR,
+							(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+							 errmsg("a key is not a shared secret"),
+							 errdetail("%s", jose_status_detail(st)),
+							 errhint("Pass a PEM key, JWK or JWKS as text, not bytea; a bytea key is only ever a shared secret.")));
+					break;
 				case JOSE_E_KEY_DEGENERATE:
 					ereport(ERROR,
 							(errcode(ERRCODE_INVALID_PARAMETER_VALUE),

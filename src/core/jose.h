@@ -81,6 +81,7 @@ typedef enum jose_status
 	JOSE_E_KEY_NOT_PRIVATE,		/* signing needs a private key */
 	JOSE_E_KEY_SECRET_PUBLIC,	/* a shared secret has no public form */
 	JOSE_E_KEY_DEGENERATE,		/* EdDSA point of small order or non-canonical */
+	JOSE_E_KEY_NOT_SECRET,		/* bytes given as a secret are a key's text */
 	JOSE_E_CALL_LAST_,
 
 	/* The library failed (SQLSTATE 39000). */

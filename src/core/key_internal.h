@@ -106,6 +106,7 @@ extern jose_status jose_key_from_secret(const unsigned char *data, size_t len,
 /* pkey.c */
 extern jose_status jose_pem_import(const char *data, size_t len, jose_key *k);
 extern int	jose_der_b64_import(const char *data, size_t len, jose_key *k, jose_status *st);
+extern int	jose_der_is_key(const char *data, size_t len);
 extern jose_status jose_jwk_import_asym(const jose_json_object *jwk, jose_kty kty,
 										jose_key *k);
 extern jose_status jose_pkey_adopt(jose_key *k, EVP_PKEY *pkey);

@@ -849,3 +849,40 @@ jose_der_b64_import(const char *data, size_t len, jose_key *k, jose_status *st)
 		EVP_PKEY_free(pkey);
 	return 1;
 }
+
+/*
+ * Whether bytes are, whole, the DER of a public key (SubjectPublicKeyInfo),
+ * a certificate or a private key: never a shared secret.
+ */
+int
+jose_der_is_key(const char *data, size_t len)
+{
+	const unsigned char *der = (const unsigned char *) data;
+	const unsigned char *p;
+	EVP_PKEY   *pkey;
+	X509	   *x;
+	int			is_key = 0;
+
+	if (len < 16 || len > 65536 || der[0] != 0x30)
+		return 0;
+	p = der;
+	pkey = d2i_PUBKEY(NULL, &p, (long) len);
+	is_key = pkey != NULL && p == der + len;
+	EVP_PKEY_free(pkey);
+	if (!is_key)
+	{
+		p = der;
+		x = d2i_X509(NULL, &p, (long) len);
+		is_key = x != NULL && p == der + len;
+		X509_free(x);
+	}
+	if (!is_key)
+	{
+		p = der;
+		pkey = d2i_AutoPrivateKey(NULL, &p, (long) len);
+		is_key = pkey != NULL && p == der + len;
+		EVP_PKEY_free(pkey);
+	}
+	ERR_clear_error();
+	return is_key;
+}

@@ -127,6 +127,8 @@ jose_status_detail(jose_status st)
 			return "Signing needs a private key; this is a public key.";
 		case JOSE_E_KEY_SECRET_PUBLIC:
 			return "A shared secret has no public form.";
+		case JOSE_E_KEY_NOT_SECRET:
+			return "The bytes given as a shared secret are a key's text or encoding (PEM, JWK, SSH, DER), which is never a shared secret.";
 		case JOSE_E_KEY_DEGENERATE:
 			return "The EdDSA public key is a point of small order or a non-canonical encoding, against which forged signatures verify.";
 		case JOSE_E_CALL_LAST_:

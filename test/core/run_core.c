@@ -148,6 +148,7 @@ t_status_name(jose_status st)
 		case JOSE_E_KEY_NOT_PRIVATE: return "JOSE_E_KEY_NOT_PRIVATE";
 		case JOSE_E_KEY_SECRET_PUBLIC: return "JOSE_E_KEY_SECRET_PUBLIC";
 		case JOSE_E_KEY_DEGENERATE: return "JOSE_E_KEY_DEGENERATE";
+		case JOSE_E_KEY_NOT_SECRET: return "JOSE_E_KEY_NOT_SECRET";
 		case JOSE_E_KEY_KTY: return "JOSE_E_KEY_KTY";
 		case JOSE_E_KEY_SHORT: return "JOSE_E_KEY_SHORT";
 		case JOSE_E_KEY_ALG: return "JOSE_E_KEY_ALG";
@@ -1177,8 +1178,8 @@ test_keys(void)
 		const char	pem[] = "-----BEGIN PUBLIC KEY-----\nAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA\n-----END PUBLIC KEY-----\n";
 
 		st = jose_keyset_import(pem, strlen(pem), JOSE_KEY_SECRET, &ks);
-		CHECK_ST(st, JOSE_OK, "keys: the same bytes given as JOSE_KEY_SECRET are a secret");
-		jose_keyset_free(ks);
+		CHECK_ST(st, JOSE_E_KEY_NOT_SECRET, "keys: the same bytes given as JOSE_KEY_SECRET are never a secret (CVE-2022-29217)");
+		CHECK(ks == NULL, "keys: no keyset for a key's text given as a secret");
 	}
 	CHECK_ST(jose_keyset_import("", 0, JOSE_KEY_TEXT, &ks), JOSE_E_KEY_EMPTY, "keys: empty key text");
 	CHECK_ST(jose_keyset_import("", 0, JOSE_KEY_SECRET, &ks), JOSE_E_KEY_EMPTY, "keys: empty secret");

@@ -211,6 +211,7 @@ status_name(jose_status st)
 			S(JOSE_E_KEY_NOT_PRIVATE);
 			S(JOSE_E_KEY_SECRET_PUBLIC);
 			S(JOSE_E_KEY_DEGENERATE);
+			S(JOSE_E_KEY_NOT_SECRET);
 			S(JOSE_E_NOMEM);
 			S(JOSE_E_CRYPTO);
 		default:
