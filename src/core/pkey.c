@@ -783,7 +783,8 @@ jose_der_b64_import(const char *data, size_t len, jose_key *k, jose_status *st)
 	EVP_PKEY   *pkey = NULL;
 	X509	   *x;
 
-	if (len < 64 || len > 65536)
+	/* an Ed25519 SubjectPublicKeyInfo is 60 characters: no longer minimum */
+	if (len < 16 || len > 65536)
 		return 0;
 	for (size_t i = 0; i < len; i++)
 	{
