@@ -109,6 +109,12 @@ jose_key_kty(const jose_key *key)
 	return key->kty;
 }
 
+int
+jose_key_is_for_encryption(const jose_key *key)
+{
+	return (key->ops & JOSE_OP_USE_ENC) != 0;
+}
+
 /*
  * Key HMAC contexts once, for every hash the secret is long enough for, so
  * that a verification costs the MAC and not a key setup.
@@ -225,6 +231,8 @@ jwk_ops(const jose_json_object *jwk, unsigned *ops)
 		*ops |= JOSE_OP_USE_SIG;
 	if (use != NULL && !jose_json_string_eq(use, "sig", 3))
 		*ops = 0;				/* "enc" or another use: not for signatures */
+	if (use != NULL && jose_json_string_eq(use, "enc", 3))
+		*ops = JOSE_OP_USE_ENC;
 
 	if (key_ops != NULL)
 	{
@@ -255,7 +263,7 @@ jwk_ops(const jose_json_object *jwk, unsigned *ops)
 			listed |= bit;
 		}
 		(void) seen_other;
-		*ops &= listed;
+		*ops &= listed | JOSE_OP_USE_ENC;
 	}
 	return JOSE_OK;
 }

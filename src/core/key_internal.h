@@ -12,6 +12,7 @@
 
 #define JOSE_HMAC_COUNT 3		/* HS256, HS384, HS512 */
 #define JOSE_OP_USE_SIG 0x100	/* in ops: the JWK said "use":"sig" */
+#define JOSE_OP_USE_ENC 0x200	/* in ops: the JWK said "use":"enc" */
 
 typedef enum jose_crv
 {

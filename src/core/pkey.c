@@ -433,6 +433,28 @@ find_text(const char *s, size_t len, const char *needle)
 	return NULL;
 }
 
+/*
+ * Whether a PEM block that did not parse has a line inside it that starts
+ * with a blank (a key pasted into indented SQL or YAML): a precise error,
+ * rather than reading a block whose text was changed.
+ */
+static int
+pem_indented(const char *data, size_t len)
+{
+	for (size_t i = 0; i + 1 < len; i++)
+		if (data[i] == '\n' && (data[i + 1] == ' ' || data[i + 1] == '\t'))
+		{
+			/* blanks then more text, not just trailing blanks */
+			size_t		j = i + 1;
+
+			while (j < len && (data[j] == ' ' || data[j] == '\t'))
+				j++;
+			if (j < len && data[j] != '\n' && data[j] != '\r')
+				return 1;
+		}
+	return 0;
+}
+
 jose_status
 jose_pem_import(const char *data, size_t len, jose_key *k)
 {
@@ -489,7 +511,7 @@ jose_pem_import(const char *data, size_t len, jose_key *k)
 	BIO_free(bio);
 	ERR_clear_error();
 	if (pkey == NULL)
-		return JOSE_E_KEY_FORMAT;
+		return pem_indented(data, len) ? JOSE_E_KEY_PEM_INDENTED : JOSE_E_KEY_FORMAT;
 	if ((st = jose_pkey_adopt(k, pkey)) != JOSE_OK)
 		EVP_PKEY_free(pkey);
 	return st;
