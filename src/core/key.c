@@ -506,11 +506,11 @@ ssh_blob_at(const char *s, size_t len)
 
 	if (len < 24)
 		return 0;
-	for (int g = 0; g < 6; g++)
+	for (size_t g = 0; g < 6; g++)
 	{
 		uint32_t	v = 0;
 
-		for (int j = 0; j < 4; j++)
+		for (size_t j = 0; j < 4; j++)
 		{
 			int			d = b64_value(s[4 * g + j]);
 

@@ -311,19 +311,22 @@ eddsa_check_public(EVP_PKEY *pkey, jose_crv crv)
 		 * 1 on Ed448); x^2 = u / v must be a square, by Euler's criterion
 		 * (u v^(p-2))^((p-1)/2) = 1.  u is not 0 here (y is not 1 or p - 1).
 		 */
-		if (!BN_mod_sqr(t, y, p, bc) || !BN_mod_sub(u, t, BN_value_one(), p, bc) ||
-			!BN_mod_mul(v, dd, t, p, bc) ||
-			!(crv == JOSE_CRV_ED25519 ? BN_mod_add(v, v, BN_value_one(), p, bc)
-			  : BN_mod_sub(v, v, BN_value_one(), p, bc)))
-			st = JOSE_E_CRYPTO;
-		else if (BN_is_zero(v))
-			st = JOSE_E_KEY_CURVE;
-		else if (BN_mod_inverse(v, v, p, bc) == NULL || !BN_mod_mul(u, u, v, p, bc) ||
-				 !BN_sub(t, p, BN_value_one()) || !BN_rshift1(t, t) ||
-				 !BN_mod_exp(u, u, t, p, bc))
-			st = JOSE_E_CRYPTO;
-		else if (!BN_is_one(u))
-			st = JOSE_E_KEY_CURVE;
+		int			ok,
+					on_curve;
+
+		ok = BN_mod_sqr(t, y, p, bc) && BN_mod_sub(u, t, BN_value_one(), p, bc) &&
+			BN_mod_mul(v, dd, t, p, bc) &&
+			(crv == JOSE_CRV_ED25519 ? BN_mod_add(v, v, BN_value_one(), p, bc)
+			 : BN_mod_sub(v, v, BN_value_one(), p, bc));
+		on_curve = ok && !BN_is_zero(v);	/* v = 0: no x for this y */
+		if (on_curve)
+		{
+			ok = BN_mod_inverse(v, v, p, bc) != NULL && BN_mod_mul(u, u, v, p, bc) &&
+				BN_sub(t, p, BN_value_one()) && BN_rshift1(t, t) &&
+				BN_mod_exp(u, u, t, p, bc);
+			on_curve = ok && BN_is_one(u);
+		}
+		st = !ok ? JOSE_E_CRYPTO : on_curve ? JOSE_OK : JOSE_E_KEY_CURVE;
 	}
 	BN_CTX_end(bc);
 	BN_CTX_free(bc);
