@@ -197,6 +197,37 @@ LANGUAGE sql IMMUTABLE STRICT;
 CREATE FUNCTION pg_temp.unb64url(text) RETURNS bytea
 AS $$ SELECT decode(rpad(translate($1, '-_', '+/'), (length($1) + 3) / 4 * 4, '='), 'base64') $$
 LANGUAGE sql IMMUTABLE STRICT;
+-- HS256, HS384 and HS512 as an attacker computes them (RFC 2104 over the
+-- built-in sha256(), sha384(), sha512()), for secrets jwt refuses to take
+CREATE FUNCTION pg_temp.hmac(alg text, key bytea, msg bytea) RETURNS bytea
+LANGUAGE plpgsql IMMUTABLE STRICT AS $$
+DECLARE
+    block integer := CASE alg WHEN 'HS256' THEN 64 ELSE 128 END;
+    k bytea := key;
+    ipad bytea;
+    opad bytea;
+BEGIN
+    IF length(k) > block THEN
+        k := CASE alg WHEN 'HS256' THEN sha256(k) WHEN 'HS384' THEN sha384(k) ELSE sha512(k) END;
+    END IF;
+    k := k || decode(repeat('00', block - length(k)), 'hex');
+    ipad := k;
+    opad := k;
+    FOR i IN 0..block - 1 LOOP
+        ipad := set_byte(ipad, i, get_byte(k, i) # 54);
+        opad := set_byte(opad, i, get_byte(k, i) # 92);
+    END LOOP;
+    RETURN CASE alg
+        WHEN 'HS256' THEN sha256(opad || sha256(ipad || msg))
+        WHEN 'HS384' THEN sha384(opad || sha384(ipad || msg))
+        ELSE sha512(opad || sha512(ipad || msg)) END;
+END
+$$;
+CREATE FUNCTION pg_temp.forge(claims text, secret bytea, alg text DEFAULT 'HS256') RETURNS text
+AS $$ SELECT s || '.' || pg_temp.b64url(pg_temp.hmac(alg, secret, convert_to(s, 'UTF8')))
+      FROM (SELECT pg_temp.b64url(convert_to(format('{"alg":"%s","typ":"JWT"}', alg), 'UTF8')) || '.' ||
+                   pg_temp.b64url(convert_to(claims, 'UTF8')) AS s) AS x $$
+LANGUAGE sql IMMUTABLE STRICT;
 -- the base64 body of a PEM block on one line, and its DER bytes
 CREATE FUNCTION pg_temp.pem_body(pem text) RETURNS text
 AS $$ SELECT regexp_replace(pem, '-----[A-Z0-9 ]+-----|\s', '', 'g') $$
@@ -599,10 +630,29 @@ LATERAL pg_temp.verdict(token, :'idp_jwks', algorithms) v;
 -- the token with the key's public text as the HMAC secret.  Every such token
 -- is refused: with algorithms NULL because the key cannot verify HS256
 -- (28000), and with algorithms {HS256} because the call asks for what the
--- key cannot do (22023).  The last column shows that each forged token is
--- a correct HMAC under that text: a verifier that let the header choose
--- would have accepted it.
+-- key cannot do (22023).  The forged tokens are MACed by pg_temp.forge, an
+-- HMAC written in SQL (the attacker's own tool; it agrees with jwt_sign for
+-- a true secret, checked first): jwt itself takes no key's text as a
+-- secret, not even as bytea.  The last column is what jwt_is_valid says
+-- when the text is passed as a bytea secret: 22023 for every text or
+-- encoding of a key (CVE-2022-29217); only the bare modulus, bytes that are
+-- no key's text, is a secret, under which the forged token is a correct MAC.
 --
+SELECT pg_temp.forge('{"sub":"alice"}', convert_to(repeat('s', 64), 'UTF8'), alg)
+       = jwt_sign('{"sub":"alice"}', convert_to(repeat('s', 64), 'UTF8'), alg) AS forge_agrees_with_jwt_sign,
+       alg
+FROM unnest('{HS256,HS384,HS512}'::text[]) AS alg;
+CREATE FUNCTION pg_temp.bytea_verdict(token text, key bytea) RETURNS text
+LANGUAGE plpgsql AS $$
+DECLARE
+    state text;
+BEGIN
+    RETURN jwt_is_valid(token, key)::text;
+EXCEPTION WHEN OTHERS THEN
+    GET STACKED DIAGNOSTICS state = RETURNED_SQLSTATE;
+    RETURN 'raised ' || state;
+END
+$$;
 CREATE TEMP TABLE attacker_secret (ord integer, secret_name text, secret bytea);
 INSERT INTO attacker_secret VALUES
     (1, 'SPKI PEM text', convert_to(:'rsa_spki', 'UTF8')),
@@ -620,22 +670,22 @@ INSERT INTO trusted_key VALUES
     (3, 'certificate', :'rsa_cert'),
     (4, 'JWKS', jsonb_build_object('keys', jsonb_build_array(:'rsa_jwk'::jsonb))::text);
 SELECT s.secret_name, k.key_name, v.code, v.detail, w.code AS code_hs256, w.message AS message_hs256,
-       v.is_valid, jwt_is_valid(t.token, s.secret) AS valid_hmac_under_the_text
+       v.is_valid, pg_temp.bytea_verdict(t.token, s.secret) AS text_as_bytea_secret
 FROM attacker_secret s
 CROSS JOIN trusted_key k
-JOIN LATERAL (SELECT jwt_sign('{"sub":"admin","role":"superuser"}', s.secret, 'HS256') AS token) t ON true,
+JOIN LATERAL (SELECT pg_temp.forge('{"sub":"admin","role":"superuser"}', s.secret) AS token) t ON true,
 LATERAL pg_temp.verdict(t.token, k.key) v,
 LATERAL pg_temp.verdict(t.token, k.key, '{HS256}') w
 ORDER BY s.ord, k.ord;
 -- the hint of the 22023, and the same for HS384 and HS512
 SELECT alg, v.code, v.message, v.hint
 FROM unnest('{HS256,HS384,HS512}'::text[]) AS alg,
-LATERAL pg_temp.verdict(jwt_sign('{"sub":"admin"}', convert_to(:'rsa_spki', 'UTF8'), alg), :'rsa_spki', ARRAY[alg]) v;
+LATERAL pg_temp.verdict(pg_temp.forge('{"sub":"admin"}', convert_to(:'rsa_spki', 'UTF8'), alg), :'rsa_spki', ARRAY[alg]) v;
 -- the same attack on the EC and Ed25519 keys
 SELECT key_name, v.code, v.detail, w.code AS code_hs256, w.hint AS hint_hs256
 FROM (VALUES ('EC SPKI PEM', :'ec_spki'), ('EC certificate', :'ec_cert'),
              ('Ed25519 SPKI PEM', :'ed25519_spki'), ('Ed25519 JWK', jwt_public_jwk(:'ed25519_spki')::text)) AS k(key_name, key),
-LATERAL (SELECT jwt_sign('{"sub":"admin"}', convert_to(key, 'UTF8'), 'HS256') AS token) t,
+LATERAL (SELECT pg_temp.forge('{"sub":"admin"}', convert_to(key, 'UTF8')) AS token) t,
 LATERAL pg_temp.verdict(t.token, key) v,
 LATERAL pg_temp.verdict(t.token, key, '{HS256}') w;
 -- A PEM block or a JWK with text around it is still never a secret: the
@@ -647,7 +697,7 @@ SELECT key_name, v.code, v.message, v.detail, g.code AS genuine_rs256
 FROM (VALUES ('certificate as openssl x509 -text prints it', E'Certificate:\n    Data:\n        Version: 3 (0x2)\n' || :'rsa_cert'),
              ('a PKCS#12 export with bag attributes', E'Bag Attributes\n    friendlyName: api\n' || :'rsa_spki'),
              ('a JWK after a label', 'key: ' || :'rsa_jwk')) AS k(key_name, key),
-LATERAL pg_temp.verdict(jwt_sign('{"sub":"admin"}', convert_to(key, 'UTF8'), 'HS256'), key) v,
+LATERAL pg_temp.verdict(pg_temp.forge('{"sub":"admin"}', convert_to(key, 'UTF8')), key) v,
 LATERAL pg_temp.verdict(jwt_sign('{"sub":"alice"}', :'rsa_pkcs8', 'RS256'), key) g;
 --
 -- Key reuse.  A key text is parsed once per backend and kept: verifying

@@ -105,6 +105,9 @@ jwt_token_detail(jose_status st, const JwtErrorContext *ctx)
 	return jose_status_detail(st);
 }
 
+#define ENC_KEY_HINT "This JWK is an encryption key (\"use\":\"enc\"), not a signature key; sign and verify with a key whose \"use\" is \"sig\"."
+
+/* What the key in the call can do, for the hint of a wrong call. */
 static const char *
 key_algs_hint(const JwtErrorContext *ctx)
 {
@@ -116,7 +119,24 @@ key_algs_hint(const JwtErrorContext *ctx)
 	else if (ctx == NULL || ctx->keys == NULL)
 		return "Use a key of the algorithm's family: a secret for HS*, RSA for RS* and PS*, the algorithm's curve for ES*, Ed25519 or Ed448 for EdDSA.";
 	else
+	{
+		const jose_key *key = jose_keyset_count(ctx->keys) == 1 ?
+			jose_keyset_key(ctx->keys, 0) : NULL;
+
 		set = jose_keyset_algs(ctx->keys, ctx->op ? ctx->op : JOSE_OP_VERIFY);
+		if (key != NULL && jose_key_is_for_encryption(key))
+			return ENC_KEY_HINT;
+		if (key != NULL && set == 0 && ctx->op == JOSE_OP_SIGN)
+		{
+			jose_algset verify = jose_key_algs(key, JOSE_OP_VERIFY);
+			jose_alg	natural = jose_key_natural_alg(key);
+
+			if (verify != 0 && natural != JOSE_ALG_UNSET &&
+				jose_key_check(key, natural, JOSE_OP_SIGN) == JOSE_E_KEY_NOT_PRIVATE)
+				return psprintf("This is a public key: it cannot sign, and verifies %s tokens. Signing needs its private key (a PEM PRIVATE KEY, or a JWK with \"d\").",
+								jose_algset_format(verify, buf, sizeof(buf)));
+		}
+	}
 	if (set == 0)
 		return "This key can be used with no algorithm.";
 	return psprintf("This key can be used with: %s.",
@@ -199,7 +219,10 @@ jwt_report(jose_status st, const JwtErrorContext *ctx)
 							 errmsg("key may not be used to %s",
 									ctx && ctx->op == JOSE_OP_SIGN ? "sign" : "verify"),
 							 errdetail("%s", jose_status_detail(st)),
-							 errhint("Use a JWK whose \"use\" is \"sig\" and whose \"key_ops\", if any, include the operation.")));
+							 errhint("%s", ctx && ctx->keys && jose_keyset_count(ctx->keys) == 1 &&
+									 jose_key_is_for_encryption(jose_keyset_key(ctx->keys, 0)) ?
+									 ENC_KEY_HINT :
+									 "Use a JWK whose \"use\" is \"sig\" and whose \"key_ops\", if any, include the operation.")));
 					break;
 				case JOSE_E_KEYSET_MIXED:
 					ereport(ERROR,
@@ -287,6 +310,27 @@ jwt_report(jose_status st, const JwtErrorContext *ctx)
 							 errdetail("%s", jose_status_detail(st)),
 							 errhint("Pass the keys in use, at most %d; a token's \"kid\" selects one of them.",
 									 JOSE_MAX_KEYS)));
+					break;
+				case JOSE_E_KEY_NOT_SECRET:
+					ereport(ERROR,
+							(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+							 errmsg("a key is not a shared secret"),
+							 errdetail("%s", jose_status_detail(st)),
+							 errhint("Pass a PEM key, JWK or JWKS as text, not bytea; a bytea key is only ever a shared secret.")));
+					break;
+				case JOSE_E_KEY_PEM_INDENTED:
+					ereport(ERROR,
+							(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+							 errmsg("invalid key"),
+							 errdetail("%s", jose_status_detail(st)),
+							 errhint("Remove the blanks at the start of the PEM lines, e.g. with regexp_replace(key, '^[ \\t]+', '', 'gn').")));
+					break;
+				case JOSE_E_KEY_DEGENERATE:
+					ereport(ERROR,
+							(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+							 errmsg("EdDSA public key is degenerate"),
+							 errdetail("%s", jose_status_detail(st)),
+							 errhint("Use the public key of a real key pair, e.g. made by jwt_generate_key('EdDSA').")));
 					break;
 				case JOSE_E_KEYSET_SIGN:
 					ereport(ERROR,

@@ -107,7 +107,12 @@ jose_check_claims(const jose_json_object *claims, const jose_claim_rules *rules,
 	 */
 	if (rules->audience != NULL)
 	{
-		if (aud == NULL || !audience_matches(aud, rules->audience, rules->audience_len))
+		if (aud == NULL)
+		{
+			*which = "aud";		/* absent, not wrong: its own detail */
+			return JOSE_E_CLAIM_MISSING;
+		}
+		if (!audience_matches(aud, rules->audience, rules->audience_len))
 			return JOSE_E_AUDIENCE;
 	}
 	else if (aud != NULL)

@@ -27,6 +27,7 @@ typedef enum jose_status
 
 	/* The token is bad (SQLSTATE 28000).  Listed in the order of the checks. */
 	JOSE_E_TOO_LARGE = 100,		/* over the size cap */
+	JOSE_E_BEARER,				/* starts with the HTTP scheme "Bearer " */
 	JOSE_E_FORM,				/* not exactly three dot-separated segments */
 	JOSE_E_BASE64,				/* a segment is not strict base64url */
 	JOSE_E_HEADER_JSON,			/* header is not a valid JSON object */
@@ -83,6 +84,9 @@ typedef enum jose_status
 	JOSE_E_KEY_SECRET_PUBLIC,	/* a shared secret has no public form */
 	JOSE_E_KEY_TOO_LARGE,		/* key text over JOSE_MAX_KEY_TEXT bytes */
 	JOSE_E_KEYSET_TOO_MANY,		/* JWKS with more than JOSE_MAX_KEYS keys */
+	JOSE_E_KEY_DEGENERATE,		/* EdDSA point of small order or non-canonical */
+	JOSE_E_KEY_NOT_SECRET,		/* bytes given as a secret are a key's text */
+	JOSE_E_KEY_PEM_INDENTED,	/* a PEM block whose lines are indented */
 	JOSE_E_CALL_LAST_,
 
 	/* The library failed (SQLSTATE 39000). */
@@ -350,6 +354,8 @@ extern jose_status jose_key_check(const jose_key *key, jose_alg alg, jose_op op)
 /* The key's kid, or NULL. */
 extern const char *jose_key_kid(const jose_key *key, size_t *len);
 extern jose_kty jose_key_kty(const jose_key *key);
+/* The JWK said "use":"enc": an encryption key, for no signature. */
+extern int	jose_key_is_for_encryption(const jose_key *key);
 /*
  * Registry keys: give a key its kid (replacing a JWK's), pin it to one
  * algorithm, and a window of validity in seconds since the epoch, from

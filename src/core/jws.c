@@ -300,6 +300,11 @@ open_compact(const char *token, size_t len, size_t max_len, const jose_stop *sto
 	*jerr = JOSE_JSON_OK;
 	if (len > max_len)
 		return JOSE_E_TOO_LARGE;
+	/* the Authorization header's value, not the token (RFC 6750 section 2.1) */
+	if (len > 7 && (token[0] | 0x20) == 'b' && (token[1] | 0x20) == 'e' &&
+		(token[2] | 0x20) == 'a' && (token[3] | 0x20) == 'r' &&
+		(token[4] | 0x20) == 'e' && (token[5] | 0x20) == 'r' && token[6] == ' ')
+		return JOSE_E_BEARER;
 	if ((st = split_compact(token, len, seg)) != JOSE_OK)
 		return st;
 	if ((st = decode_segments(seg, stop, buf, buflen, h, hlen, p, plen, s, slen)) != JOSE_OK)

@@ -109,6 +109,12 @@ jose_key_kty(const jose_key *key)
 	return key->kty;
 }
 
+int
+jose_key_is_for_encryption(const jose_key *key)
+{
+	return (key->ops & JOSE_OP_USE_ENC) != 0;
+}
+
 /*
  * Key HMAC contexts once, for every hash the secret is long enough for, so
  * that a verification costs the MAC and not a key setup.
@@ -225,6 +231,8 @@ jwk_ops(const jose_json_object *jwk, unsigned *ops)
 		*ops |= JOSE_OP_USE_SIG;
 	if (use != NULL && !jose_json_string_eq(use, "sig", 3))
 		*ops = 0;				/* "enc" or another use: not for signatures */
+	if (use != NULL && jose_json_string_eq(use, "enc", 3))
+		*ops = JOSE_OP_USE_ENC;
 
 	if (key_ops != NULL)
 	{
@@ -255,7 +263,7 @@ jwk_ops(const jose_json_object *jwk, unsigned *ops)
 			listed |= bit;
 		}
 		(void) seen_other;
-		*ops &= listed;
+		*ops &= listed | JOSE_OP_USE_ENC;
 	}
 	return JOSE_OK;
 }
@@ -469,13 +477,9 @@ find_in(const char *s, size_t len, const char *needle)
 	return NULL;
 }
 
-/*
- * An OpenSSH public key line ("ssh-ed25519 AAAA...", "ecdsa-sha2-nistp256
- * ...", security keys "sk-...") or an RFC 4716 block: public text, so never
- * an HMAC secret.
- */
+/* The start of an OpenSSH key type name: "ssh-rsa", "ecdsa-sha2-nistp256", ... */
 static int
-looks_like_ssh(const char *s, size_t len)
+ssh_type_prefix(const char *s, size_t len)
 {
 	static const char *const prefixes[] = {"ssh-", "ecdsa-sha2-", "sk-ssh-", "sk-ecdsa-"};
 
@@ -486,9 +490,140 @@ looks_like_ssh(const char *s, size_t len)
 		if (len >= n && memcmp(s, prefixes[i], n) == 0)
 			return 1;
 	}
-	return find_in(s, len, "---- BEGIN SSH2") != NULL;
+	return 0;
 }
 
+static int
+b64_value(char c)
+{
+	if (c >= 'A' && c <= 'Z')
+		return c - 'A';
+	if (c >= 'a' && c <= 'z')
+		return c - 'a' + 26;
+	if (c >= '0' && c <= '9')
+		return c - '0' + 52;
+	if (c == '+')
+		return 62;
+	if (c == '/')
+		return 63;
+	return -1;
+}
+
+static int
+is_space(char c)
+{
+	return c == ' ' || c == '\t' || c == '\r' || c == '\n';
+}
+
+/*
+ * Whether the base64 at s is an SSH key blob (RFC 4253 section 6.6): a
+ * four-octet length, then the key type's name.  Its length is below 2^24,
+ * so every blob starts "AAAA"; the first 24 characters give 18 octets,
+ * enough for the length and the type's first 14 characters.
+ */
+static int
+ssh_blob_at(const char *s, size_t len)
+{
+	unsigned char out[18];
+	uint32_t	n;
+
+	if (len < 24)
+		return 0;
+	for (size_t g = 0; g < 6; g++)
+	{
+		uint32_t	v = 0;
+
+		for (size_t j = 0; j < 4; j++)
+		{
+			int			d = b64_value(s[4 * g + j]);
+
+			if (d < 0)
+				return 0;
+			v = (v << 6) | (uint32_t) d;
+		}
+		out[3 * g] = (unsigned char) (v >> 16);
+		out[3 * g + 1] = (unsigned char) (v >> 8);
+		out[3 * g + 2] = (unsigned char) v;
+	}
+	n = ((uint32_t) out[0] << 24) | ((uint32_t) out[1] << 16) |
+		((uint32_t) out[2] << 8) | out[3];
+	return n >= 7 && n <= 64 && ssh_type_prefix((const char *) out + 4, n < 14 ? n : 14);
+}
+
+/*
+ * Public text that must never become an HMAC secret (CVE-2022-29217): an
+ * SSH public key in any of the forms OpenSSH writes, wherever it stands in
+ * the text.  The rule, in one pass over the text:
+ *	- the text starts with a key type ("ssh-...", "ecdsa-sha2-...",
+ *	  "sk-ssh-...", "sk-ecdsa-...");
+ *	- an RFC 4716 block ("---- BEGIN SSH2") anywhere;
+ *	- anywhere, at the start of a run of base64, what decodes to an SSH key
+ *	  blob (a length, then one of those type names): the key of an
+ *	  authorized_keys line with options, of a known_hosts line (plain or
+ *	  hashed "|1|..."), of an "@cert-authority" or "@revoked" line, of a
+ *	  certificate ("...-cert-v01@openssh.com");
+ *	- anywhere, a word that is such a type name followed by blanks and
+ *	  "AAAA" (a blob, even one cut short).
+ * A random secret matches none of these but by a chance far below 2^-64
+ * per position.
+ */
+static int
+looks_like_ssh(const char *s, size_t len)
+{
+	if (ssh_type_prefix(s, len) || find_in(s, len, "---- BEGIN SSH2") != NULL)
+		return 1;
+	for (size_t i = 0; i + 4 <= len; i++)
+	{
+		size_t		w,
+					b;
+
+		/* "AAAA" starting a run of base64 */
+		if (s[i] != 'A' || memcmp(s + i, "AAAA", 4) != 0 ||
+			(i > 0 && b64_value(s[i - 1]) >= 0))
+			continue;
+		if (ssh_blob_at(s + i, len - i))
+			return 1;
+		/* the word before the blanks before the blob */
+		b = i;
+		while (b > 0 && (s[b - 1] == ' ' || s[b - 1] == '\t'))
+			b--;
+		if (b == i)
+			continue;
+		w = b;
+		while (w > 0 && b - w < 64 && !is_space(s[w - 1]))
+			w--;
+		if (ssh_type_prefix(s + w, b - w))
+			return 1;
+	}
+	return 0;
+}
+
+/*
+ * Bytes given as a shared secret (a bytea key) that are a key's text or
+ * encoding: a PEM block, a JWK, an SSH public key, base64 or binary DER of
+ * a key or certificate.  A public key is public, so a secret made of it is
+ * none (CVE-2022-29217); a private key is not a secret of this kind either.
+ */
+static jose_status
+secret_is_key(const char *s, size_t len)
+{
+	jose_key   *k;
+	jose_status st = JOSE_OK;
+	int			is_key;
+
+	if (looks_like_ssh(s, len))
+		return JOSE_E_KEY_SSH;
+	if (find_in(s, len, "-----BEGIN") != NULL || find_in(s, len, "\"kty\"") != NULL ||
+		find_in(s, len, "\\\"kty\\\"") != NULL || jose_der_is_key(s, len))
+		return JOSE_E_KEY_NOT_SECRET;
+	if ((k = calloc(1, sizeof(jose_key))) == NULL)
+		return JOSE_E_NOMEM;
+	is_key = jose_der_b64_import(s, len, k, &st);
+	key_free(k);
+	if (st == JOSE_E_NOMEM)
+		return st;
+	return is_key ? JOSE_E_KEY_NOT_SECRET : JOSE_OK;
+}
 
 jose_status
 jose_keyset_import(const char *data, size_t len, jose_key_form form,
@@ -515,6 +650,11 @@ jose_keyset_import_stop(const char *data, size_t len, jose_key_form form,
 	if (ks == NULL)
 		return JOSE_E_NOMEM;
 
+	if (form == JOSE_KEY_SECRET && (st = secret_is_key(data, len)) != JOSE_OK)
+	{
+		jose_keyset_free(ks);
+		return st;
+	}
 	if (form == JOSE_KEY_TEXT)
 		while (skip < len && (data[skip] == ' ' || data[skip] == '\t' ||
 							  data[skip] == '\n' || data[skip] == '\r'))
@@ -569,7 +709,8 @@ jose_keyset_import_stop(const char *data, size_t len, jose_key_form form,
 			st = jose_pem_import(data + skip, len - skip, ks->keys[0]);
 		}
 	}
-	else if (form == JOSE_KEY_TEXT && find_in(data, len, "\"kty\"") != NULL)
+	else if (form == JOSE_KEY_TEXT && (find_in(data, len, "\"kty\"") != NULL ||
+									   find_in(data, len, "\\\"kty\\\"") != NULL))
 		st = JOSE_E_KEY_FORMAT;	/* a JWK with text around it: never a secret */
 	else if (form == JOSE_KEY_TEXT && looks_like_ssh(data + skip, len - skip))
 		st = JOSE_E_KEY_SSH;	/* CVE-2022-29217: an SSH key's text as a secret */

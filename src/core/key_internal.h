@@ -14,6 +14,7 @@
 
 #define JOSE_HMAC_COUNT 3		/* HS256, HS384, HS512 */
 #define JOSE_OP_USE_SIG 0x100	/* in ops: the JWK said "use":"sig" */
+#define JOSE_OP_USE_ENC 0x200	/* in ops: the JWK said "use":"enc" */
 
 typedef enum jose_crv
 {
@@ -112,6 +113,7 @@ extern jose_status jose_key_from_secret(const unsigned char *data, size_t len,
 /* pkey.c */
 extern jose_status jose_pem_import(const char *data, size_t len, jose_key *k);
 extern int	jose_der_b64_import(const char *data, size_t len, jose_key *k, jose_status *st);
+extern int	jose_der_is_key(const char *data, size_t len);
 extern jose_status jose_jwk_import_asym(const jose_json_object *jwk, jose_kty kty,
 										jose_key *k);
 extern jose_status jose_pkey_adopt(jose_key *k, EVP_PKEY *pkey);

@@ -3,8 +3,9 @@
  *		Asymmetric keys: PEM (SPKI, PKCS#1, PKCS#8, SEC1, X.509 certificates)
  *		and JWK members (RFC 7518 sections 6.2 and 6.3, RFC 8037) into
  *		OpenSSL EVP_PKEYs, each checked before it is trusted: RSA moduli of
- *		at least 2048 bits, EC points on their curve, private halves that
- *		match their public ones.
+ *		at least 2048 bits, EC points on their curve, EdDSA points canonical,
+ *		on their curve and not of small order, private halves that match
+ *		their public ones.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -217,6 +218,123 @@ pkey_validate(EVP_PKEY *pkey, int is_private, jose_status bad)
 }
 
 /*
+ * An EdDSA public key as RFC 8032 decodes it (sections 5.1.3 and 5.2.3): y
+ * little-endian, the top bit of the last octet x's sign.  Refused, as weak
+ * RSA moduli and off-curve EC points are:
+ *	- y >= p: a second spelling of a point (non-canonical), JOSE_E_KEY_DEGENERATE;
+ *	- the points of small order, on Ed25519 the eight whose order divides 8
+ *	  (y = 1, p - 1, 0 and the two y of the order-8 points, each with either
+ *	  sign bit, which also covers x = 0 with the sign bit set), on Ed448 the
+ *	  four whose order divides 4 (y = 1, p - 1, 0): against such a key one
+ *	  signature verifies every message, JOSE_E_KEY_DEGENERATE;
+ *	- a y for which no x exists (x^2 = (y^2 - 1) / (d y^2 - a) is not a
+ *	  square mod p): a point not on the curve, JOSE_E_KEY_CURVE.
+ * The arithmetic is on public values only, so BIGNUM's variable time is fine.
+ */
+static jose_status
+eddsa_check_public(EVP_PKEY *pkey, jose_crv crv)
+{
+	/* y of the Ed25519 points of order 8 (the other is p minus this one) */
+	static const char ed25519_y8[] =
+		"2707385501144840649318225287225658788936804267575313519463743609750303402022";
+	unsigned char raw[57];
+	size_t		len = sizeof(raw);
+	size_t		want = crv == JOSE_CRV_ED25519 ? 32 : 57;
+	BN_CTX	   *bc = NULL;
+	BIGNUM	   *p,
+			   *y,
+			   *t,
+			   *u,
+			   *v,
+			   *dd;
+	jose_status st = JOSE_OK;
+
+	if (EVP_PKEY_get_raw_public_key(pkey, raw, &len) != 1 || len != want)
+	{
+		ERR_clear_error();
+		return JOSE_E_KEY_INVALID;
+	}
+	raw[len - 1] &= 0x7f;		/* the sign of x; y is what remains */
+	if ((bc = BN_CTX_new()) == NULL)
+		return JOSE_E_NOMEM;
+	BN_CTX_start(bc);
+	p = BN_CTX_get(bc);
+	y = BN_CTX_get(bc);
+	t = BN_CTX_get(bc);
+	u = BN_CTX_get(bc);
+	v = BN_CTX_get(bc);
+	dd = BN_CTX_get(bc);
+	if (dd == NULL || BN_lebin2bn(raw, (int) len, y) == NULL)
+		st = JOSE_E_NOMEM;
+	else if (crv == JOSE_CRV_ED25519)
+	{
+		/* p = 2^255 - 19, d = -121665 / 121666 */
+		if (!BN_set_bit(p, 255) || !BN_sub_word(p, 19) ||
+			!BN_set_word(t, 121666) || !BN_mod_inverse(t, t, p, bc) ||
+			!BN_set_word(dd, 121665) || !BN_mod_mul(dd, dd, t, p, bc) ||
+			!BN_sub(dd, p, dd))
+			st = JOSE_E_CRYPTO;
+	}
+	else
+	{
+		/* p = 2^448 - 2^224 - 1, d = -39081 */
+		if (!BN_set_bit(p, 448) || !BN_set_bit(t, 224) || !BN_add_word(t, 1) ||
+			!BN_sub(p, p, t) || !BN_sub(dd, p, BN_value_one()) ||
+			!BN_sub_word(dd, 39080))
+			st = JOSE_E_CRYPTO;
+	}
+
+	if (st == JOSE_OK && BN_cmp(y, p) >= 0)
+		st = JOSE_E_KEY_DEGENERATE;	/* non-canonical */
+	if (st == JOSE_OK)
+	{
+		/* small order: y in {0, 1, p - 1}, and on Ed25519 {y8, p - y8} */
+		if (!BN_sub(t, p, BN_value_one()))
+			st = JOSE_E_CRYPTO;
+		else if (BN_is_zero(y) || BN_is_one(y) || BN_cmp(y, t) == 0)
+			st = JOSE_E_KEY_DEGENERATE;
+		else if (crv == JOSE_CRV_ED25519)
+		{
+			BIGNUM	   *y8 = NULL;
+
+			if (!BN_dec2bn(&y8, ed25519_y8) || !BN_sub(t, p, y8))
+				st = JOSE_E_CRYPTO;
+			else if (BN_cmp(y, y8) == 0 || BN_cmp(y, t) == 0)
+				st = JOSE_E_KEY_DEGENERATE;
+			BN_free(y8);
+		}
+	}
+	if (st == JOSE_OK)
+	{
+		/*
+		 * On the curve: u = y^2 - 1 and v = d y^2 - a (a = -1 on Ed25519,
+		 * 1 on Ed448); x^2 = u / v must be a square, by Euler's criterion
+		 * (u v^(p-2))^((p-1)/2) = 1.  u is not 0 here (y is not 1 or p - 1).
+		 */
+		int			ok,
+					on_curve;
+
+		ok = BN_mod_sqr(t, y, p, bc) && BN_mod_sub(u, t, BN_value_one(), p, bc) &&
+			BN_mod_mul(v, dd, t, p, bc) &&
+			(crv == JOSE_CRV_ED25519 ? BN_mod_add(v, v, BN_value_one(), p, bc)
+			 : BN_mod_sub(v, v, BN_value_one(), p, bc));
+		on_curve = ok && !BN_is_zero(v);	/* v = 0: no x for this y */
+		if (on_curve)
+		{
+			ok = BN_mod_inverse(v, v, p, bc) != NULL && BN_mod_mul(u, u, v, p, bc) &&
+				BN_sub(t, p, BN_value_one()) && BN_rshift1(t, t) &&
+				BN_mod_exp(u, u, t, p, bc);
+			on_curve = ok && BN_is_one(u);
+		}
+		st = !ok ? JOSE_E_CRYPTO : on_curve ? JOSE_OK : JOSE_E_KEY_CURVE;
+	}
+	BN_CTX_end(bc);
+	BN_CTX_free(bc);
+	ERR_clear_error();
+	return st;
+}
+
+/*
  * Classify an EVP_PKEY and take it into k; on failure the caller still owns
  * pkey.
  */
@@ -283,6 +401,8 @@ jose_pkey_adopt(jose_key *k, EVP_PKEY *pkey)
 		k->crv = EVP_PKEY_is_a(pkey, "ED25519") ? JOSE_CRV_ED25519 : JOSE_CRV_ED448;
 		k->is_private = EVP_PKEY_get_raw_private_key(pkey, NULL, &plen) == 1;
 		ERR_clear_error();
+		if ((st = eddsa_check_public(pkey, k->crv)) != JOSE_OK)
+			return st;
 	}
 	else
 		return JOSE_E_KEY_KTY;	/* RSA-PSS-only, DSA, X25519, ... */
@@ -314,6 +434,28 @@ find_text(const char *s, size_t len, const char *needle)
 		if (memcmp(s + i, needle, n) == 0)
 			return s + i;
 	return NULL;
+}
+
+/*
+ * Whether a PEM block that did not parse has a line inside it that starts
+ * with a blank (a key pasted into indented SQL or YAML): a precise error,
+ * rather than reading a block whose text was changed.
+ */
+static int
+pem_indented(const char *data, size_t len)
+{
+	for (size_t i = 0; i + 1 < len; i++)
+		if (data[i] == '\n' && (data[i + 1] == ' ' || data[i + 1] == '\t'))
+		{
+			/* blanks then more text, not just trailing blanks */
+			size_t		j = i + 1;
+
+			while (j < len && (data[j] == ' ' || data[j] == '\t'))
+				j++;
+			if (j < len && data[j] != '\n' && data[j] != '\r')
+				return 1;
+		}
+	return 0;
 }
 
 jose_status
@@ -372,7 +514,7 @@ jose_pem_import(const char *data, size_t len, jose_key *k)
 	BIO_free(bio);
 	ERR_clear_error();
 	if (pkey == NULL)
-		return JOSE_E_KEY_FORMAT;
+		return pem_indented(data, len) ? JOSE_E_KEY_PEM_INDENTED : JOSE_E_KEY_FORMAT;
 	if ((st = jose_pkey_adopt(k, pkey)) != JOSE_OK)
 		EVP_PKEY_free(pkey);
 	return st;
@@ -666,7 +808,8 @@ jose_der_b64_import(const char *data, size_t len, jose_key *k, jose_status *st)
 	EVP_PKEY   *pkey = NULL;
 	X509	   *x;
 
-	if (len < 64 || len > 65536)
+	/* an Ed25519 SubjectPublicKeyInfo is 60 characters: no longer minimum */
+	if (len < 16 || len > 65536)
 		return 0;
 	for (size_t i = 0; i < len; i++)
 	{
@@ -731,4 +874,41 @@ jose_der_b64_import(const char *data, size_t len, jose_key *k, jose_status *st)
 	if ((*st = jose_pkey_adopt(k, pkey)) != JOSE_OK)
 		EVP_PKEY_free(pkey);
 	return 1;
+}
+
+/*
+ * Whether bytes are, whole, the DER of a public key (SubjectPublicKeyInfo),
+ * a certificate or a private key: never a shared secret.
+ */
+int
+jose_der_is_key(const char *data, size_t len)
+{
+	const unsigned char *der = (const unsigned char *) data;
+	const unsigned char *p;
+	EVP_PKEY   *pkey;
+	X509	   *x;
+	int			is_key = 0;
+
+	if (len < 16 || len > 65536 || der[0] != 0x30)
+		return 0;
+	p = der;
+	pkey = d2i_PUBKEY(NULL, &p, (long) len);
+	is_key = pkey != NULL && p == der + len;
+	EVP_PKEY_free(pkey);
+	if (!is_key)
+	{
+		p = der;
+		x = d2i_X509(NULL, &p, (long) len);
+		is_key = x != NULL && p == der + len;
+		X509_free(x);
+	}
+	if (!is_key)
+	{
+		p = der;
+		pkey = d2i_AutoPrivateKey(NULL, &p, (long) len);
+		is_key = pkey != NULL && p == der + len;
+		EVP_PKEY_free(pkey);
+	}
+	ERR_clear_error();
+	return is_key;
 }

@@ -29,6 +29,8 @@ jose_status_detail(jose_status st)
 			return "The token is valid.";
 		case JOSE_E_TOO_LARGE:
 			return "The token is longer than the size cap.";
+		case JOSE_E_BEARER:
+			return "The token starts with the HTTP scheme \"Bearer \"; pass the token alone, without the prefix.";
 		case JOSE_E_FORM:
 			return "A compact JWS has exactly three base64url segments separated by two dots.";
 		case JOSE_E_BASE64:
@@ -137,6 +139,12 @@ jose_status_detail(jose_status st)
 			return "The key text is longer than 1048576 bytes (1 MiB).";
 		case JOSE_E_KEYSET_TOO_MANY:
 			return "The JWKS holds more than 1000 keys.";
+		case JOSE_E_KEY_NOT_SECRET:
+			return "The bytes given as a shared secret are a key's text or encoding (PEM, JWK, SSH, DER), which is never a shared secret.";
+		case JOSE_E_KEY_PEM_INDENTED:
+			return "The PEM block's lines are indented; each line of a PEM block starts at the beginning of the line.";
+		case JOSE_E_KEY_DEGENERATE:
+			return "The EdDSA public key is a point of small order or a non-canonical encoding, against which forged signatures verify.";
 		case JOSE_E_CALL_LAST_:
 			break;
 		case JOSE_E_NOMEM:

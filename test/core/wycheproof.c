@@ -167,6 +167,7 @@ status_name(jose_status st)
 	{
 			S(JOSE_OK);
 			S(JOSE_E_TOO_LARGE);
+			S(JOSE_E_BEARER);
 			S(JOSE_E_FORM);
 			S(JOSE_E_BASE64);
 			S(JOSE_E_HEADER_JSON);
@@ -210,6 +211,9 @@ status_name(jose_status st)
 			S(JOSE_E_KEY_INVALID);
 			S(JOSE_E_KEY_NOT_PRIVATE);
 			S(JOSE_E_KEY_SECRET_PUBLIC);
+			S(JOSE_E_KEY_DEGENERATE);
+			S(JOSE_E_KEY_NOT_SECRET);
+			S(JOSE_E_KEY_PEM_INDENTED);
 			S(JOSE_E_NOMEM);
 			S(JOSE_E_CRYPTO);
 		default:
