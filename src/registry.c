@@ -306,6 +306,7 @@ jwt_jti_revoked(const char *jti, size_t len, double now)
 			while (i > 0 && jwt_registry.revoked[i - 1].hash == h)
 				i--;
 			for (; i < jwt_registry.nrevoked && jwt_registry.revoked[i].hash == h; i++)
+				/* mutation: registry-revocation-until: if (now < => if (leeway == leeway || now < */
 				if (now < jwt_registry.revoked[i].until + leeway)
 					return true;
 			return false;
