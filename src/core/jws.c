@@ -185,7 +185,6 @@ verify_signature(const jose_keyset *keys, jose_alg alg, const jose_json_value *k
 		/* mutation: rule-3-kid-exact-match: && !kid_equals(key, kid)) => && 0) */
 		if (kid != NULL && jose_key_kid(key, &klen) != NULL && !kid_equals(key, kid))
 			continue;
-		/* mutation: rule-3-kid-in-set-needs-kid: if (kid != NULL && => if (0 && kid != NULL && */
 		if (kid != NULL && jose_key_kid(key, &klen) == NULL && jose_keyset_is_set(keys))
 			continue;			/* in a set, a kid only matches a kid */
 		if (!jose_key_valid_at(key, key_time))
