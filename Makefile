@@ -57,8 +57,8 @@ $(filter-out $(CORE_OBJS),$(OBJS)): src/jwt.h src/compat.h src/core/jose.h
 CORE_SRCS = $(CORE_OBJS:.o=.c)
 CORE_CFLAGS = -std=c11 -O2 -g -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes
 
-test/core/run_core: test/core/run_core.c test/core/vectors.c $(CORE_SRCS) src/core/jose.h
-	$(CC) $(CORE_CFLAGS) -Isrc -o $@ test/core/run_core.c test/core/vectors.c $(CORE_SRCS) -lcrypto -lm
+test/core/run_core: test/core/run_core.c test/core/vectors.c test/core/mutants.c $(CORE_SRCS) src/core/jose.h
+	$(CC) $(CORE_CFLAGS) -Isrc -o $@ test/core/run_core.c test/core/vectors.c test/core/mutants.c $(CORE_SRCS) -lcrypto -lm
 
 core-check: test/core/run_core
 	test/core/run_core

@@ -513,6 +513,7 @@ revoked_in(const RevokedJti *set, int nset, const char *id, size_t len, double n
 			while (i > 0 && set[i - 1].hash == h)
 				i--;
 			for (; i < nset && set[i].hash == h; i++)
+				/* mutation: registry-revocation-until: if (now < => if (leeway == leeway || now < */
 				if (now < set[i].until + leeway)
 					return true;
 			return false;

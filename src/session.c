@@ -189,8 +189,10 @@ claims_recheck(double now)
 	if (jose_json_parse_object(claims_cache.payload, claims_cache.payload_len, &obj) != JOSE_JSON_OK)
 		elog(ERROR, "jwt: cached session claims do not parse");
 	policy_rules(&rules, now);
+	/* mutation: session-recheck-claims: st = jose_check_claims(&obj, &rules, &which); => st = JOSE_OK; */
 	st = jose_check_claims(&obj, &rules, &which);
 	/* a key retired at a set time stops verifying then, cached or not */
+	/* mutation: session-recheck-key-window: if (st == JOSE_OK && claims_cache.key != NULL && => if (0 && claims_cache.key != NULL && */
 	if (st == JOSE_OK && claims_cache.key != NULL &&
 		!jose_key_is_valid_at(claims_cache.key, now))
 		st = JOSE_E_KEY_NOT_VALID;
@@ -200,6 +202,7 @@ claims_recheck(double now)
 		char	   *s = palloc(jti->len + 1);
 		size_t		n = jose_json_string_decode(jti, s);
 
+		/* mutation: session-revoked-jti: jwt_jti_revoked(s, n, now) => 0 */
 		if (jwt_jti_revoked(s, n, now))
 			st = JOSE_E_REVOKED;
 		pfree(s);

@@ -385,6 +385,22 @@ def wait_replayed(primary, standby, what, timeout=15.0):
     return False
 
 
+def wait_reloaded(before, what, timeout=10.0):
+    """Wait until the postmaster has reloaded its configuration: a new
+    backend, forked from it, then reports a later pg_conf_load_time()."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        probe = connect("postgres")
+        try:
+            if q1(probe, "SELECT pg_conf_load_time() > %s", (before,)):
+                return True
+        finally:
+            probe.close()
+        time.sleep(0.02)
+    T.check(f"the server reloads its configuration ({what}) within {timeout:.0f} s", False)
+    return False
+
+
 def item_standby():
     admin = connect("postgres")
     tmp = None
@@ -398,9 +414,10 @@ def item_standby():
                 hba_saved = f.read()
             with open(CL.hba_file, "a") as f:
                 f.write(f"\nhost replication {CL.user} 127.0.0.1/32 scram-sha-256\n")
+            loaded = q1(admin, "SELECT pg_conf_load_time()")
             q1(admin, "SELECT pg_reload_conf()")
             note("standby: added a replication entry for 127.0.0.1 to pg_hba.conf")
-            time.sleep(0.2)
+            wait_reloaded(loaded, "the replication entry")
 
         tmp = CL.owned_tempdir("jwt-standby.")
         data = os.path.join(tmp, "data")
@@ -713,9 +730,9 @@ ignore_startup_parameters = extra_float_digits
                 with c.cursor() as cur:
                     cur.execute("BEGIN")
                     cur.execute("SELECT pg_backend_pid(), current_setting('jwt.token', true), "
-                                "jwt_claims() IS NULL, (SELECT count(*) FROM pool_docs) "
-                                "FROM pg_sleep(0.4)")
+                                "jwt_claims() IS NULL, (SELECT count(*) FROM pool_docs)")
                     seen[i] = cur.fetchone()
+                    both.wait()     # both transactions open at once: two server connections
                     cur.execute("COMMIT")
             except Exception as e:      # noqa: BLE001
                 errs.append(f"{type(e).__name__}: {e}")
@@ -792,7 +809,14 @@ def item_sessions():
         run(c, "SET jwt.token = %s", (short,))
         q1(c, "SELECT jwt_claims()")
         run(b, "SELECT jwt_claims()")
-        time.sleep(3.0)
+        # wait until the server's clock has passed exp (b's open transaction
+        # must not move: a's statements read the clock)
+        deadline = time.monotonic() + 10
+        while not q1(a, "SELECT statement_timestamp() > to_timestamp(%s)",
+                     (json.loads(suite.b64u_decode(short.split(".")[1]))["exp"],)):
+            if time.monotonic() > deadline:
+                break
+            time.sleep(0.05)
         e = sql_error(b, "SELECT jwt_claims()")
         T.check("sessions: the expired token is refused at the next statement inside the open "
                 "transaction (28000 expired)", is_refusal(e, "expired"), err_text(e))

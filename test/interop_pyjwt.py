@@ -376,7 +376,9 @@ def check_scenarios():
                     if ok and v[0] == "ok":
                         ok = same_json(v[1], sc.claims)
                     return ok, f"expected {sc.expect}, PyJWT {describe(v)}"
-                T.run(f"{base}: PyJWT {sc.expect}", by_py)
+                # PyJWT on its own token checks PyJWT, not the extension
+                if signer != "PyJWT":
+                    T.run(f"{base}: PyJWT {sc.expect}", by_py)
 
 
 # -------------------------------------------------------------- tampering
@@ -953,10 +955,9 @@ def check_asymmetric_odds():
 def check_asymmetric_all():
     for case in ASYM_CASES:
         # a setup step that breaks (key generation, a helper) fails the case
-        T.run(f"{case.label}: the asymmetric checks run to their end",
-              lambda case=case: (check_asymmetric(case), (True, ""))[1])
-    T.run("the asymmetric odd cases run to their end",
-          lambda: (check_asymmetric_odds(), (True, ""))[1])
+        T.setup(f"{case.label}: the asymmetric checks run to their end",
+                lambda case=case: check_asymmetric(case))
+    T.setup("the asymmetric odd cases run to their end", check_asymmetric_odds)
 
 
 def main():
@@ -965,8 +966,6 @@ def main():
     check_tampering()
     check_keys_and_algorithms()
     check_asymmetric_all()
-    if T.skipped:
-        print(f"{SUITE}: {T.skipped} combinations skipped (see SKIP lines)", flush=True)
     T.finish()
 
 

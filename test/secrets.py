@@ -1080,8 +1080,21 @@ def main():
             run(admin, f"ALTER SYSTEM RESET {k}")
         run(admin, "SELECT pg_reload_conf()")
         run(admin, f"DROP DATABASE IF EXISTS {DB} WITH (FORCE)")
-    time.sleep(0.2)             # the last backend's exit lines
+    # the last backend's exit lines: wait until every other backend of the
+    # suite is gone, then for a line of our own written after them
+    deadline = time.monotonic() + 10
+    while q1(admin, "SELECT count(*) FROM pg_stat_activity WHERE backend_type = 'client backend' "
+                    "AND pid <> pg_backend_pid() AND usename = current_user "
+                    "AND datname IN (%s, 'postgres')", (DB,)) > 0 and time.monotonic() < deadline:
+        time.sleep(0.02)
+    end_mark = f"jwt-secrets-end-{os.getpid()}"
+    run(admin, f"DO $$ BEGIN RAISE LOG '{end_mark}'; END $$")
     log = read_from(log_path, log_offset)
+    while end_mark not in log and time.monotonic() < deadline:
+        time.sleep(0.02)
+        log = read_from(log_path, log_offset)
+    if end_mark not in log:
+        note("the suite's end line did not reach the server log within 10 s")
     admin.close()
 
     # each source was really captured

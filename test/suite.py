@@ -11,8 +11,11 @@ extension's jwt.so, which Python would take for a module named "jwt".
 
 A suite makes one Suite, which counts its checks and prints one line per
 failed check (FAIL ...) and per skipped combination (SKIP ...: reason; a skip
-is not a pass); finish() prints "<suite>: N passed, N failed" and exits 1 on
-any failure.  A suite that cannot run at all says so and exits 1 without a
+is not a pass); finish() prints "<suite>: skipped N checks: ..." when any was
+skipped (test/run repeats it in its summary), then "<suite>: N passed, N
+failed", and exits 1 on any failure.  Only the extension's own checks count:
+a setup step or a peer library checking its own output goes through setup(),
+which fails on an exception and counts nothing otherwise.  A suite that cannot run at all says so and exits 1 without a
 summary line.
 """
 
@@ -108,11 +111,22 @@ class Suite:
             self.skipped += 1
             print(f"SKIP {what}: {why}", flush=True)
 
+    def setup(self, name, fn):
+        """A setup step or a harness run, not a check of the extension: an
+        exception fails it (counted), success counts nothing."""
+        try:
+            fn()
+        except Exception as e:        # the step's own failure, reported by name
+            self.check(name, False, f"unexpected {type(e).__name__}: {e}")
+
     def note(self, text):
         print(f"{self.name}: {text}", flush=True)
 
     def finish(self):
-        """The summary line; exit 1 on any failure."""
+        """The skip line, the summary line; exit 1 on any failure."""
+        if self.skipped:
+            print(f"{self.name}: skipped {self.skipped} checks: see the SKIP lines above",
+                  flush=True)
         print(f"{self.name}: {self.passed} passed, {self.failed} failed", flush=True)
         sys.exit(1 if self.failed else 0)
 

@@ -76,6 +76,7 @@ jose_b64url_decode(const char *in, size_t len, unsigned char *out, size_t *outle
 	size_t		i = 0;
 	size_t		rem = len % 4;
 
+	/* mutation: rule-2-b64-length: rem == 1 => 0 */
 	if (rem == 1)
 		return 0;
 
@@ -86,6 +87,7 @@ jose_b64url_decode(const char *in, size_t len, unsigned char *out, size_t *outle
 					c = dec_table[s[i + 2]],
 					d = dec_table[s[i + 3]];
 
+		/* mutation: rule-2-b64-alphabet: (a | b | c | d) & 0x80 => 0 */
 		if ((a | b | c | d) & 0x80)
 			return 0;
 		*o++ = (unsigned char) ((a << 2) | (b >> 4));
@@ -98,6 +100,7 @@ jose_b64url_decode(const char *in, size_t len, unsigned char *out, size_t *outle
 					b = dec_table[s[i + 1]];
 
 		/* the last character carries 2 data bits; its low 4 must be zero */
+		/* mutation: rule-2-b64-trailing-bits-2: || (b & 0x0F) => || 0 */
 		if (((a | b) & 0x80) || (b & 0x0F))
 			return 0;
 		*o++ = (unsigned char) ((a << 2) | (b >> 4));
@@ -109,6 +112,7 @@ jose_b64url_decode(const char *in, size_t len, unsigned char *out, size_t *outle
 					c = dec_table[s[i + 2]];
 
 		/* the last character carries 4 data bits; its low 2 must be zero */
+		/* mutation: rule-2-b64-trailing-bits-3: || (c & 0x03) => || 0 */
 		if (((a | b | c) & 0x80) || (c & 0x03))
 			return 0;
 		*o++ = (unsigned char) ((a << 2) | (b >> 4));

@@ -52,17 +52,20 @@ jose_check_claim_types(const jose_json_object *claims, const char **which)
 	{
 		const jose_json_value *v = jose_json_get(claims, time_claims[i]);
 
+		/* mutation: rule-6-time-claims-numeric: if (v != NULL && => if (0 && v != NULL && */
 		if (v != NULL && !jose_json_number(v, &t))
 		{
 			*which = time_claims[i];
 			return JOSE_E_CLAIM_TYPE;
 		}
 	}
+	/* mutation: rule-6-aud-type: if (aud != NULL && => if (0 && aud != NULL && */
 	if (aud != NULL && !is_string_or_string_array(aud))
 	{
 		*which = "aud";
 		return JOSE_E_CLAIM_TYPE;
 	}
+	/* mutation: rule-6-iss-type: if (iss != NULL && => if (0 && iss != NULL && */
 	if (iss != NULL && iss->type != JOSE_JSON_STRING)
 	{
 		*which = "iss";
@@ -93,11 +96,17 @@ jose_check_claims(const jose_json_object *claims, const jose_claim_rules *rules,
 	 * issuer that rounds the current time (extract(epoch from now())::bigint
 	 * does) would otherwise make tokens "from the future" half the time.
 	 */
+	/* mutation: rule-6-nbf-iat-leeway: rules->now + rules->leeway => rules->now + 2 * rules->leeway */
 	horizon = ceil(rules->now + rules->leeway);
+	/* mutation: rule-6-exp: if (exp != NULL && => if (0 && exp != NULL && */
+	/* mutation: rule-6-exp-boundary: !(t > rules->now => !(t >= rules->now */
+	/* mutation: rule-6-exp-leeway: rules->now - rules->leeway => rules->now - 2 * rules->leeway */
 	if (exp != NULL && jose_json_number(exp, &t) && !(t > rules->now - rules->leeway))
 		return JOSE_E_EXPIRED;
+	/* mutation: rule-6-nbf: if (nbf != NULL && => if (0 && nbf != NULL && */
 	if (nbf != NULL && jose_json_number(nbf, &t) && !(t <= horizon))
 		return JOSE_E_NOT_YET_VALID;
+	/* mutation: rule-6-iat: if (iat != NULL && => if (0 && iat != NULL && */
 	if (iat != NULL && jose_json_number(iat, &t) && !(t <= horizon))
 		return JOSE_E_IAT_FUTURE;
 
@@ -107,22 +116,27 @@ jose_check_claims(const jose_json_object *claims, const jose_claim_rules *rules,
 	 */
 	if (rules->audience != NULL)
 	{
+		/* mutation: rule-6-aud-required: if (aud == NULL) => if (0) */
 		if (aud == NULL)
 		{
 			*which = "aud";		/* absent, not wrong: its own detail */
 			return JOSE_E_CLAIM_MISSING;
 		}
+		/* mutation: rule-6-aud-match: if (!audience_matches(aud, rules->audience, rules->audience_len)) => if (0) */
 		if (!audience_matches(aud, rules->audience, rules->audience_len))
 			return JOSE_E_AUDIENCE;
 	}
+	/* mutation: rule-6-aud-unexpected: else if (aud != NULL) => else if (0) */
 	else if (aud != NULL)
 		return JOSE_E_AUDIENCE_UNEXPECTED;
 
+	/* mutation: rule-6-iss: if (rules->issuer != NULL && => if (0 && rules->issuer != NULL && */
 	if (rules->issuer != NULL &&
 		(iss == NULL || !jose_json_string_eq(iss, rules->issuer, rules->issuer_len)))
 		return JOSE_E_ISSUER;
 
 	for (size_t i = 0; i < rules->nrequired; i++)
+		/* mutation: rule-6-required-claims: == NULL) => == NULL && 0) */
 		if (jose_json_get(claims, rules->required[i]) == NULL)
 		{
 			*which = rules->required[i];
@@ -135,6 +149,7 @@ jose_check_claims(const jose_json_object *claims, const jose_claim_rules *rules,
 			*which = "iat";
 			return JOSE_E_CLAIM_MISSING;
 		}
+		/* mutation: rule-6-max-age: if (rules->now - t > => if (0 && rules->now - t > */
 		if (rules->now - t > rules->max_age + rules->leeway)
 			return JOSE_E_TOO_OLD;
 	}

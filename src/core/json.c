@@ -461,6 +461,7 @@ check_dups_sorted(const jose_json_value *names, size_t n)
 	for (size_t i = 1; i < n; i++)
 		if (cmp_name_ref(&refs[i - 1], &refs[i]) == 0)
 		{
+			/* mutation: rule-5-duplicate-members-sorted: err = JOSE_JSON_DUPLICATE; => continue; */
 			err = JOSE_JSON_DUPLICATE;
 			break;
 		}
@@ -558,6 +559,7 @@ parse_object(parser *p, jose_json_value *out)
 
 					if (eq != 0)
 					{
+						/* mutation: rule-5-duplicate-members-linear: JOSE_JSON_NOMEM : JOSE_JSON_DUPLICATE => JOSE_JSON_NOMEM : JOSE_JSON_OK */
 						err = eq < 0 ? JOSE_JSON_NOMEM : JOSE_JSON_DUPLICATE;
 						break;
 					}
@@ -724,6 +726,7 @@ parse_document(const char *text, size_t len, const jose_stop *stop,
 		if (err == JOSE_JSON_OK)
 		{
 			skip_ws(&p);
+			/* mutation: rule-3-5-json-object: JOSE_JSON_NOT_OBJECT : => JOSE_JSON_OK : */
 			err = p.pos == p.len ? JOSE_JSON_NOT_OBJECT : JOSE_JSON_SYNTAX;
 		}
 	}

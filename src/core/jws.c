@@ -36,6 +36,7 @@ split_compact(const char *token, size_t len, segments *seg)
 	d2 = memchr(d1 + 1, '.', len - (size_t) (d1 + 1 - token));
 	if (d2 == NULL)
 		return JOSE_E_FORM;
+	/* mutation: rule-2-two-dots: if (memchr(d2 + 1 => if (0 && memchr(d2 + 1 */
 	if (memchr(d2 + 1, '.', len - (size_t) (d2 + 1 - token)) != NULL)
 		return JOSE_E_FORM;		/* JWE has four dots, JSON serialisation none */
 	seg->h = token;
@@ -140,14 +141,19 @@ check_header(const jose_json_object *hdr, jose_alg *alg,
 	if (v->len > sizeof(name))
 		return JOSE_E_ALG_UNKNOWN;
 	n = jose_json_string_decode(v, name);
+	/* mutation: rule-3-alg-never-none: jose_alg_is_none(name, n) => 0 */
 	if (jose_alg_is_none(name, n))
 		return JOSE_E_ALG_NONE;
+	/* mutation: rule-3-alg-registered: == JOSE_ALG_UNSET) => == JOSE_ALG_UNSET && 0) */
 	if ((*alg = jose_alg_from_name(name, n)) == JOSE_ALG_UNSET)
 		return JOSE_E_ALG_UNKNOWN;
+	/* mutation: rule-3-crit: jose_json_get(hdr, "crit") != NULL => 0 */
 	if (jose_json_get(hdr, "crit") != NULL)
 		return JOSE_E_CRIT;
+	/* mutation: rule-3-b64: jose_json_get(hdr, "b64") != NULL => 0 */
 	if (jose_json_get(hdr, "b64") != NULL)
 		return JOSE_E_B64;
+	/* mutation: rule-3-zip: jose_json_get(hdr, "zip") != NULL => 0 */
 	if (jose_json_get(hdr, "zip") != NULL)
 		return JOSE_E_ZIP;
 
@@ -156,6 +162,7 @@ check_header(const jose_json_object *hdr, jose_alg *alg,
 	 * never the token, decides who signed it.
 	 */
 	*kid = jose_json_get(hdr, "kid");
+	/* mutation: rule-3-kid-string: if (*kid != NULL && => if (0 && *kid != NULL && */
 	if (*kid != NULL && (*kid)->type != JOSE_JSON_STRING)
 		return JOSE_E_KID_TYPE;
 	return JOSE_OK;
@@ -233,6 +240,7 @@ verify_signature(const jose_keyset *keys, jose_alg alg, const jose_json_value *k
 		/* each key tried costs a signature check: ask before every one */
 		if (jose_should_stop(stop))
 			return JOSE_E_INTERRUPTED;
+		/* mutation: rule-3-kid-exact-match: && !kid_equals(key, kid)) => && 0) */
 		if (kid != NULL && jose_key_kid(key, &klen) != NULL && !kid_equals(key, kid))
 			continue;
 		if (kid != NULL && jose_key_kid(key, &klen) == NULL && jose_keyset_is_set(keys))
@@ -298,6 +306,7 @@ open_compact(const char *token, size_t len, size_t max_len, const jose_stop *sto
 	jose_status st;
 
 	*jerr = JOSE_JSON_OK;
+	/* mutation: rule-1-size-cap: len > max_len => 0 */
 	if (len > max_len)
 		return JOSE_E_TOO_LARGE;
 	/* the Authorization header's value, not the token (RFC 6750 section 2.1) */
@@ -346,6 +355,7 @@ jose_verify(const char *token, size_t len, const jose_keyset *keys,
 
 	/* 3. what the header says */
 	st = check_header(&hdr, &alg, &kid);
+	/* mutation: rule-3-alg-allowed: if (st == JOSE_OK && => if (0 && st == JOSE_OK && */
 	if (st == JOSE_OK && opts->algorithms != 0 &&
 		!(opts->algorithms & JOSE_ALGBIT(alg)))
 		st = JOSE_E_ALG_NOT_ALLOWED;
@@ -357,6 +367,7 @@ jose_verify(const char *token, size_t len, const jose_keyset *keys,
 							  (const unsigned char *) token,
 							  seg.hlen + 1 + seg.plen, s, slen, &used);
 	jose_json_object_free(&hdr);
+	/* mutation: rule-4-signature-must-verify: if (st != JOSE_OK) => if (st != JOSE_OK && st != JOSE_E_SIGNATURE) */
 	if (st != JOSE_OK)
 		return st;
 

@@ -439,7 +439,9 @@ jwks_import(const jose_json_value *keys, const jose_stop *stop, jose_keyset *ks)
 	}
 	if ((st = jose_keyset_index(ks)) != JOSE_OK)
 		return st;
+	/* a kid selects exactly one key, so no two may share one: neighbours once sorted */
 	for (size_t i = 1; i < ks->nkid; i++)
+		/* mutation: key-jwks-duplicate-kid: if (cmp_key_by_kid( => if (0 && cmp_key_by_kid( */
 		if (cmp_key_by_kid(&ks->by_kid[i - 1], &ks->by_kid[i]) == 0)
 			return JOSE_E_KEYSET_DUP_KID;
 	if (ks->n == 0)
@@ -460,6 +462,7 @@ jwks_import(const jose_json_value *keys, const jose_stop *stop, jose_keyset *ks)
 			else if (ks->keys[i]->kty != 0)
 				others++;
 		}
+		/* mutation: key-jwks-mixed-secret-public: secrets > 0 && others > 0 => 0 */
 		if (secrets > 0 && others > 0)
 			return JOSE_E_KEYSET_MIXED;
 	}
@@ -689,6 +692,7 @@ jose_keyset_import_stop(const char *data, size_t len, jose_key_form form,
 			jose_json_object_free(&obj);
 		}
 	}
+	/* mutation: key-pem-anywhere-not-secret: else if (form == JOSE_KEY_TEXT && => else if (0 && form == JOSE_KEY_TEXT && */
 	else if (form == JOSE_KEY_TEXT && find_in(data, len, "-----BEGIN") != NULL)
 	{
 		/*
@@ -709,9 +713,11 @@ jose_keyset_import_stop(const char *data, size_t len, jose_key_form form,
 			st = jose_pem_import(data + skip, len - skip, ks->keys[0]);
 		}
 	}
+	/* mutation: key-jwk-text-not-secret: else if (form == JOSE_KEY_TEXT && => else if (0 && form == JOSE_KEY_TEXT && */
 	else if (form == JOSE_KEY_TEXT && (find_in(data, len, "\"kty\"") != NULL ||
 									   find_in(data, len, "\\\"kty\\\"") != NULL))
 		st = JOSE_E_KEY_FORMAT;	/* a JWK with text around it: never a secret */
+	/* mutation: key-ssh-not-secret: else if (form == JOSE_KEY_TEXT && => else if (0 && form == JOSE_KEY_TEXT && */
 	else if (form == JOSE_KEY_TEXT && looks_like_ssh(data + skip, len - skip))
 		st = JOSE_E_KEY_SSH;	/* CVE-2022-29217: an SSH key's text as a secret */
 	else if (form == JOSE_KEY_TEXT && (bare = calloc(1, sizeof(jose_key))) != NULL &&
@@ -773,30 +779,38 @@ jose_key_check(const jose_key *key, jose_alg alg, jose_op op)
 	switch (key->kty)
 	{
 		case JOSE_KTY_OCT:
+			/* mutation: rule-3-alg-for-key-oct: info->family != JOSE_FAM_HMAC => 0 */
 			if (info->family != JOSE_FAM_HMAC)
 				return JOSE_E_KEY_ALG;
 			break;
 		case JOSE_KTY_RSA:
+			/* mutation: rule-3-alg-for-key-rsa: if (info->family != JOSE_FAM_RSA && => if (0 && info->family != JOSE_FAM_RSA && */
 			if (info->family != JOSE_FAM_RSA && info->family != JOSE_FAM_RSA_PSS)
 				return JOSE_E_KEY_ALG;
 			break;
 		case JOSE_KTY_EC:
+			/* mutation: rule-4-ecdsa-curve-matches-alg: || jose_crv_get(key->crv)->alg != alg => || 0 */
 			if (info->family != JOSE_FAM_ECDSA || jose_crv_get(key->crv)->alg != alg)
 				return JOSE_E_KEY_ALG;
 			break;
 		case JOSE_KTY_OKP:
+			/* mutation: rule-4-eddsa-curve-matches-alg: if (alg != JOSE_ALG_EDDSA && => if (0 && alg != JOSE_ALG_EDDSA && */
 			if (alg != JOSE_ALG_EDDSA && jose_crv_get(key->crv)->alg != alg)
 				return JOSE_E_KEY_ALG;
 			break;
 		default:
 			return JOSE_E_KEY_ALG;	/* a set member we cannot use */
 	}
+	/* mutation: key-jwk-alg: !jwk_alg_admits(key, alg) => 0 */
 	if (!jwk_alg_admits(key, alg))
 		return JOSE_E_KEY_ALG;
+	/* mutation: key-jwk-use-and-key-ops: !(key->ops & op) => 0 */
 	if (!(key->ops & op))
 		return JOSE_E_KEY_USE;
+	/* mutation: rule-4-hmac-key-length: if (key->kty == JOSE_KTY_OCT && => if (0 && key->kty == JOSE_KTY_OCT && */
 	if (key->kty == JOSE_KTY_OCT && key->secret_len < info->hash_len)
 		return JOSE_E_KEY_SHORT;
+	/* mutation: key-sign-needs-private: if (op == JOSE_OP_SIGN && => if (0 && op == JOSE_OP_SIGN && */
 	if (op == JOSE_OP_SIGN && key->kty != JOSE_KTY_OCT && !key->is_private)
 		return JOSE_E_KEY_NOT_PRIVATE;
 	return JOSE_OK;

@@ -347,17 +347,21 @@ jose_pkey_adopt(jose_key *k, EVP_PKEY *pkey)
 	{
 		int			bits = EVP_PKEY_get_bits(pkey);
 
+		/* mutation: key-rsa-2048-bits: bits < RSA_MIN_BITS => 0 */
 		if (bits < RSA_MIN_BITS)
 			return JOSE_E_KEY_WEAK;
 		if (bits > RSA_MAX_BITS)
 			return JOSE_E_KEY_INVALID;
+		/* mutation: key-rsa-roca: rsa_has_roca_fingerprint(pkey) => 0 */
 		if (rsa_has_roca_fingerprint(pkey))
 			return JOSE_E_KEY_ROCA;
 		k->kty = JOSE_KTY_RSA;
 		k->rsa_bits = bits;
 		k->is_private = has_bn_param(pkey, OSSL_PKEY_PARAM_RSA_D);
+		/* mutation: key-rsa-public-check: if ((st = rsa_check_public(pkey)) != JOSE_OK) => if (0) */
 		if ((st = rsa_check_public(pkey)) != JOSE_OK)
 			return st;
+		/* mutation: key-rsa-pairwise: if (k->is_private && => if (0 && k->is_private && */
 		if (k->is_private && (st = pkey_pairwise(pkey)) != JOSE_OK)
 			return st;
 	}
@@ -380,6 +384,7 @@ jose_pkey_adopt(jose_key *k, EVP_PKEY *pkey)
 		ci = jose_crv_get(k->crv);
 		k->kty = JOSE_KTY_EC;
 		k->is_private = has_bn_param(pkey, OSSL_PKEY_PARAM_PRIV_KEY);
+		/* mutation: key-ec-on-curve: if ((st = pkey_validate(pkey, k->is_private, JOSE_E_KEY_INVALID)) != JOSE_OK) => if (0) */
 		if ((st = pkey_validate(pkey, k->is_private, JOSE_E_KEY_INVALID)) != JOSE_OK)
 			return st;
 		g = EC_GROUP_new_by_curve_name(OBJ_txt2nid(ci->ossl_name));
@@ -467,6 +472,7 @@ jose_pem_import(const char *data, size_t len, jose_key *k)
 
 	if (len > 1024 * 1024 || len > (size_t) 0x7fffffff)
 		return JOSE_E_KEY_FORMAT;
+	/* mutation: key-encrypted-pem: if (find_text(data, len, "-----BEGIN ENCRYPTED") => if (0 && (find_text(data, len, "-----BEGIN ENCRYPTED") ;; "Proc-Type: 4,ENCRYPTED") != NULL) => "Proc-Type: 4,ENCRYPTED") != NULL)) */
 	if (find_text(data, len, "-----BEGIN ENCRYPTED") != NULL ||
 		find_text(data, len, "Proc-Type: 4,ENCRYPTED") != NULL)
 		return JOSE_E_KEY_ENCRYPTED;

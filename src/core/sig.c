@@ -58,12 +58,14 @@ ecdsa_raw_to_der(const jose_key *key, const unsigned char *sig, size_t siglen,
 	jose_status st = JOSE_E_SIGNATURE;
 
 	*der = NULL;
+	/* mutation: rule-4-ecdsa-length: siglen != 2 * n => siglen < 2 * n */
 	if (siglen != 2 * n)
 		return JOSE_E_SIGNATURE;
 	r = BN_bin2bn(sig, (int) n, NULL);
 	s = BN_bin2bn(sig + n, (int) n, NULL);
 	if (r == NULL || s == NULL)
 		st = JOSE_E_NOMEM;
+	/* mutation: rule-4-ecdsa-range: else if (BN_is_zero(r) => else if (0 && (BN_is_zero(r) ;; BN_cmp(s, key->ec_order) >= 0) => BN_cmp(s, key->ec_order) >= 0)) */
 	else if (BN_is_zero(r) || BN_is_zero(s) ||
 			 BN_cmp(r, key->ec_order) >= 0 || BN_cmp(s, key->ec_order) >= 0)
 		st = JOSE_E_SIGNATURE;
@@ -144,6 +146,7 @@ prepared_ctx(const jose_key *key, const jose_alg_info *info, int sign)
 		ok = EVP_PKEY_CTX_set_rsa_padding(ctx, RSA_PKCS1_PADDING) == 1;
 	else if (ok && info->family == JOSE_FAM_RSA_PSS)
 		ok = EVP_PKEY_CTX_set_rsa_padding(ctx, RSA_PKCS1_PSS_PADDING) == 1 &&
+			/* mutation: rule-4-pss-salt-is-hash-length: RSA_PSS_SALTLEN_DIGEST => RSA_PSS_SALTLEN_AUTO */
 			EVP_PKEY_CTX_set_rsa_pss_saltlen(ctx, RSA_PSS_SALTLEN_DIGEST) == 1 &&
 			EVP_PKEY_CTX_set_rsa_mgf1_md(ctx, md) == 1;
 	if (ok)
@@ -250,6 +253,7 @@ pkey_verify(const jose_key *key, const jose_alg_info *info,
 	{
 		case JOSE_FAM_RSA:
 		case JOSE_FAM_RSA_PSS:
+			/* mutation: rule-4-rsa-siglen-is-modulus: siglen != (size_t) EVP_PKEY_get_size(key->pkey) => 0 */
 			if (siglen != (size_t) EVP_PKEY_get_size(key->pkey))
 				return JOSE_E_SIGNATURE;
 			break;
@@ -313,6 +317,7 @@ jose_sig_verify(const jose_key *key, jose_alg alg, const unsigned char *data,
 		int			ok;
 
 		/* a truncated MAC is not a MAC: the length first */
+		/* mutation: rule-4-hmac-length: siglen != info->hash_len => 0 ;; ok = maclen == siglen && => ok = siglen <= maclen && */
 		if (siglen != info->hash_len)
 			return JOSE_E_SIGNATURE;
 		if ((st = hmac_compute(key, alg, data, len, mac, &maclen)) != JOSE_OK)

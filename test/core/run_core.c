@@ -2605,6 +2605,7 @@ main(void)
 	test_verify();
 	test_status();
 	test_vectors();
+	test_mutants();
 	arena_free_all();
 
 	printf("core: %d passed, %d failed\n", n_passed, n_failed);

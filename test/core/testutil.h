@@ -43,4 +43,7 @@ extern const char *t_json_error_name(jose_json_error err);
 /* vectors.c: RFC 7520 section 4.4 and RFC 7515 A.1, read at run time. */
 extern void test_vectors(void);
 
+/* mutants.c: the checks test/mutation.py showed missing. */
+extern void test_mutants(void);
+
 #endif							/* TESTUTIL_H */
