@@ -45,6 +45,7 @@ typedef enum jose_status
 	JOSE_E_KID_REQUIRED,		/* no kid, more candidate keys than the bound */
 	JOSE_E_KEY_NOT_VALID,		/* the kid's key is outside its validity */
 	JOSE_E_SIGNATURE,			/* signature does not verify */
+	JOSE_E_SIG_RANGE,			/* ECDSA r or s is 0 or not below the order */
 	JOSE_E_PAYLOAD_JSON,		/* payload is not valid JSON */
 	JOSE_E_PAYLOAD_DUP,			/* payload repeats a member name */
 	JOSE_E_PAYLOAD_OBJECT,		/* payload is JSON but not an object */

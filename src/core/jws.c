@@ -194,6 +194,7 @@ verify_signature(const jose_keyset *keys, jose_alg alg, const jose_json_value *k
 	size_t		n = jose_keyset_count(keys);
 	size_t		first = 0;
 	int			candidates = 0;
+	jose_status last = JOSE_E_SIGNATURE;
 
 	if (kid != NULL && keys->by_kid != NULL)
 	{
@@ -264,11 +265,12 @@ verify_signature(const jose_keyset *keys, jose_alg alg, const jose_json_value *k
 			*used = key;
 			return JOSE_OK;
 		}
-		if (st != JOSE_E_SIGNATURE)
+		if (st != JOSE_E_SIGNATURE && st != JOSE_E_SIG_RANGE)
 			return st;
+		last = st;
 	}
 	if (candidates > 0)
-		return JOSE_E_SIGNATURE;
+		return last;
 	return kid != NULL ? JOSE_E_KID_UNKNOWN : JOSE_E_ALG_KEY;
 }
 

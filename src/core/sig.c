@@ -68,7 +68,7 @@ ecdsa_raw_to_der(const jose_key *key, const unsigned char *sig, size_t siglen,
 	/* mutation: rule-4-ecdsa-range: else if (BN_is_zero(r) => else if (0 && (BN_is_zero(r) ;; BN_cmp(s, key->ec_order) >= 0) => BN_cmp(s, key->ec_order) >= 0)) */
 	else if (BN_is_zero(r) || BN_is_zero(s) ||
 			 BN_cmp(r, key->ec_order) >= 0 || BN_cmp(s, key->ec_order) >= 0)
-		st = JOSE_E_SIGNATURE;
+		st = JOSE_E_SIG_RANGE;	/* refused before any arithmetic, whatever OpenSSL would do */
 	else if ((es = ECDSA_SIG_new()) == NULL || !ECDSA_SIG_set0(es, r, s))
 		st = JOSE_E_NOMEM;
 	else

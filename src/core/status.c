@@ -65,6 +65,8 @@ jose_status_detail(jose_status st)
 			return "The key with the token's \"kid\" is retired or not in use yet.";
 		case JOSE_E_SIGNATURE:
 			return "The signature does not verify.";
+		case JOSE_E_SIG_RANGE:
+			return "The ECDSA signature's r or s is zero or not below the curve order.";
 		case JOSE_E_PAYLOAD_JSON:
 			return "The payload is not valid JSON.";
 		case JOSE_E_PAYLOAD_DUP:

@@ -318,6 +318,28 @@ test_key_algs(void)
 			longer[hp + jose_b64url_encode(sig, 65, longer + hp)] = '\0';
 			CHECK_ST(m_verify(longer, pubset, &o), JOSE_E_SIGNATURE,
 					 "mutants: an ES256 signature one byte longer than R||S is refused");
+			/* r or s zero, or n and above: refused by the range rule itself */
+			{
+				static const unsigned char n256[32] = {
+					0xff, 0xff, 0xff, 0xff, 0x00, 0x00, 0x00, 0x00, 0xff, 0xff, 0xff, 0xff,
+					0xff, 0xff, 0xff, 0xff, 0xbc, 0xe6, 0xfa, 0xad, 0xa7, 0x17, 0x9e, 0x84,
+				0xf3, 0xb9, 0xca, 0xc2, 0xfc, 0x63, 0x25, 0x51};
+				unsigned char bad[64];
+				const char *what[4] = {"r = 0", "s = 0", "r = n", "s = n"};
+
+				for (int i = 0; i < 4; i++)
+				{
+					memcpy(bad, sig, 64);
+					if (i < 2)
+						memset(bad + 32 * i, 0, 32);
+					else
+						memcpy(bad + 32 * (i - 2), n256, 32);
+					memcpy(longer, t, hp);
+					longer[hp + jose_b64url_encode(bad, 64, longer + hp)] = '\0';
+					CHECK_ST(m_verify(longer, pubset, &o), JOSE_E_SIG_RANGE,
+							 "mutants: an ES256 signature with %s is refused by the range rule", what[i]);
+				}
+			}
 		}
 		else
 			CHECK(0, "mutants: an ES256 token signs with a 64-byte signature");

@@ -120,6 +120,7 @@ t_status_name(jose_status st)
 		case JOSE_E_KID_UNKNOWN: return "JOSE_E_KID_UNKNOWN";
 		case JOSE_E_KID_REQUIRED: return "JOSE_E_KID_REQUIRED";
 		case JOSE_E_SIGNATURE: return "JOSE_E_SIGNATURE";
+		case JOSE_E_SIG_RANGE: return "JOSE_E_SIG_RANGE";
 		case JOSE_E_PAYLOAD_JSON: return "JOSE_E_PAYLOAD_JSON";
 		case JOSE_E_PAYLOAD_DUP: return "JOSE_E_PAYLOAD_DUP";
 		case JOSE_E_PAYLOAD_OBJECT: return "JOSE_E_PAYLOAD_OBJECT";
