@@ -46,7 +46,7 @@ call_with_text_key(FunctionCallInfo fcinfo, int n, PGFunction fn)
 	Jsonb	   *jb;
 	text	   *key;
 	StringInfoData buf;
-	Datum		result;
+	volatile Datum result = (Datum) 0;
 
 	if (PG_ARGISNULL(n))
 		return fn(fcinfo);
