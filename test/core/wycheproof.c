@@ -183,6 +183,7 @@ status_name(jose_status st)
 			S(JOSE_E_ALG_KEY);
 			S(JOSE_E_KID_UNKNOWN);
 			S(JOSE_E_SIGNATURE);
+			S(JOSE_E_SIG_RANGE);
 			S(JOSE_E_PAYLOAD_JSON);
 			S(JOSE_E_PAYLOAD_DUP);
 			S(JOSE_E_PAYLOAD_OBJECT);
@@ -573,11 +574,11 @@ verify_all(const group_ctx *g, const jose_keyset *hmac_key,
 						 status_name(first_st), alg_name(g->algs[a]), forms[k],
 						 ok ? "accepted" : "refused", status_name(s));
 			/*
-			 * A refusal is a signature verdict; anything else is the core
-			 * failing.  A key whose JWK "alg" names another algorithm may
+			 * A refusal is a signature verdict (an ECDSA r or s out of
+			 * range is one too); anything else is the core failing.  A key whose JWK "alg" names another algorithm may
 			 * refuse the ones a non-JWS group tries.
 			 */
-			if (!ok && s != JOSE_E_SIGNATURE && why[0] == '\0' &&
+			if (!ok && s != JOSE_E_SIGNATURE && s != JOSE_E_SIG_RANGE && why[0] == '\0' &&
 				!(g->cat == CAT_NOTJWS && s == JOSE_E_KEY_ALG))
 				snprintf(why, whycap, "%s with the %s key refused with %s, not a signature verdict",
 						 alg_name(g->algs[a]), forms[k], status_name(s));
