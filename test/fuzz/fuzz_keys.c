@@ -248,11 +248,18 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 				   "a key text failed with a status that is not the caller's error");
 	}
 
-	/* as a binary secret: any bytes are one */
+	/*
+	 * as a binary secret: any bytes are one, except a key's own text or
+	 * encoding, an SSH key among them (never a shared secret), and bytes over
+	 * the key-text cap
+	 */
 	ks = NULL;
 	st = jose_keyset_import(s, size, JOSE_KEY_SECRET, &ks);
 	if (size == 0)
 		FUZZ_CHECK(st == JOSE_E_KEY_EMPTY && ks == NULL, "an empty secret");
+	else if (st == JOSE_E_KEY_NOT_SECRET || st == JOSE_E_KEY_SSH || st == JOSE_E_KEY_TOO_LARGE)
+		FUZZ_CHECK(ks == NULL && (st != JOSE_E_KEY_TOO_LARGE || size > JOSE_MAX_KEY_TEXT),
+				   "a refused secret");
 	else
 	{
 		FUZZ_CHECK(st == JOSE_OK, "bytes that are no secret");
