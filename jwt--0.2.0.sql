@@ -466,3 +466,62 @@ GRANT EXECUTE ON FUNCTION jwt_login(jsonb, text), jwt_refresh(text, jsonb), jwt_
 -- jwt_purge_revocations() purges the logins that can no longer matter too.
 COMMENT ON FUNCTION jwt_purge_revocations() IS
 'delete revocations of tokens that have expired (beyond jwt.leeway), and logins ended or past their end whose last access token has expired; returns how many';
+
+
+-- [issuers] identity providers: the registered issuers and their fetched keys
+-- A token whose iss names a registered issuer (or one of its aliases) is
+-- verified with that issuer's keys only, against its audience and
+-- algorithms (src/issuers.c); every other token takes the registry path.
+-- jwt_issuers holds what a superuser registered and the last good key set
+-- a fetch stored (src/fetch/): written only when the set changes, so that
+-- a fetch that changes nothing invalidates nothing.  jwt_issuer_fetches
+-- holds each fetch's outcome, for the status view; its writes invalidate
+-- nothing.  Closed to everyone but their owner, as the registry is; kept
+-- by pg_dump, so the keys survive a restart and a dump.
+CREATE TABLE jwt_issuers (
+    issuer          text PRIMARY KEY CHECK (issuer <> '' AND length(issuer) <= 2048),
+    aliases         text[] NOT NULL DEFAULT '{}' CHECK (array_position(aliases, NULL) IS NULL),
+    audience        text[] CHECK (cardinality(audience) > 0 AND array_position(audience, NULL) IS NULL),
+    algorithms      text[] CHECK (cardinality(algorithms) > 0 AND array_position(algorithms, NULL) IS NULL),
+    jwks_uri        text CHECK (jwks_uri <> ''),
+    jwks            jsonb CHECK (jsonb_typeof(jwks -> 'keys') = 'array'),
+    jwks_fetched_at timestamptz,
+    added_at        timestamptz NOT NULL
+);
+COMMENT ON TABLE jwt_issuers IS
+'identity providers: issuer and its other spellings, audience (NULL: its tokens carry none), algorithms (NULL: every asymmetric one its keys allow), jwks_uri (NULL: discovered), and the last good key set fetched';
+
+CREATE TABLE jwt_issuer_fetches (
+    issuer              text PRIMARY KEY REFERENCES jwt_issuers ON DELETE CASCADE,
+    discovered_jwks_uri text,
+    etag                text,
+    attempted_at        timestamptz,
+    succeeded_at        timestamptz,
+    outcome             text CHECK (outcome IN ('ok', 'not modified', 'http status', 'timeout',
+                                                'connect', 'tls', 'too large', 'redirect', 'parse',
+                                                'empty', 'secret', 'issuer mismatch', 'url refused')),
+    http_status         integer,
+    detail              text,
+    refused_keys        integer NOT NULL DEFAULT 0,
+    failures            integer NOT NULL DEFAULT 0,
+    next_fetch_at       timestamptz
+);
+COMMENT ON TABLE jwt_issuer_fetches IS
+'per issuer, the last fetch: when, its outcome (never a key), the ETag, keys left out of the set, consecutive failures and the next fetch';
+
+REVOKE ALL ON TABLE jwt_issuers, jwt_issuer_fetches FROM PUBLIC;
+SELECT pg_catalog.pg_extension_config_dump('jwt_issuers', '');
+SELECT pg_catalog.pg_extension_config_dump('jwt_issuer_fetches', '');
+GRANT SELECT, INSERT, UPDATE, DELETE, TRUNCATE ON TABLE jwt_issuers, jwt_issuer_fetches TO @extowner@;
+
+-- A change to an issuer or its keys reaches every session (statement
+-- triggers, once per statement) and every logical replica (ENABLE REPLICA
+-- row and TRUNCATE triggers), as the registry's tables do.
+CREATE TRIGGER jwt_issuers_changed AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON jwt_issuers
+    FOR EACH STATEMENT EXECUTE FUNCTION jwt_registry_changed();
+CREATE TRIGGER jwt_issuers_replicated AFTER INSERT OR UPDATE OR DELETE ON jwt_issuers
+    FOR EACH ROW EXECUTE FUNCTION jwt_registry_changed();
+CREATE TRIGGER jwt_issuers_replicated_truncate AFTER TRUNCATE ON jwt_issuers
+    FOR EACH STATEMENT EXECUTE FUNCTION jwt_registry_changed();
+ALTER TABLE jwt_issuers ENABLE REPLICA TRIGGER jwt_issuers_replicated,
+    ENABLE REPLICA TRIGGER jwt_issuers_replicated_truncate;
