@@ -25,8 +25,9 @@ project):
     WYCHEPROOF_STRICT and WYCHEPROOF_GAPS.
 
 The vectors folder is $JWT_VECTORS, by default <repo>/../shared/vectors.  When
-it is absent the suite says it is skipped and exits 0 without a summary line:
-a skip is not a pass.
+it is absent the suite says so and exits 0 without a summary line; test/run
+prints its skip line with the count recorded in test/vector-counts (a skip is
+not a pass).
 
 Run inside a throwaway cluster:
 
@@ -101,7 +102,7 @@ FAR_LEEWAY = "100 years"     # enough to accept the 2011 expiry of the RFC token
 
 # The skip comes first: without vectors there is nothing to run against.
 if not os.path.isdir(VECTORS):
-    print(f"{SUITE}: skipped: {VECTORS} not found", flush=True)
+    print(f"{SUITE}: {VECTORS} not found: not run (test/run prints the skip line)", flush=True)
     sys.exit(0)
 
 try:

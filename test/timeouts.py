@@ -269,7 +269,16 @@ def main():
 
         th = threading.Thread(target=run)
         th.start()
-        time.sleep(0.3)          # well inside the first call's import or key loop
+        # a wait on the condition itself: the victim's statement is running
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            with conn.cursor() as cur:
+                cur.execute("SELECT state = 'active' AND query LIKE '%%jwt_is_valid%%' "
+                            "FROM pg_stat_activity WHERE pid = %s", (pid,))
+                row = cur.fetchone()
+            if row and row[0]:
+                break
+            time.sleep(0.01)     # between two polls of the condition
         with conn.cursor() as cur:
             cur.execute(f"SELECT {how}(%s)", (pid,))
             sent = time.monotonic()
