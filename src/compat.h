@@ -8,6 +8,7 @@
 
 #include "access/tableam.h"
 #include "utils/guc.h"
+#include "utils/guc_tables.h"
 
 /* 15: MarkGUCPrefixReserved() (upstream 88103567cb) is what _PG_init calls */
 #if PG_VERSION_NUM < 150000
@@ -33,6 +34,13 @@
 #define jwt_my_lxid() (MyProc->vxid.lxid)
 #else
 #define jwt_my_lxid() (MyProc->lxid)
+#endif
+
+/* 16: get_guc_variables() returns the count too (upstream 3057465acf) */
+#if PG_VERSION_NUM >= 160000
+#define jwt_guc_variables(n) get_guc_variables(n)
+#else
+#define jwt_guc_variables(n) (*(n) = GetNumConfigOptions(), get_guc_variables())
 #endif
 
 #endif							/* JWT_COMPAT_H */

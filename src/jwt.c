@@ -28,12 +28,7 @@ warn_unknown_settings(void)
 	struct config_generic **vars;
 	int			n;
 
-#if PG_VERSION_NUM >= 160000
-	vars = get_guc_variables(&n);	/* 16: the array comes with its length */
-#else
-	vars = get_guc_variables();
-	n = GetNumConfigOptions();
-#endif
+	vars = jwt_guc_variables(&n);
 	for (int i = 0; i < n; i++)
 	{
 		const char *name = vars[i]->name;

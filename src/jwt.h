@@ -29,6 +29,7 @@ extern char *jwt_policy_algorithms_text;
 extern char *jwt_policy_required_text;
 extern int	jwt_policy_max_age;
 extern bool jwt_policy_fallback;
+extern bool jwt_policy_fallback_settings;
 extern jose_algset jwt_policy_algs;
 extern JwtRequiredClaims *jwt_policy_required;
 extern uint64 jwt_token_generation;

@@ -29,6 +29,7 @@
 #include "utils/memutils.h"
 #include "utils/timestamp.h"
 
+#include "compat.h"
 #include "jwt.h"
 
 
@@ -226,18 +227,81 @@ claims_recheck(double now)
 	}
 }
 
-/* The unverified request.jwt.claims of a PostgREST request, when allowed. */
+static int
+cmp_names(const void *a, const void *b)
+{
+	return strcmp(*(const char *const *) a, *(const char *const *) b);
+}
+
+/*
+ * PostGraphile's claims: every jwt.claims.NAME setting with a value, as
+ * {"NAME": "value", ...} (names in order, values the strings they are), or
+ * NULL when there is none.  Placeholders are the settings no module
+ * defines; the server holds a few hundred settings in all.
+ */
+static char *
+settings_claims_text(void)
+{
+	struct config_generic **vars;
+	int			n,
+				m = 0;
+	const char **names;
+	StringInfoData out;
+
+	vars = jwt_guc_variables(&n);
+	names = palloc(sizeof(char *) * (n + 1));
+	for (int i = 0; i < n; i++)
+	{
+		const char *name = vars[i]->name;
+		const char *value;
+
+		if (!(vars[i]->flags & GUC_CUSTOM_PLACEHOLDER) ||
+			pg_strncasecmp(name, "jwt.claims.", 11) != 0 || name[11] == '\0')
+			continue;
+		value = GetConfigOption(name, true, false);
+		if (value != NULL && value[0] != '\0')
+			names[m++] = name;
+	}
+	if (m == 0)
+		return NULL;
+	qsort(names, m, sizeof(char *), cmp_names);
+	initStringInfo(&out);
+	appendStringInfoChar(&out, '{');
+	for (int i = 0; i < m; i++)
+	{
+		const char *value = GetConfigOption(names[i], true, false);
+
+		if (i > 0)
+			appendStringInfoChar(&out, ',');
+		jwt_json_escape(&out, names[i] + 11, strlen(names[i] + 11));
+		appendStringInfoChar(&out, ':');
+		jwt_json_escape(&out, value, strlen(value));
+	}
+	appendStringInfoChar(&out, '}');
+	return out.data;
+}
+
+/*
+ * The unverified claims of a compatibility switch, when one is on: PostgREST's
+ * request.jwt.claims (jwt.fallback_request_claims), else PostGraphile's
+ * jwt.claims.* settings (jwt.fallback_claims_settings).
+ */
 static Jsonb *
 fallback_claims(void)
 {
-	const char *raw;
+	const char *raw = NULL;
 	size_t		len;
 	Datum		jb;
 	MemoryContext old;
 
-	if (!jwt_policy_fallback)
-		return NULL;
-	raw = GetConfigOption("request.jwt.claims", true, false);
+	if (jwt_policy_fallback)
+	{
+		raw = GetConfigOption("request.jwt.claims", true, false);
+	}
+	if ((raw == NULL || raw[0] == '\0') && jwt_policy_fallback_settings)
+	{
+		raw = settings_claims_text();	/* always an object */
+	}
 	if (raw == NULL || raw[0] == '\0')
 		return NULL;
 	len = strlen(raw);
@@ -293,7 +357,7 @@ session_claims(FunctionCallInfo fcinfo, ClaimsSite *site)
 	 * tells us of: it is compared afresh on every call.
 	 */
 	if (site != NULL && site->stmt == stmt && site->token_gen == jwt_token_generation &&
-		!(jwt_policy_fallback && (tok == NULL || tok[0] == '\0')) &&
+		!((jwt_policy_fallback || jwt_policy_fallback_settings) && (tok == NULL || tok[0] == '\0')) &&
 		site->policy_gen == jwt_policy_generation && jwt_registry.valid &&
 		site->registry_gen == jwt_registry_generation && site->epoch == claims_cache.epoch &&
 		(site->isnull || claims_cache.valid))
@@ -421,7 +485,8 @@ jwt_claim(PG_FUNCTION_ARGS)
 
 	/* this statement asked this call site for this name already */
 	if (site != NULL && site->name_valid && site->stmt == stmt &&
-		!(jwt_policy_fallback && (jwt_session_token == NULL || jwt_session_token[0] == '\0')) &&
+		!((jwt_policy_fallback || jwt_policy_fallback_settings) &&
+		  (jwt_session_token == NULL || jwt_session_token[0] == '\0')) &&
 		site->token_gen == jwt_token_generation && site->policy_gen == jwt_policy_generation &&
 		jwt_registry.valid && site->registry_gen == jwt_registry_generation &&
 		site->epoch == claims_cache.epoch &&

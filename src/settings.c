@@ -25,6 +25,7 @@ char *jwt_policy_algorithms_text = NULL;
 char *jwt_policy_required_text = NULL;
 int	jwt_policy_max_age = 0;
 bool jwt_policy_fallback = false;
+bool jwt_policy_fallback_settings = false;
 
 /* [lifecycle] logins (logins.c), in seconds */
 int			jwt_access_token_lifetime = 900;
@@ -264,6 +265,14 @@ jwt_define_settings(void)
 							 "Without jwt.token, return request.jwt.claims UNVERIFIED from jwt_claims().",
 							 "A compatibility switch for PostgREST setups: any client that connects directly can set request.jwt.claims, so this trusts it.",
 							 &jwt_policy_fallback,
+							 false,
+							 PGC_SUSET,
+							 0,
+							 NULL, assign_policy_bool, NULL);
+	DefineCustomBoolVariable("jwt.fallback_claims_settings",
+							 "Without jwt.token, return the jwt.claims.* settings UNVERIFIED from jwt_claims().",
+							 "A compatibility switch for PostGraphile setups: any client can set jwt.claims.* settings, so this trusts them.",
+							 &jwt_policy_fallback_settings,
 							 false,
 							 PGC_SUSET,
 							 0,
