@@ -68,8 +68,16 @@ def main():
     T.check("the maintainer is a non-empty list of names",
             isinstance(meta.get("maintainer"), list) and meta["maintainer"]
             and all(isinstance(m, str) and m.strip() for m in meta["maintainer"]))
-    T.check("release_status is one PGXN knows",
-            meta.get("release_status", "stable") in ("stable", "testing", "unstable"))
+    status = meta.get("release_status", "stable")
+    T.check("release_status is one PGXN knows", status in ("stable", "testing", "unstable"), status)
+    # CHANGELOG.md heads each version "## V (date)" once released, "## V (unreleased)" before
+    head = re.search(r"^## " + re.escape(str(meta.get("version"))) + r" \(([^)]*)\)",
+                     read("CHANGELOG.md"), re.M)
+    T.check("CHANGELOG.md has an entry for META.json's version", head is not None)
+    if head:
+        released = re.fullmatch(r"\d{4}-\d{2}-\d{2}", head.group(1)) is not None
+        T.check(f"release_status ({status}) matches the release: stable only once CHANGELOG.md dates "
+                f"it ({head.group(1)})", (status == "stable") == released, status)
 
     provides = meta.get("provides", {})
     ext = provides.get(EXT, {})
@@ -114,7 +122,35 @@ def main():
             and min(pgversions) in majors, (tested, pgversions))
     T.check("... and README.md claims the same versions",
             bool(tested) and tested.split(";")[0] in " ".join(read("README.md").split()), tested)
+    check_dist()
     T.finish()
+
+
+def check_dist():
+    """make dist is git archive of HEAD: it must leave out what only CI and
+    git use (.gitattributes export-ignore) and keep what a PGXN user builds."""
+    import subprocess
+    try:
+        out = subprocess.run(["git", "-C", REPO, "archive", "--format=tar", "HEAD"],
+                             capture_output=True, check=True).stdout
+    except (OSError, subprocess.CalledProcessError) as e:
+        T.check("make dist: git archive HEAD runs", False, e)
+        return
+    import io
+    import tarfile
+    names = set(tarfile.open(fileobj=io.BytesIO(out)).getnames())
+    ci_only = sorted(n for n in names if n == ".ci" or n.startswith(".ci/")
+                     or n in (".gitattributes", ".gitignore"))
+    T.check("make dist leaves out the CI-only files (.ci/, .gitattributes, .gitignore)",
+            not ci_only, ci_only)
+    tracked = subprocess.run(["git", "-C", REPO, "ls-files"], capture_output=True,
+                             text=True).stdout.split()
+    wanted = ["Makefile", "META.json", "README.md", "LICENSE", "CHANGELOG.md", "jwt.control"]
+    wanted += [f for f in tracked if re.fullmatch(r"jwt--[0-9.\-]+\.sql", f)
+               or f.startswith(("src/", "sql/", "expected/"))]
+    missing = [f for f in wanted if f not in names]
+    T.check(f"make dist keeps the build, the scripts, the sources and the regression suites "
+            f"({len(wanted)} files)", not missing, missing[:5])
 
 
 if __name__ == "__main__":
