@@ -38,6 +38,7 @@ Everything happens in its own databases and roles (jwt_trusted_*), dropped
 at the start and at the end.  Ends with "trusted: N passed, N failed".
 """
 
+import base64
 import json
 import os
 import re
@@ -72,6 +73,12 @@ ADMIN_FUNCTIONS = {
     "jwt_revoke(text,timestamp with time zone)",
     "jwt_revoke_token(text)",
     "jwt_purge_revocations()",
+    "jwt_add_key(jsonb,text,text,timestamp with time zone,timestamp with time zone)",
+    "jwt_login(jsonb,text)",
+    "jwt_refresh(text,jsonb)",
+    "jwt_logout(text)",
+    "jwt_logout()",
+    "jwt_logout_all(text)",
 }
 TRIGGER_FUNCTIONS = {"jwt_keys_check()", "jwt_registry_changed()"}
 BINDIR = subprocess.run([os.environ.get("PG_CONFIG", "pg_config"), "--bindir"], capture_output=True, text=True).stdout.strip()
@@ -201,6 +208,12 @@ def run(admin):
     T.check("the administrative functions are what the test expects",
             ADMIN_FUNCTIONS | TRIGGER_FUNCTIONS <= set(ext_functions),
             sorted(ADMIN_FUNCTIONS | TRIGGER_FUNCTIONS - set(ext_functions)))
+    # a function closed to PUBLIC is one a superuser or a delegate calls: each
+    # must be in the attacks below, so a new one cannot be left out of them
+    closed = {f for f, row in ext_functions.items() if not row[6]}
+    T.check("every function closed to PUBLIC is an administrative or trigger function this "
+            "test attacks", closed == ADMIN_FUNCTIONS | TRIGGER_FUNCTIONS,
+            sorted(closed ^ (ADMIN_FUNCTIONS | TRIGGER_FUNCTIONS)))
     T.check("PUBLIC has no privilege on the registry tables",
             sq1(own, "SELECT bool_or(has_table_privilege('public', t, p)) FROM "
                     "unnest('{jwt_keys,jwt_revocations}'::text[]) t, "
@@ -344,6 +357,13 @@ def run(admin):
         "jwt_revoke(text,timestamp with time zone)": ("SELECT jwt_revoke('t-1', NULL)", None),
         "jwt_revoke_token(text)": ("SELECT jwt_revoke_token(%s)", (issued,)),
         "jwt_purge_revocations()": ("SELECT jwt_purge_revocations()", None),
+        "jwt_add_key(jsonb,text,text,timestamp with time zone,timestamp with time zone)":
+            ("SELECT jwt_add_key(%s::jsonb, 'HS256')", (JWK_OCT,)),
+        "jwt_login(jsonb,text)": ("SELECT jwt_login('{\"sub\":\"mallory\"}')", None),
+        "jwt_refresh(text,jsonb)": ("SELECT jwt_refresh('not-a-refresh-token')", None),
+        "jwt_logout(text)": ("SELECT jwt_logout('not-a-refresh-token')", None),
+        "jwt_logout()": ("SELECT jwt_logout()", None),
+        "jwt_logout_all(text)": ("SELECT jwt_logout_all('alice')", None),
     }
     T.check("the test calls every administrative function", set(admin_calls) == ADMIN_FUNCTIONS)
     for f, (sql, params) in sorted(admin_calls.items()):
@@ -457,6 +477,8 @@ def run(admin):
 
 
 SECRET2 = "a-second-string-secret-at-least-256-bits"
+SECRET3 = "a-third-string-secret-at-least-256-bits!"
+JWK_OCT = json.dumps({"kty": "oct", "k": base64.urlsafe_b64encode(SECRET3.encode()).decode().rstrip("=")})
 
 
 def hijack(admin_dsn_conn):
@@ -512,7 +534,22 @@ def hijack(admin_dsn_conn):
             $$ SELECT public.record('jwt_decode', $1);
                SELECT '{"payload":{"jti":"planted","exp":4102444800}}'::jsonb $$;
         CREATE FUNCTION public.jwt_revoke(text, timestamptz) RETURNS void LANGUAGE sql AS
-            $$ SELECT public.record('jwt_revoke', $1) $$;""")
+            $$ SELECT public.record('jwt_revoke', $1) $$;
+        CREATE TABLE public.jwt_logins (sid text PRIMARY KEY, sub text, claims jsonb,
+                                        created_at timestamptz, expires_at timestamptz,
+                                        access_expires_at timestamptz, ended_at timestamptz,
+                                        end_reason text);
+        CREATE TABLE public.jwt_refresh_tokens (hash bytea PRIMARY KEY, sid text,
+                                                issued_at timestamptz, expires_at timestamptz,
+                                                used_at timestamptz, successor_enc bytea);
+        CREATE TRIGGER planted_row BEFORE INSERT OR UPDATE OR DELETE ON public.jwt_logins
+            FOR EACH ROW EXECUTE FUNCTION public.planted();
+        CREATE TRIGGER planted_stmt AFTER INSERT OR UPDATE OR DELETE ON public.jwt_logins
+            FOR EACH STATEMENT EXECUTE FUNCTION public.planted();
+        CREATE TRIGGER planted_row BEFORE INSERT OR UPDATE OR DELETE ON public.jwt_refresh_tokens
+            FOR EACH ROW EXECUTE FUNCTION public.planted();
+        CREATE TRIGGER planted_stmt AFTER INSERT OR UPDATE OR DELETE ON public.jwt_refresh_tokens
+            FOR EACH STATEMENT EXECUTE FUNCTION public.planted();""")
     su = connect(DB_HIJACK)          # a superuser, as the README advises for key management
     T.check("the hijack's caller is a superuser", sq1(su, "SELECT rolsuper FROM pg_roles "
                                                           "WHERE rolname = current_user") is True)
@@ -541,7 +578,31 @@ def hijack(admin_dsn_conn):
                        "real_public.jwt_claims() IS NULL", (su_token,),
          lambda v: isinstance(v, str) and "SQLSTATE 28000" in v and "revoked" in v),
     ]
+    login = {}
+
+    def keep_login(v):
+        if isinstance(v, dict) and "refresh_token" in v and "access_token" in v:
+            login.update(v)
+            return True
+        return False
+
+    def fresh_login(v):
+        return isinstance(v, dict) and "refresh_token" in v and v.get("sid") == login.get("sid")
+    calls += [
+        ("jwt_login", "SELECT real_public.jwt_login('{\"sub\":\"su\"}', 'su-key')", None, keep_login),
+        ("jwt_refresh", "SELECT real_public.jwt_refresh(%s)", lambda: (login["refresh_token"],),
+         lambda v: fresh_login(v) and keep_login(v)),
+        ("jwt_logout", "SELECT real_public.jwt_logout(%s)", lambda: (login["refresh_token"],),
+         lambda v: v is True),
+        ("jwt_login", "SELECT real_public.jwt_login('{\"sub\":\"su\"}', 'su-key')", None, keep_login),
+        ("jwt_logout()", "SELECT set_config('jwt.token', %s, false) IS NOT NULL AND real_public.jwt_logout()",
+         lambda: (login["access_token"],), lambda v: v is True),
+        ("jwt_login", "SELECT real_public.jwt_login('{\"sub\":\"su\"}', 'su-key')", None, keep_login),
+        ("jwt_logout_all", "SELECT real_public.jwt_logout_all('su')", None, lambda v: v == 1),
+    ]
     for name, sql, params, ok in calls:
+        if callable(params):
+            params = params() if login else None
         got = sq1(su, sql, params)
         T.check(f"after the schema swap a superuser's real_public.{name}() does its work on the real registry",
                 ok(got), repr(got)[:300])
@@ -549,6 +610,10 @@ def hijack(admin_dsn_conn):
         T.check(f"... and real_public.{name}() ran none of the planted code", not ran, ran)
         q(c, "DELETE FROM public.loot")
     q(su, "RESET jwt.token")
+    T.check("the logins went to the real tables, none to the planted ones",
+            sq1(c, "SELECT count(*) FROM real_public.jwt_logins") == 3
+            and sq1(c, "SELECT count(*) FROM public.jwt_logins") == 0
+            and sq1(c, "SELECT count(*) FROM public.jwt_refresh_tokens") == 0)
     T.check("a token jwt_issue signed with the superuser's key verifies with that key's secret",
             sq1(su, "SELECT real_public.jwt_verify(real_public.jwt_issue('{\"sub\":\"y\",\"exp\":4102444800}', "
                     "'su-key'), %s) ->> 'sub'", (SECRET2,)) == "y")
@@ -559,6 +624,13 @@ def hijack(admin_dsn_conn):
     T.check("the real registry has the superuser's key and the retirement",
             sq1(c, "SELECT string_agg(kid || ':' || (valid_until IS NOT NULL), ',' ORDER BY kid) "
                    "FROM real_public.jwt_keys") == "hs-real:true,su-key:false")
+    got = sq1(su, "SELECT real_public.jwt_add_key(%s::jsonb, 'HS256', 'su-jwk')", (JWK_OCT,))
+    T.check("after the schema swap a superuser's real_public.jwt_add_key(jsonb) does its work on the "
+            "real registry", got == "su-jwk" and sq1(c, "SELECT count(*) FROM real_public.jwt_keys "
+                                                    "WHERE kid = 'su-jwk'") == 1, got)
+    ran = q(c, "SELECT what, who, superuser FROM public.loot")
+    T.check("... and real_public.jwt_add_key(jsonb) ran none of the planted code", not ran, ran)
+    q(c, "DELETE FROM real_public.jwt_keys WHERE kid = 'su-jwk'")
     T.check("the real revocations have the token's jti (j-1 was purged)",
             sq1(c, "SELECT string_agg(jti, ',' ORDER BY jti) FROM real_public.jwt_revocations") == "j-2")
     T.check("an unqualified call by that superuser would still resolve through its search_path "
