@@ -65,11 +65,19 @@ tar -C "$work" --exclude="$source-$upstream/debian" -czf "$work/${source}_$upstr
 	diff -u "$work/control.committed" debian/control)
 check $? "debian/control is up to date with debian/control.in (pg_buildext updatecontrol)"
 
+# A maintainer builds in a checkout: the copy is made one (its .gitignore is
+# the tree's), so that what the build leaves behind shows in git status.
+(cd "$src" && git init -q && git add -A && git -c user.name=t -c user.email=t@localhost commit -qm tree)
+check $? "the copy of the tree is a git checkout for the build"
+
 echo "== dpkg-buildpackage -us -uc (the build runs the regression suites against the built package)"
 (cd "$src" && DEB_BUILD_OPTIONS="parallel=$(nproc)" dpkg-buildpackage -us -uc) >"$work/build.log" 2>&1
 rc=$?
 if [ $rc -ne 0 ]; then tail -60 "$work/build.log"; fi
 check $rc "dpkg-buildpackage builds the source and binary packages"
+dirty=$(cd "$src" && git status --porcelain | head -5 | tr '\n' ' ')
+[ -z "$dirty" ]
+check $? "git status is clean after dpkg-buildpackage in the checkout${dirty:+ (left: $dirty)}"
 grep -E '^ All [0-9]+ tests passed|^### (End|PostgreSQL)' "$work/build.log" | sed 's/^/  build-time: /'
 nsuites=$(ls sql/*.sql | wc -l)
 grep -qE "^ All $nsuites tests passed" "$work/build.log"
@@ -81,6 +89,12 @@ deb15=$(ls "$work"/postgresql-15-jwt_"${version}"_*.deb 2>/dev/null | head -1)
 [ -n "$deb15" ]
 check $? "it builds postgresql-15-jwt ($(basename "${deb15:-none}"))"
 if [ -z "$deb15" ] || [ -z "$changes" ]; then finish; fi
+
+# Installable on every 15.x: debian/minor_versions overrides the minimum
+# minor that pg_buildext would otherwise take from postgresql-common.
+depends=$(dpkg-deb -f "$deb15" Depends)
+grep -qE '(^|, )postgresql-15(,|$)' <<<"$depends"
+check $? "postgresql-15-jwt depends on postgresql-15 with no minimum minor version ($depends)"
 
 contents=$(dpkg-deb -c "$deb15")
 missing=""
