@@ -9,8 +9,8 @@ CORE_OBJS = src/core/alg.o src/core/b64url.o src/core/claims.o src/core/json.o \
 	src/core/jwk_out.o src/core/jws.o src/core/key.o src/core/pkey.o \
 	src/core/sig.o src/core/status.o
 OBJS = $(CORE_OBJS) src/admin.o src/alg.o src/decode.o src/errors.o src/jsonout.o \
-	src/issue.o src/jsonbkey.o src/jwt.o src/keycache.o src/keys.o src/logins.o src/registry.o src/session.o \
-	src/settings.o src/sign.o src/verify.o
+	src/issue.o src/issuers.o src/jsonbkey.o src/jwt.o src/keycache.o src/keys.o src/logins.o \
+	src/registry.o src/scopes.o src/session.o src/settings.o src/sign.o src/verify.o src/wake.o
 
 # Every install and update script of every version ever shipped: the library
 # serves them all.  Named from $(srcdir), so that a VPATH build (Debian's
@@ -51,6 +51,7 @@ dist:
 # PGXS tracks no header dependencies: name them, so a changed header rebuilds.
 $(CORE_OBJS): src/core/jose.h src/core/key_internal.h
 $(filter-out $(CORE_OBJS),$(OBJS)): src/jwt.h src/compat.h src/core/jose.h
+src/issuers.o src/wake.o: src/wake.h
 
 # The core alone, with no PostgreSQL header or library: what the fuzzer and
 # the vector runners link.

@@ -525,3 +525,29 @@ CREATE TRIGGER jwt_issuers_replicated_truncate AFTER TRUNCATE ON jwt_issuers
     FOR EACH STATEMENT EXECUTE FUNCTION jwt_registry_changed();
 ALTER TABLE jwt_issuers ENABLE REPLICA TRIGGER jwt_issuers_replicated,
     ENABLE REPLICA TRIGGER jwt_issuers_replicated_truncate;
+
+-- The session path reads jwt_issuers (src/issuers.c): jwt_claims() and
+-- jwt_claim() verify a token whose iss names a registered issuer with that
+-- issuer's keys.  These read what is stored, never the network.
+CREATE FUNCTION jwt_issuer_jwks(issuer text)
+RETURNS jsonb
+AS 'MODULE_PATHNAME', 'jwt_issuer_jwks'
+LANGUAGE C STABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION jwt_issuer_jwks(text) IS
+'the public keys a registered issuer''s tokens are verified with, as a JWKS (the issuer by its name or an alias); NULL for a name no issuer has';
+
+-- The scopes of the session token, for policies: as cheap per row as
+-- jwt_claim(), and open to PUBLIC as it is.
+CREATE FUNCTION jwt_scopes()
+RETURNS text[]
+AS 'MODULE_PATHNAME', 'jwt_scopes'
+LANGUAGE C STABLE PARALLEL SAFE;
+COMMENT ON FUNCTION jwt_scopes() IS
+'the session token''s scopes: its scope claim split at spaces, else scp (a string or an array), else permissions (an array); NULL when no token is set';
+
+CREATE FUNCTION jwt_has_scope(scope text)
+RETURNS boolean
+AS 'MODULE_PATHNAME', 'jwt_has_scope'
+LANGUAGE C STABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION jwt_has_scope(text) IS
+'whether the session token has the scope (among jwt_scopes()); NULL when no token is set';

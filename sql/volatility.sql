@@ -10,7 +10,10 @@
 -- STABLE, never IMMUTABLE.  All are PARALLEL SAFE but jwt_cache_stats, which
 -- reports on the backend that calls it and is PARALLEL RESTRICTED.
 -- jwt_decode and the key helpers are STRICT; the others are not, because
--- they give a meaning to some NULL arguments (see nulls.sql).
+-- they give a meaning to some NULL arguments (see nulls.sql), but for
+-- jwt_issuer_jwks and jwt_has_scope, which are NULL for a NULL name.
+-- jwt_issuer_jwks, jwt_scopes and jwt_has_scope read the session's
+-- registry and token as jwt_claims does: STABLE and PARALLEL SAFE.
 --
 SELECT p.oid::regprocedure AS function,
        CASE p.provolatile WHEN 'i' THEN 'immutable' WHEN 's' THEN 'stable' WHEN 'v' THEN 'volatile' END AS volatility,

@@ -9,6 +9,8 @@
 #include "fmgr.h"
 #include "lib/stringinfo.h"
 #include "utils/jsonb.h"
+#include "utils/relcache.h"
+#include "utils/snapshot.h"
 #include "utils/timestamp.h"
 
 #include "core/jose.h"
@@ -72,6 +74,29 @@ extern TimestampTz jwt_now(void);
 extern const char *jwt_key_kid(const jose_key *k, size_t *len);
 extern int	jwt_cmp_keys_by_window(const void *a, const void *b);
 
+/* issuers.c: the registered identity providers, read with the registry */
+typedef struct JwtIssuer JwtIssuer;
+
+/* The issuer a session token names: where its keys and rules come from. */
+typedef struct JwtRoute
+{
+	const JwtIssuer *issuer;	/* NULL: the registry path */
+	const char *iss;			/* the registered spelling that chose it */
+	size_t		iss_len;
+} JwtRoute;
+
+extern Oid	jwt_issuers_relid;
+extern void jwt_issuers_reset(void);
+extern void jwt_issuers_scan(Relation rel, Snapshot snap, Snapshot latest,
+							 uint64 *nseen, uint64 *same);
+extern bool jwt_issuers_registered(void);
+extern bool jwt_issuer_route(const char *tok, size_t len, unsigned char *buf,
+							 size_t buflen, JwtRoute *route);
+extern void jwt_issuer_rules(const JwtRoute *route, jose_claim_rules *rules);
+extern const jose_keyset *jwt_issuer_verify_opts(const JwtRoute *route,
+												 jose_verify_opts *opts);
+extern void jwt_issuer_refuse(const JwtRoute *route, jose_status st);
+
 /* admin.c: one call that writes the extension's tables, as their owner */
 typedef struct AdminCall
 {
@@ -127,6 +152,26 @@ extern text *jwt_sign_with_registry(FunctionCallInfo fcinfo, Jsonb *claims, text
 
 /* session.c: the session token's claims as jwt_claims() returns them, or NULL */
 extern Jsonb *jwt_session_claims(FunctionCallInfo fcinfo);
+
+/*
+ * session.c, for functions of the session's claims in other files
+ * (scopes.c): what an answer derived from the claims depends on.  While
+ * jwt_claims_stamp_current() holds, the claims (and so the answer) are the
+ * same as when jwt_session_claims_stamped() filled the stamp.
+ */
+typedef struct JwtClaimsStamp
+{
+	bool		valid;
+	bool		isnull;			/* no token: the claims were NULL */
+	TimestampTz stmt;
+	uint64		token_gen;
+	uint64		policy_gen;
+	uint64		registry_gen;
+	uint64		epoch;
+} JwtClaimsStamp;
+
+extern Jsonb *jwt_session_claims_stamped(FunctionCallInfo fcinfo, JwtClaimsStamp *stamp);
+extern bool jwt_claims_stamp_current(const JwtClaimsStamp *stamp);
 
 /* settings.c: the lifetimes of logins (logins.c), in seconds */
 extern int	jwt_access_token_lifetime;

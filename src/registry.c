@@ -115,7 +115,8 @@ registry_invalidate(Datum arg, Oid relid)
 	/* never free here: an invalidation can arrive while the keys are in use */
 	if (relid == InvalidOid || relid == jwt_registry.keys_relid ||
 		relid == jwt_registry.revocations_relid ||
-		(relid == jwt_registry.logins_relid && OidIsValid(relid)))
+		(relid == jwt_registry.logins_relid && OidIsValid(relid)) ||
+		(relid == jwt_issuers_relid && OidIsValid(relid)))	/* [issuers] keys */
 		jwt_registry.valid = false;
 }
 
@@ -409,12 +410,14 @@ registry_load(Oid nsp)
 	jwt_registry.nrevoked = 0;
 	jwt_registry.ended = NULL;
 	jwt_registry.nended = 0;
+	jwt_issuers_reset();
 	MemoryContextReset(registry_context);
 
 	jwt_registry.keys_relid = jwt_registry_relid(nsp, "jwt_keys");
 	jwt_registry.revocations_relid = jwt_registry_relid(nsp, "jwt_revocations");
 	/* absent before 0.2.0 */
 	jwt_registry.logins_relid = get_relname_relid("jwt_logins", nsp);
+	jwt_issuers_relid = get_relname_relid("jwt_issuers", nsp);
 	/* from here on, a change to either table marks the registry stale */
 	jwt_registry.valid = true;
 
@@ -445,10 +448,20 @@ registry_load(Oid nsp)
 				nlatest += registry_count(rel, latest);
 			table_close(rel, AccessShareLock);
 		}
+		/* [issuers] the identity providers and their keys (issuers.c) */
+		if (OidIsValid(jwt_issuers_relid))
+		{
+			rel = table_open(jwt_issuers_relid, AccessShareLock);
+			jwt_issuers_scan(rel, snap, latest, &nseen, &same);
+			if (latest != NULL)
+				nlatest += registry_count(rel, latest);
+			table_close(rel, AccessShareLock);
+		}
 	}
 	PG_CATCH();
 	{
 		jose_keyset_free(keys);
+		jwt_issuers_reset();
 		jwt_registry.valid = false;
 		PG_RE_THROW();
 	}

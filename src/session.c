@@ -46,6 +46,7 @@ typedef struct ClaimsCache
 	Jsonb	   *claims;
 	const jose_key *key;		/* the registry key that verified it */
 	bool		unverified;		/* from request.jwt.claims */
+	JwtRoute	route;			/* [issuers] the issuer it names, or none */
 } ClaimsCache;
 
 static ClaimsCache claims_cache = {0};
@@ -116,6 +117,8 @@ claims_fill(const char *tok, size_t len, double now)
 	jose_status st;
 	Datum		jb;
 	MemoryContext old;
+	JwtRoute	route;
+	const jose_keyset *keys = jwt_registry.keys;
 
 	if (claims_context == NULL)
 		claims_context = AllocSetContextCreate(TopMemoryContext, "jwt session claims",
@@ -123,7 +126,18 @@ claims_fill(const char *tok, size_t len, double now)
 	claims_cache.valid = false;
 	MemoryContextReset(claims_context);
 
-	if (jwt_registry.nkeys == 0)
+	/* [issuers] a token naming a registered issuer is for its keys only */
+	buf = len <= (size_t) jwt_max_token_length ? palloc(JOSE_VERIFY_BUFLEN(len)) : NULL;
+	(void) jwt_issuer_route(tok, len, buf, buf ? JOSE_VERIFY_BUFLEN(len) : 0, &route);
+
+	if (route.issuer == NULL && jwt_registry.nkeys == 0 && jwt_issuers_registered())
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_AUTHORIZATION_SPECIFICATION),
+				 errmsg("invalid token"),
+				 errdetail("The token's iss names no registered issuer, and the key registry jwt_keys holds no key."),
+				 errhint("Compare the token's iss with jwt_issuers, where it must be an issuer or an alias exactly."),
+				 errcontext("session token jwt.token")));
+	if (route.issuer == NULL && jwt_registry.nkeys == 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_AUTHORIZATION_SPECIFICATION),
 				 errmsg("invalid token"),
@@ -139,12 +153,15 @@ claims_fill(const char *tok, size_t len, double now)
 	policy_rules(&opts.claims, now);
 	opts.check_key_time = 1;
 	opts.key_time = now;
+	if (route.issuer != NULL)
+		keys = jwt_issuer_verify_opts(&route, &opts);
 
-	buf = len <= opts.max_len ? palloc(JOSE_VERIFY_BUFLEN(len)) : NULL;
-	st = jose_verify(tok, len, jwt_registry.keys, &opts, buf,
+	st = jose_verify(tok, len, keys, &opts, buf,
 					 buf ? JOSE_VERIFY_BUFLEN(len) : 0, &v);
 	if (st != JOSE_OK)
 	{
+		if (route.issuer != NULL)
+			jwt_issuer_refuse(&route, st);
 		if (jose_status_class_of(st) == JOSE_CLASS_TOKEN)
 			report_token(st, &v, len);
 		jwt_report(st, NULL);
@@ -166,6 +183,7 @@ claims_fill(const char *tok, size_t len, double now)
 	pfree(buf);
 
 	claims_cache.key = v.key;
+	claims_cache.route = route;
 	claims_cache.unverified = false;
 	claims_cache.policy_gen = jwt_policy_generation;
 	claims_cache.registry_gen = jwt_registry_generation;
@@ -190,6 +208,8 @@ claims_recheck(double now)
 	if (jose_json_parse_object(claims_cache.payload, claims_cache.payload_len, &obj) != JOSE_JSON_OK)
 		elog(ERROR, "jwt: cached session claims do not parse");
 	policy_rules(&rules, now);
+	if (claims_cache.route.issuer != NULL)
+		jwt_issuer_rules(&claims_cache.route, &rules);
 	/* mutation: session-recheck-claims: st = jose_check_claims(&obj, &rules, &which); => st = JOSE_OK; */
 	st = jose_check_claims(&obj, &rules, &which);
 	/* a key retired at a set time stops verifying then, cached or not */
@@ -326,6 +346,7 @@ fallback_claims(void)
 	claims_cache.token_len = len;
 	claims_cache.payload = NULL;
 	claims_cache.payload_len = 0;
+	memset(&claims_cache.route, 0, sizeof(claims_cache.route));
 	claims_cache.claims = (Jsonb *) palloc(VARSIZE(DatumGetPointer(jb)));
 	memcpy(claims_cache.claims, DatumGetPointer(jb), VARSIZE(DatumGetPointer(jb)));
 	MemoryContextSwitchTo(old);
@@ -414,6 +435,41 @@ Jsonb *
 jwt_session_claims(FunctionCallInfo fcinfo)
 {
 	return session_claims(fcinfo, NULL);
+}
+
+/*
+ * The session's claims, for a call site in another file that derives its
+ * own answer from them (scopes.c), and the stamp that says while that
+ * answer stands: what a ClaimsSite keeps for the statement.
+ */
+Jsonb *
+jwt_session_claims_stamped(FunctionCallInfo fcinfo, JwtClaimsStamp *stamp)
+{
+	Jsonb	   *claims = session_claims(fcinfo, NULL);
+
+	stamp->stmt = jwt_now();
+	stamp->token_gen = jwt_token_generation;
+	stamp->policy_gen = jwt_policy_generation;
+	stamp->registry_gen = jwt_registry_generation;
+	stamp->epoch = claims_cache.epoch;
+	stamp->isnull = claims == NULL;
+	stamp->valid = true;
+	return claims;
+}
+
+/* Whether the claims are still those stamped: session_claims()'s own test. */
+bool
+jwt_claims_stamp_current(const JwtClaimsStamp *stamp)
+{
+	const char *tok = jwt_session_token;
+
+	return stamp->valid && stamp->stmt == jwt_now() &&
+		stamp->token_gen == jwt_token_generation &&
+		!(jwt_policy_fallback && (tok == NULL || tok[0] == '\0')) &&
+		stamp->policy_gen == jwt_policy_generation && jwt_registry.valid &&
+		stamp->registry_gen == jwt_registry_generation &&
+		stamp->epoch == claims_cache.epoch &&
+		(stamp->isnull || claims_cache.valid);
 }
 
 PG_FUNCTION_INFO_V1(jwt_claims);

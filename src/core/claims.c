@@ -114,7 +114,7 @@ jose_check_claims(const jose_json_object *claims, const jose_claim_rules *rules,
 	 * RFC 7519 section 4.1.3: a token that names an audience is for that
 	 * audience only, so one with "aud" is refused when none is expected.
 	 */
-	if (rules->audience != NULL)
+	if (rules->audience != NULL || rules->naudiences > 0)
 	{
 		/* mutation: rule-6-aud-required: if (aud == NULL) => if (0) */
 		if (aud == NULL)
@@ -122,9 +122,24 @@ jose_check_claims(const jose_json_object *claims, const jose_claim_rules *rules,
 			*which = "aud";		/* absent, not wrong: its own detail */
 			return JOSE_E_CLAIM_MISSING;
 		}
-		/* mutation: rule-6-aud-match: if (!audience_matches(aud, rules->audience, rules->audience_len)) => if (0) */
-		if (!audience_matches(aud, rules->audience, rules->audience_len))
-			return JOSE_E_AUDIENCE;
+		if (rules->audience != NULL)
+		{
+			/* mutation: rule-6-aud-match: if (!audience_matches(aud, rules->audience, rules->audience_len)) => if (0) */
+			if (!audience_matches(aud, rules->audience, rules->audience_len))
+				return JOSE_E_AUDIENCE;
+		}
+		else
+		{
+			/* a list (an identity provider's audiences): any one of them */
+			size_t		i = 0;
+
+			while (i < rules->naudiences &&
+				   !audience_matches(aud, rules->audiences[i], rules->audience_lens[i]))
+				i++;
+			/* mutation: rule-6-aud-list-match: if (i == rules->naudiences) => if (0) */
+			if (i == rules->naudiences)
+				return JOSE_E_AUDIENCE;
+		}
 	}
 	/* mutation: rule-6-aud-unexpected: else if (aud != NULL) => else if (0) */
 	else if (aud != NULL)

@@ -407,6 +407,10 @@ typedef struct jose_claim_rules
 	double		leeway;			/* seconds, >= 0 */
 	const char *audience;		/* required audience, or NULL */
 	size_t		audience_len;
+	/* or, with audience NULL: one of these naudiences must be in "aud" */
+	const char *const *audiences;
+	const size_t *audience_lens;
+	size_t		naudiences;
 	const char *issuer;			/* required issuer, or NULL */
 	size_t		issuer_len;
 	const char *const *required;	/* claims that must be present */
@@ -460,6 +464,19 @@ extern jose_status jose_check_claim_types(const jose_json_object *claims,
 extern jose_status jose_check_claims(const jose_json_object *claims,
 									 const jose_claim_rules *rules,
 									 const char **which);
+
+/*
+ * The payload of a compact JWS as a JSON object, before anything is
+ * verified: for a caller that chooses the key set by a claim ("iss") and
+ * then verifies with jose_verify(), which checks every rule as usual.
+ * Nothing in it may be believed.  The size cap, the compact form and strict
+ * base64url of the payload hold; the header and signature are not read.
+ * The members' spans point into buf (JOSE_VERIFY_BUFLEN(len) bytes); on
+ * JOSE_OK the caller frees *payload with jose_json_object_free().
+ */
+extern jose_status jose_peek_payload(const char *token, size_t len, size_t max_len,
+									 const jose_stop *stop, unsigned char *buf,
+									 size_t buflen, jose_json_object *payload);
 
 /* Split and decode a compact JWS without verifying anything. */
 typedef struct jose_decoded

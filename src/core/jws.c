@@ -399,6 +399,29 @@ jose_verify(const char *token, size_t len, const jose_keyset *keys,
 }
 
 jose_status
+jose_peek_payload(const char *token, size_t len, size_t max_len, const jose_stop *stop,
+				  unsigned char *buf, size_t buflen, jose_json_object *payload)
+{
+	segments	seg;
+	size_t		plen;
+	jose_json_error jerr;
+	jose_status st;
+
+	memset(payload, 0, sizeof(*payload));
+	if (len > max_len)
+		return JOSE_E_TOO_LARGE;
+	if ((st = split_compact(token, len, &seg)) != JOSE_OK)
+		return st;
+	if (buflen < JOSE_B64_DECODED_MAX(seg.plen))
+		return JOSE_E_NOMEM;
+	if ((st = decode_segment(seg.p, seg.plen, stop, buf, &plen)) != JOSE_OK)
+		return st;
+	if ((jerr = jose_json_parse_object_stop((const char *) buf, plen, stop, payload)) != JOSE_JSON_OK)
+		return payload_json_status(jerr);
+	return JOSE_OK;
+}
+
+jose_status
 jose_decode(const char *token, size_t len, size_t max_len, unsigned char *buf,
 			size_t buflen, jose_decoded *out)
 {

@@ -2246,6 +2246,30 @@ test_verify_claims(void)
 	claim_case("no aud when an audience is required", "{\"sub\":\"x\"}", &r, JOSE_E_CLAIM_MISSING, "aud");
 	r.audience = "apix";		/* the length, not the NUL, bounds the audience */
 	claim_case("audience bounded by its length", "{\"aud\":\"api\"}", &r, JOSE_OK, NULL);
+	/* a list of audiences (an identity provider's): any one of them */
+	{
+		static const char *const auds[] = {"api", "https://api.example/"};
+		static const size_t lens[] = {3, 20};
+
+		r = base;
+		r.audiences = auds;
+		r.audience_lens = lens;
+		r.naudiences = 2;
+		claim_case("audiences: the first matches", "{\"aud\":\"api\"}", &r, JOSE_OK, NULL);
+		claim_case("audiences: the second matches", "{\"aud\":\"https://api.example/\"}", &r, JOSE_OK, NULL);
+		claim_case("audiences: one in an array", "{\"aud\":[\"x\",\"https://api.example/\"]}", &r, JOSE_OK, NULL);
+		claim_case("audiences: none matches", "{\"aud\":[\"x\",\"API\",\"https://api.example\"]}", &r,
+				   JOSE_E_AUDIENCE, NULL);
+		claim_case("audiences: a prefix of one", "{\"aud\":\"ap\"}", &r, JOSE_E_AUDIENCE, NULL);
+		claim_case("audiences: aud [] matches none", "{\"aud\":[]}", &r, JOSE_E_AUDIENCE, NULL);
+		claim_case("audiences: no aud", "{\"sub\":\"x\"}", &r, JOSE_E_CLAIM_MISSING, "aud");
+		r.naudiences = 1;
+		claim_case("audiences: only the first naudiences count", "{\"aud\":\"https://api.example/\"}", &r,
+				   JOSE_E_AUDIENCE, NULL);
+		r.audience = "https://api.example/";
+		r.audience_len = 20;
+		claim_case("audiences: audience, when set, is the rule", "{\"aud\":\"api\"}", &r, JOSE_E_AUDIENCE, NULL);
+	}
 	r = base;
 	claim_case("aud present, no audience expected", "{\"aud\":\"api\"}", &r, JOSE_E_AUDIENCE_UNEXPECTED, NULL);
 	claim_case("aud [] present, no audience expected", "{\"aud\":[]}", &r, JOSE_E_AUDIENCE_UNEXPECTED, NULL);
@@ -2316,6 +2340,42 @@ test_decode(void)
 		CHECK(st == JOSE_OK && d.payload_len == 5 && memcmp(d.payload, "[1,2]", 5) == 0,
 			  "decode: an unsecured token with an array payload decodes");
 	}
+	/* the payload peeked at before verifying: only rules 1 and 2, and JSON */
+	{
+		jose_json_object obj;
+		const jose_json_value *v;
+		char	   *t2 = sign_raw(jose_keyset_key(fx_other, 0), JOSE_ALG_HS256,
+								  LIT("{\"alg\":\"none\",\"crit\":[\"x\"]}"),
+								  LIT("{\"iss\":\"https:\\/\\/a.example\",\"exp\":1}"));
+
+		st = jose_peek_payload(t2, strlen(t2), 8192, NULL, buf, buflen, &obj);
+		CHECK_ST(st, JOSE_OK, "peek: the payload of a token no key verifies, its header ignored");
+		v = st == JOSE_OK ? jose_json_get(&obj, "iss") : NULL;
+		CHECK(v != NULL && jose_json_string_eq(v, "https://a.example", 17), "peek: iss read, decoded");
+		jose_json_object_free(&obj);
+		st = jose_peek_payload(t2, strlen(t2), strlen(t2) - 1, NULL, buf, buflen, &obj);
+		CHECK_ST(st, JOSE_E_TOO_LARGE, "peek: over the size cap");
+		jose_json_object_free(&obj);
+		st = jose_peek_payload("a.b", 3, 8192, NULL, buf, buflen, &obj);
+		CHECK_ST(st, JOSE_E_FORM, "peek: two segments");
+		jose_json_object_free(&obj);
+		t2 = kfmt("%s.%s=.", kb64("{}", 2), kb64("{}", 2));
+		st = jose_peek_payload(t2, strlen(t2), 8192, NULL, buf, buflen, &obj);
+		CHECK_ST(st, JOSE_E_BASE64, "peek: padding in the payload");
+		jose_json_object_free(&obj);
+		t2 = kfmt("x.%s.", kb64("{\"iss\":\"a\",\"iss\":\"b\"}", 21));
+		st = jose_peek_payload(t2, strlen(t2), 8192, NULL, buf, buflen, &obj);
+		CHECK_ST(st, JOSE_E_PAYLOAD_DUP, "peek: a repeated iss is refused, never one of them taken");
+		jose_json_object_free(&obj);
+		t2 = kfmt("x.%s.", kb64("[\"iss\"]", 7));
+		st = jose_peek_payload(t2, strlen(t2), 8192, NULL, buf, buflen, &obj);
+		CHECK_ST(st, JOSE_E_PAYLOAD_OBJECT, "peek: a payload that is not an object");
+		jose_json_object_free(&obj);
+		st = jose_peek_payload(t, len, 8192, NULL, buf, 4, &obj);
+		CHECK_ST(st, JOSE_E_NOMEM, "peek: a buffer too short");
+		jose_json_object_free(&obj);
+	}
+
 	st = jose_decode(t, len, len - 1, buf, buflen, &d);
 	CHECK_ST(st, JOSE_E_TOO_LARGE, "decode: over the size cap");
 	CHECK(d.header == NULL && d.payload == NULL, "decode: nothing returned on failure");
