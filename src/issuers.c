@@ -440,6 +440,7 @@ jwt_issuer_rules(const JwtRoute *route, jose_claim_rules *rules)
 const jose_keyset *
 jwt_issuer_verify_opts(const JwtRoute *route, jose_verify_opts *opts)
 {
+	/* mutation: issuers-algorithms: opts->algorithms = route->issuer->algorithms; => opts->algorithms = 0; */
 	opts->algorithms = route->issuer->algorithms;
 	jwt_issuer_rules(route, &opts->claims);
 	return route->issuer->keys;

@@ -8,7 +8,8 @@ collected from the code:
   codes from JOSE_E_TOO_LARGE to JOSE_E_TOKEN_LAST_ in src/core/jose.h),
   unless src/errors.c's jwt_token_detail() writes its own for that code;
 - src/errors.c, jwt_token_detail(): the details it writes, as formats;
-- src/session.c: the details of its own 28000 errors;
+- src/session.c and src/issuers.c: the details of their own 28000 errors
+  (the session path's, and a token routed to a registered issuer's);
 - src/core/json.c: what "it has R" can say.
 
 Each must stand in README.md's "Errors" section (a format's %s/%d/%zu match
@@ -70,11 +71,12 @@ errors_body = body_of(read("src/errors.c"), "jwt_token_detail(jose_status st, co
 overridden = set(re.findall(r"case (JOSE_E_[A-Z0-9_]+):", errors_body))
 override_formats = [c_string(m) for m in re.findall(r'"(The (?:[^"\\]|\\.)*)"', errors_body)]
 
-session_src = read("src/session.c")
+session_src = read("src/session.c") + read("src/issuers.c")
 session_details = [c_string(m) for m in re.findall(
     r'errcode\(ERRCODE_INVALID_AUTHORIZATION_SPECIFICATION\)[^;]*?errdetail\("((?:[^"\\]|\\.)*)"\)',
     session_src, re.S)]
-check("session.c has 28000 details of its own", len(session_details) >= 1)
+check("session.c and issuers.c have 28000 details of their own", len(session_details) >= 7,
+      f"found {len(session_details)}")
 
 # OK, NOT_OBJECT (its own sentence), NOMEM and INTERRUPTED (the glue raises
 # out-of-memory or the cancel first) never appear in a detail.

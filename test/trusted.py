@@ -25,7 +25,9 @@ README's "Trusted install" section says why it is safe):
      renaming the extension's schema and planting look-alike tables (with
      triggers) and functions under the old name, then having a superuser
      call every function a superuser might call (the five administrative
-     ones, jwt_issue, jwt_jwks, jwt_claims, jwt_claim) through the real
+     ones, jwt_issue, jwt_jwks, jwt_claims, jwt_claim, jwt_issuer_jwks,
+     jwt_scopes, jwt_has_scope, with a planted jwt_issuers holding another
+     key under the real issuer's name and kid) through the real
      schema runs none of the planted code and hands it no secret; GRANT
      EXECUTE alone delegates key management; no SECURITY DEFINER function is owned by a superuser; every
      SQL function pins its search_path; the C sources open no file;
@@ -214,9 +216,9 @@ def run(admin):
     T.check("every function closed to PUBLIC is an administrative or trigger function this "
             "test attacks", closed == ADMIN_FUNCTIONS | TRIGGER_FUNCTIONS,
             sorted(closed ^ (ADMIN_FUNCTIONS | TRIGGER_FUNCTIONS)))
-    T.check("PUBLIC has no privilege on the registry tables",
+    T.check("PUBLIC has no privilege on the registry tables (the issuers' too)",
             sq1(own, "SELECT bool_or(has_table_privilege('public', t, p)) FROM "
-                    "unnest('{jwt_keys,jwt_revocations}'::text[]) t, "
+                    "unnest('{jwt_keys,jwt_revocations,jwt_issuers,jwt_issuer_fetches}'::text[]) t, "
                     "unnest('{SELECT,INSERT,UPDATE,DELETE,TRUNCATE,REFERENCES,TRIGGER}'::text[]) p")
             is False)
 
@@ -276,6 +278,10 @@ def run(admin):
     use("jwt_cache_stats()", "SELECT jwt_cache_stats() ? 'lookups'", lambda v: v is not None)
     use("jwt_claims()", "SELECT jwt_claims() IS NULL", lambda v: v is True)   # no token set yet
     use("jwt_claim(text)", "SELECT jwt_claim('sub') IS NULL", lambda v: v is True)
+    # [issuers] the session token's scopes, and a registered issuer's public keys
+    use("jwt_scopes()", "SELECT jwt_scopes() IS NULL", lambda v: v is True)
+    use("jwt_has_scope(text)", "SELECT jwt_has_scope('read') IS NULL", lambda v: v is True)
+    use("jwt_issuer_jwks(text)", "SELECT jwt_issuer_jwks('https://idp.example') IS NULL", lambda v: v is True)
     open_to_public = {f for f, row in ext_functions.items() if row[6]}
     T.check("every function open to PUBLIC is exercised by the installer",
             open_to_public == exercised,
@@ -495,6 +501,12 @@ def hijack(admin_dsn_conn):
     c = connect(DB_HIJACK, OWNER, OWNER_PW)
     q(c, "CREATE EXTENSION jwt")
     q(c, "SELECT jwt_add_key(%s, 'HS256', 'hs-real')", (SECRET,))
+    # [issuers] an identity provider, its key stored as a fetch stores it
+    idp_key = q1(c, "SELECT jwt_generate_key('ES256') - 'kid' || '{\"kid\":\"idp-1\"}'")
+    planted_key = q1(c, "SELECT jwt_generate_key('ES256') - 'kid' || '{\"kid\":\"idp-1\"}'")
+    q(c, "INSERT INTO jwt_issuers (issuer, jwks, added_at) VALUES ('https://idp.example', "
+         "jsonb_build_object('keys', jsonb_build_array(jwt_public_jwk(%s::jsonb))), now())",
+      (json.dumps(idp_key),))
     q(c, "ALTER SCHEMA public RENAME TO real_public")
     q(c, "CREATE SCHEMA public")
     q(c, """
@@ -523,6 +535,9 @@ def hijack(admin_dsn_conn):
             FOR EACH ROW EXECUTE FUNCTION public.planted();
         CREATE TRIGGER planted_stmt AFTER INSERT OR UPDATE OR DELETE ON public.jwt_revocations
             FOR EACH STATEMENT EXECUTE FUNCTION public.planted();
+        CREATE TABLE public.jwt_issuers (issuer text PRIMARY KEY, aliases text[] DEFAULT '{}', audience text[],
+                                         algorithms text[], jwks_uri text, jwks jsonb,
+                                         jwks_fetched_at timestamptz, added_at timestamptz DEFAULT now());
         CREATE FUNCTION public.record(what text, data text) RETURNS void LANGUAGE sql AS
             $$ INSERT INTO public.loot SELECT what, current_user, rolsuper, data
                FROM pg_roles WHERE rolname = current_user $$;
@@ -550,10 +565,17 @@ def hijack(admin_dsn_conn):
             FOR EACH ROW EXECUTE FUNCTION public.planted();
         CREATE TRIGGER planted_stmt AFTER INSERT OR UPDATE OR DELETE ON public.jwt_refresh_tokens
             FOR EACH STATEMENT EXECUTE FUNCTION public.planted();""")
+    q(c, "INSERT INTO public.jwt_issuers (issuer, jwks) VALUES ('https://idp.example', "
+         "jsonb_build_object('keys', jsonb_build_array(real_public.jwt_public_jwk(%s::jsonb))))",
+      (json.dumps(planted_key),))
     su = connect(DB_HIJACK)          # a superuser, as the README advises for key management
     T.check("the hijack's caller is a superuser", sq1(su, "SELECT rolsuper FROM pg_roles "
                                                           "WHERE rolname = current_user") is True)
     exp = now_plus(3600)
+    idp_claims = json.dumps({"iss": "https://idp.example", "sub": "idp-user", "exp": now_plus(3600),
+                             "scope": "a b"})
+    idp_token, planted_token = (q1(su, "SELECT real_public.jwt_sign(%s::jsonb, %s::jsonb, 'ES256')",
+                                   (idp_claims, json.dumps(k))) for k in (idp_key, planted_key))
     su_token, claims_token = (
         q1(su, "SELECT real_public.jwt_sign(%s::jsonb, %s, 'HS256', '{\"kid\":\"su-key\"}')",
            (json.dumps({"sub": "su", "jti": jti, "exp": exp}), SECRET2)) for jti in ("j-2", "j-3"))
@@ -573,6 +595,16 @@ def hijack(admin_dsn_conn):
         ("jwt_claims", "SELECT set_config('jwt.token', %s, false) IS NOT NULL AND "
                        "real_public.jwt_claims() ->> 'sub' = 'su'", (claims_token,), lambda v: v is True),
         ("jwt_claim", "SELECT real_public.jwt_claim('sub')", None, lambda v: v == "su"),
+        # [issuers] the real jwt_issuers, never the planted one
+        ("jwt_issuer_jwks", "SELECT real_public.jwt_issuer_jwks('https://idp.example') -> 'keys' -> 0 ->> 'x' = "
+                            "%s::jsonb ->> 'x'", (json.dumps(idp_key),), lambda v: v is True),
+        ("jwt_claims", "SELECT set_config('jwt.token', %s, false) IS NOT NULL AND "
+                       "real_public.jwt_claims() ->> 'sub' = 'idp-user'", (idp_token,), lambda v: v is True),
+        ("jwt_scopes", "SELECT array_to_string(real_public.jwt_scopes(), ',')", None, lambda v: v == "a,b"),
+        ("jwt_has_scope", "SELECT real_public.jwt_has_scope('b')", None, lambda v: v is True),
+        ("jwt_claims", "SELECT set_config('jwt.token', %s, false) IS NOT NULL AND "
+                       "real_public.jwt_claims() IS NULL", (planted_token,),
+         lambda v: isinstance(v, str) and "SQLSTATE 28000" in v and "signature" in v),
         # the revoked token: the real revocations refuse it
         ("jwt_claims", "SELECT set_config('jwt.token', %s, false) IS NOT NULL AND "
                        "real_public.jwt_claims() IS NULL", (su_token,),
