@@ -14,9 +14,12 @@ that same run (every figure is the median of at least three runs):
     the database against the same transaction trusting request.jwt.claims;
  4. how cost grows with the claims' size, the registry's size and a JWKS's;
  5. the backend's RSS before and after 1,000,000 verifications;
+ 6. identity providers: the session path with 1 and 20 registered issuers,
+    and jwt_has_scope() per row against a constant policy;
 
 and writes bench/results.md and bench/results.png (--quick: smaller sizes,
-written to bench/out/ instead, for trying the script out).  Where a target is
+written to bench/out/ instead, for trying the script out; --only=issuers:
+section 6 alone, written to bench/out/results-issuers.md).  Where a target is
 missed and perf works here, it profiles the case (bench/out/profile-*.txt) and
 puts the top of the profile into results.md.
 
@@ -87,6 +90,9 @@ RLS_TARGETS = {"claim": 2.0, "wrapped": 1.05}
 PGBENCH_TARGETS = {("HS256", "repeated"): 0.95, ("ES256", "repeated"): 0.95,
                    ("HS256", "fresh"): 0.90}
 REGISTRY_TARGET = 1.10      # 1,000 keys cost at most 1.1x one key: "must not grow"
+ISSUERS_TARGET = 1.05       # the session path with 20 issuers at most 1.05x with one
+SCOPE_TARGET = 1.5          # jwt_has_scope() per row at most 1.5x the constant policy
+ONLY = {v for a in sys.argv if a.startswith("--only=") for v in a.split("=", 1)[1].split(",")}
 
 LOG = open(os.path.join(OUT, "bench.log"), "w")
 
@@ -313,7 +319,7 @@ def setup_database():
     cur = conn.cursor()
     cur.execute("CREATE EXTENSION jwt")
     for role in ["bench_rls_const", "bench_rls_claim", "bench_rls_claims",
-                 "bench_rls_wrapped", "bench_rls_supabase",
+                 "bench_rls_wrapped", "bench_rls_supabase", "bench_rls_scope",
                  "bench_web_verified", "bench_web_trusted"]:
         cur.execute(f"DROP ROLE IF EXISTS {role}")
         cur.execute(f"CREATE ROLE {role} NOLOGIN")
@@ -823,6 +829,222 @@ def memory():
 
 
 # ---------------------------------------------------------------------------
+# 6. Identity providers and scopes
+# ---------------------------------------------------------------------------
+
+ISSUER_COUNTS = (1, 20)
+
+
+def register_idps(cur, n):
+    """jwt_issuers holds the first n of bench_idp's issuers, as fetches store them."""
+    cur.execute("DELETE FROM jwt_issuers")
+    cur.execute("INSERT INTO jwt_issuers (issuer, audience, jwks, jwks_fetched_at, added_at) "
+                "SELECT issuer, '{https://api.example.com}', jsonb_build_object('keys', "
+                "jsonb_build_array(jwt_public_jwk(priv))), now(), now() FROM bench_idp WHERE i < %s", (n,))
+
+
+def issuers_bench(conn):
+    """The session path with 1 and with 20 registered issuers: a fresh
+    session token per row (set_config('jwt.token', tok, true), then
+    jwt_claim('sub'), as section 4's registry figures), RS256 tokens of the
+    registered issuers in turn, each signed with its issuer's key; and the
+    cost the choice adds to a registry token (HS256), with 0 and 20 issuers
+    registered.  Each round measures every configuration, so a ratio pairs
+    figures taken seconds apart."""
+    cur = conn.cursor()
+    cur.execute("DELETE FROM jwt_issuers")
+    cur.execute("DROP TABLE IF EXISTS bench_idp")
+    cur.execute("CREATE TABLE bench_idp AS SELECT i, 'https://idp' || i || '.example.com/' AS issuer, "
+                "jwt_generate_key('RS256') - 'kid' || jsonb_build_object('kid', 'idp-' || i || '-2026') AS priv "
+                "FROM generate_series(0, 19) i")
+    cur.execute(f"CREATE TEMP TABLE ic AS SELECT i, jsonb_build_object("
+                f"'sub', 'user' || i, 'aud', 'https://api.example.com', 'scope', 'openid profile docs:read', "
+                f"'iat', floor(extract(epoch FROM now()))::bigint - 60, "
+                f"'exp', floor(extract(epoch FROM now()))::bigint + 86400, 'jti', md5(i::text)) AS c "
+                f"FROM generate_series(1, {ROWS}) i")
+    for n in ISSUER_COUNTS:
+        # token i names issuer i % n and is signed with its key
+        cur.execute(f"DROP TABLE IF EXISTS bench_iss_{n}")
+        cur.execute(f"CREATE TABLE bench_iss_{n} AS SELECT ic.i, jwt_sign(ic.c || jsonb_build_object('iss', d.issuer), "
+                    f"d.priv, 'RS256') AS tok FROM ic JOIN bench_idp d ON d.i = ic.i % {n}")
+        cur.execute(f"VACUUM ANALYZE bench_iss_{n}")
+    hs = "bench-issuers-registry-secret-0123456789"
+    cur.execute("DELETE FROM jwt_keys WHERE kid = 'bench-iss-hs'")
+    cur.execute("SELECT jwt_add_key(%s, 'HS256', 'bench-iss-hs')", (hs,))
+    cur.execute("DROP TABLE IF EXISTS bench_iss_reg")
+    cur.execute("CREATE TABLE bench_iss_reg AS SELECT i, jwt_sign(c - 'aud' || '{\"iss\":\"https://login.example.com/\"}', "
+                "%s, 'HS256', '{\"kid\":\"bench-iss-hs\"}') AS tok FROM ic", (hs,))
+    cur.execute("VACUUM ANALYZE bench_iss_reg")
+    cur.execute("DROP TABLE ic")
+
+    def sql(t):
+        return (f"SELECT count(*) FILTER (WHERE s IS NOT NULL AND x IS NOT NULL) FROM "
+                f"(SELECT set_config('jwt.token', tok, true) AS s, jwt_claim('sub') AS x FROM {t}) q")
+
+    def base(t):
+        return (f"SELECT count(*) FILTER (WHERE s IS NOT NULL) FROM "
+                f"(SELECT set_config('jwt.token', tok, true) AS s FROM {t}) q")
+
+    configs = [("issuer", n, f"bench_iss_{n}") for n in ISSUER_COUNTS] + \
+        [("registry", n, "bench_iss_reg") for n in (0, 20)]
+    times = {(kind, n): ([], []) for kind, n, _ in configs}
+    for r in range(RUNS + 2):               # round 0 warms up
+        wait_idle(30)
+        for kind, n, t in configs:
+            register_idps(cur, n)
+            timed(cur, f"SELECT jwt_claim('sub') FROM (SELECT set_config('jwt.token', tok, true) "
+                       f"FROM {t} LIMIT 1) q")   # loads the registry and its issuers
+            b, _ = timed(cur, base(t))
+            secs, got = timed(cur, sql(t))
+            if got != ROWS:
+                raise SystemExit(f"issuers {kind} {n}: {got} of {ROWS} tokens verified")
+            if r > 0:
+                times[(kind, n)][0].append(secs)
+                times[(kind, n)][1].append(b)
+        if r > 0:
+            log(f"issuers: round {r}/{RUNS + 1}: " + ", ".join(
+                f"{k} {n}: {(v[0][-1] - v[1][-1]) / ROWS * 1e6:.2f} us" for (k, n), v in times.items()))
+    cur.execute("DELETE FROM jwt_issuers")
+    cur.execute("DELETE FROM jwt_keys WHERE kid = 'bench-iss-hs'")
+    out = {}
+    for key, (vt, bt) in times.items():
+        own = [(v - b) / ROWS * 1e6 for v, b in zip(vt, bt)]
+        out[key] = {"us": median(vt) / ROWS * 1e6, "own_us": median(own), "own_runs": own}
+    # the ratio of each round's pair, then their median
+    for kind, a, b in (("issuer", 1, 20), ("registry", 0, 20)):
+        ratios = [y / x for x, y in zip(out[(kind, a)]["own_runs"], out[(kind, b)]["own_runs"])]
+        out[(kind, b)]["ratio"] = median(ratios)
+        out[(kind, b)]["ratios"] = ratios
+    log(f"issuers: 20 issuers vs 1: {out[('issuer', 20)]['ratio']:.3f}x; a registry token with 20 "
+        f"issuers vs none: {out[('registry', 20)]['ratio']:.3f}x")
+    return out
+
+
+SCOPE_POLICIES = [
+    ("const", "bench_rls_const", "owner = 'user42'"),
+    ("scope", "bench_rls_scope", "jwt_has_scope('docs:read') AND owner = 'user42'"),
+    ("claim", "bench_rls_claim", "owner = jwt_claim('sub')"),
+]
+
+
+def scopes_bench(conn):
+    """Section 2's table and constant policy, against a policy that calls
+    jwt_has_scope() on every row before comparing the owner (section 2's
+    jwt_claim policy again, for reference, in the same rounds)."""
+    cur = conn.cursor()
+    cur.execute("GRANT SELECT ON rls_docs TO bench_rls_scope")
+    cur.execute("DROP POLICY IF EXISTS p_scope ON rls_docs")
+    cur.execute(f"CREATE POLICY p_scope ON rls_docs TO bench_rls_scope USING ({SCOPE_POLICIES[1][2]})")
+    hs = "bench-scopes-registry-secret-0123456789ab"
+    cur.execute("DELETE FROM jwt_keys WHERE kid = 'bench-scope-hs'")
+    cur.execute("SELECT jwt_add_key(%s, 'HS256', 'bench-scope-hs')", (hs,))
+    tok = q1(cur, "SELECT jwt_sign(jsonb_build_object('sub', 'user42', 'scope', 'openid profile docs:read docs:write', "
+                  "'exp', floor(extract(epoch FROM now()))::bigint + 86400), %s, 'HS256', "
+                  "'{\"kid\":\"bench-scope-hs\"}')", (hs,))
+    cur.execute("SELECT set_config('jwt.token', %s, false)", (tok,))
+    cur.execute("SET ROLE bench_rls_scope")
+    cur.execute("EXPLAIN (COSTS OFF) SELECT count(*) FROM rls_docs")
+    plan = " ".join(r[0].strip() for r in cur.fetchall())
+    cur.execute("RESET ROLE")
+    expected = RLS_ROWS // 1000
+    times = {name: [] for name, _, _ in SCOPE_POLICIES}
+    for r in range(RLS_RUNS + 1):           # round 0 warms up
+        wait_idle(30)
+        for name, role, _ in SCOPE_POLICIES:
+            cur.execute(f"SET ROLE {role}")
+            secs, n = timed(cur, "SELECT count(*) FROM rls_docs")
+            cur.execute("RESET ROLE")
+            if n != expected:
+                raise SystemExit(f"scopes {name}: {n} rows, expected {expected}")
+            if r > 0:
+                times[name].append(secs)
+        if r > 0:
+            log(f"scopes: round {r}/{RLS_RUNS}: " +
+                ", ".join(f"{k} {v[-1] * 1000:.0f} ms" for k, v in times.items()))
+    cur.execute("RESET jwt.token")
+    cur.execute("DELETE FROM jwt_keys WHERE kid = 'bench-scope-hs'")
+    out = {"rows": RLS_ROWS, "plan": plan, "policies": {}}
+    for name, role, using in SCOPE_POLICIES:
+        ratios = [t / c for t, c in zip(times[name], times["const"])]
+        out["policies"][name] = {"using": using, "seconds": median(times[name]), "ratio": median(ratios),
+                                 "ns_per_row_extra": (median(times[name]) - median(times["const"])) / RLS_ROWS * 1e9,
+                                 "runs": times[name]}
+    log(f"scopes: jwt_has_scope per row {out['policies']['scope']['ratio']:.3f}x the constant policy")
+    return out
+
+
+def issuers_section(w, iss, sc):
+    w("## 6. Identity providers and scopes\n")
+    w(f"**The session path with 1 and 20 issuers**: {ROWS:,} distinct RS256 session tokens in one "
+      "`SELECT set_config('jwt.token', tok, true), jwt_claim('sub')`, as section 4's registry figures: "
+      "every row verifies a new token, whose `iss` is looked up among the registered issuers (and their "
+      "aliases) before its issuer's keys verify it. With 20 issuers the tokens name each in turn, each "
+      "signed by its own issuer's key (2048-bit RSA). *own µs* leaves out the same statement without "
+      "`jwt_claim`; the ratio is the median of each round's ratio. A registry token (HS256) is routed "
+      "too: its payload is read for its `iss` when any issuer is registered, which the last two rows "
+      "show. A repeated token is answered from the session's cache and never looked up again.\n")
+    w("| tokens | issuers registered | µs per token | own µs | ratio | target |")
+    w("|---|---|---|---|---|---|")
+    for (kind, n), g in iss.items():
+        label = "RS256, of the registered issuers" if kind == "issuer" else "HS256, of the registry"
+        ratio = f"{g['ratio']:.3f}x" if "ratio" in g else "(baseline)"
+        tcell = (f"≤ {ISSUERS_TARGET:.2f}x: {verdict(g['ratio'], 'max', ISSUERS_TARGET)[0]}"
+                 if kind == "issuer" and "ratio" in g else "")
+        w(f"| {label} | {n} | {g['us']:.2f} | {g['own_us']:.2f} | {ratio} | {tcell} |")
+    w("")
+    w(f"**jwt_has_scope per row**: section 2's `SELECT count(*) FROM rls_docs` over {sc['rows']:,} rows as "
+      "a role whose policy is shown; the session token (HS256, from the registry) has "
+      "`\"scope\": \"openid profile docs:read docs:write\"`. The plan evaluates the scope first on every "
+      f"row (`{sc['plan']}`). The ratio is the median of each round's ratio to the constant policy.\n")
+    w("| policy | ms (CPU) | ratio to the constant | ns per row over the constant | target |")
+    w("|---|---|---|---|---|")
+    for name, p in sc["policies"].items():
+        tcell = (f"≤ {SCOPE_TARGET:.2f}x: {verdict(p['ratio'], 'max', SCOPE_TARGET)[0]}"
+                 if name == "scope" else "")
+        w(f"| `{p['using']}` | {p['seconds'] * 1000:.0f} | {p['ratio']:.3f} | "
+          f"{p['ns_per_row_extra']:.0f} | {tcell} |")
+    w("")
+
+
+def issuers_summary_rows(iss, sc):
+    r = iss[("issuer", 20)]["ratio"]
+    s = sc["policies"]["scope"]["ratio"]
+    return [(f"session path with 20 issuers ≤ {ISSUERS_TARGET:.2f}x with one", f"{r:.3f}x",
+             verdict(r, "max", ISSUERS_TARGET)[0]),
+            (f"RLS `{sc['policies']['scope']['using']}` ≤ {SCOPE_TARGET:.2f}x the constant policy",
+             f"{s:.3f}x", verdict(s, "max", SCOPE_TARGET)[0])]
+
+
+def only_issuers():
+    """bench.py --only=issuers: section 6 alone, into bench/out/results-issuers.md."""
+    t_start = time.time()
+    conn = setup_database()
+    cur = conn.cursor()
+    m = machine(cur)
+    setup_rls(conn)
+    iss = issuers_bench(conn)
+    sc = scopes_bench(conn)
+    L = []
+    w = L.append
+    w("# jwt benchmarks: identity providers and scopes\n")
+    w(f"Written by `bench/bench.py --only=issuers` on {m['date']} ({m['cpu']}, {m['cores']} cores; "
+      f"{m['postgres'].split(' on ')[0]}; {m['openssl']}). Every figure is the median of "
+      f"{RUNS + 1} runs ({RLS_RUNS} for row-level security).\n")
+    w("| target | measured | |\n|---|---|---|")
+    for row in issuers_summary_rows(iss, sc):
+        w(f"| {row[0]} | {row[1]} | {row[2]} |")
+    w("")
+    issuers_section(w, iss, sc)
+    path = os.path.join(OUT, "results-issuers.md")
+    with open(path, "w") as f:
+        f.write("\n".join(L) + "\n")
+    with open(os.path.join(OUT, "results-issuers.json"), "w") as f:
+        json.dump({"machine": m, "issuers": {f"{k[0]} {k[1]}": v for k, v in iss.items()},
+                   "scopes": sc, "wall_vs_cpu": WALL}, f, indent=1, default=str)
+    log(f"wrote {path}; done in {time.time() - t_start:.0f} s")
+
+
+# ---------------------------------------------------------------------------
 # Profiles of what missed its target
 # ---------------------------------------------------------------------------
 
@@ -936,7 +1158,7 @@ def fmt_rate(x):
     return f"{x:,.0f}"
 
 
-def write_results(m, tp, rl, pb, gc, gr, gj, mem, misses, profiles):
+def write_results(m, tp, rl, pb, gc, gr, gj, mem, misses, profiles, iss, sc):
     L = []
     w = L.append
     w("# jwt benchmarks\n")
@@ -972,7 +1194,7 @@ def write_results(m, tp, rl, pb, gc, gr, gj, mem, misses, profiles):
 
     w("## Summary of targets\n")
     w("| target | measured | |\n|---|---|---|")
-    for row in summary_rows(tp, rl, pb, gr):
+    for row in summary_rows(tp, rl, pb, gr) + issuers_summary_rows(iss, sc):
         w(f"| {row[0]} | {row[1]} | {row[2]} |")
     w("")
 
@@ -1094,6 +1316,7 @@ def write_results(m, tp, rl, pb, gc, gr, gj, mem, misses, profiles):
     for label, done, st, ctx in mem["points"]:
         w(f"| {label} | {done:,} | {st['VmRSS']:,} | {st['RssAnon']:,} | {int(ctx) // 1024:,} |")
     w("")
+    issuers_section(w, iss, sc)
 
     def profile_block(prof):
         if "by_comm" in prof:
@@ -1246,6 +1469,11 @@ def plot(tp, rl, pb, gr, gj):
 
 
 def main():
+    if ONLY:
+        if ONLY != {"issuers"}:
+            raise SystemExit(f"bench.py: --only knows issuers, not {','.join(sorted(ONLY - {'issuers'}))}")
+        only_issuers()
+        return
     t_start = time.time()
     global POSTMASTER
     c0 = connect("postgres")
@@ -1269,6 +1497,8 @@ def main():
     gc = growth_claims(conn, keys)
     gj = growth_jwks(conn)
     gr = growth_registry(conn)
+    iss = issuers_bench(conn)
+    sc = scopes_bench(conn)
     mem = memory()
 
     # what missed, and a profile of each
@@ -1290,6 +1520,12 @@ def main():
         if t is not None and not verdict(c["ratio"], "min", t)[1]:
             misses.append((f"pgbench-{c['alg']}-{c['mode']}", f"pgbench {label}: {c['ratio']:.3f}x "
                            f"the trusted transaction, target {t:.2f}x"))
+    if not verdict(iss[("issuer", 20)]["ratio"], "max", ISSUERS_TARGET)[1]:
+        misses.append(("issuers-20", f"session path with 20 issuers: {iss[('issuer', 20)]['ratio']:.3f}x "
+                       f"the cost with one, target {ISSUERS_TARGET:.2f}x"))
+    if not verdict(sc["policies"]["scope"]["ratio"], "max", SCOPE_TARGET)[1]:
+        misses.append(("scope-rls", f"RLS `{sc['policies']['scope']['using']}`: "
+                       f"{sc['policies']['scope']['ratio']:.3f}x the constant policy, target {SCOPE_TARGET:.2f}x"))
     g = gr[1000]["own_us"] / gr[1]["own_us"]
     if g > REGISTRY_TARGET:
         misses.append(("registry-1000", f"registry of 1,000 keys: {g:.2f}x the cost with one key, "
@@ -1343,6 +1579,28 @@ def main():
                 alg, mode = rest.split("-")
                 profiles[label] = profile_pgbench(label, "pgbench_verified.sql", alg,
                                                   1 if mode == "repeated" else PGBENCH_TOKENS)
+            elif kind == "issuers":
+                c2 = connect()
+                register_idps(c2.cursor(), 20)
+                profiles[label] = profile_statement(
+                    label, "SELECT count(*) FILTER (WHERE s IS NOT NULL AND x IS NOT NULL) FROM "
+                    "(SELECT set_config('jwt.token', tok, true) AS s, jwt_claim('sub') AS x "
+                    "FROM bench_iss_20) q", None)
+                c2.cursor().execute("DELETE FROM jwt_issuers")
+                c2.close()
+            elif kind == "scope":
+                hs = "bench-scopes-registry-secret-0123456789ab"
+                c2 = connect()
+                c2.cursor().execute("SELECT jwt_add_key(%s, 'HS256', 'bench-scope-hs')", (hs,))
+                c2.close()
+                setup = [("SELECT set_config('jwt.token', jwt_sign(jsonb_build_object('sub', 'user42', "
+                          "'scope', 'openid profile docs:read docs:write', 'exp', 4102444800), %s, 'HS256', "
+                          "'{\"kid\":\"bench-scope-hs\"}'), false)", (hs,)),
+                         ("SET ROLE bench_rls_scope", None)]
+                profiles[label] = profile_statement(label, "SELECT count(*) FROM rls_docs", None, setup)
+                c2 = connect()
+                c2.cursor().execute("DELETE FROM jwt_keys WHERE kid = 'bench-scope-hs'")
+                c2.close()
             elif kind == "registry":
                 sql = ("SELECT count(*) FILTER (WHERE s IS NOT NULL AND x IS NOT NULL) FROM "
                        "(SELECT set_config('jwt.token', tok, true) AS s, jwt_claim('sub') AS x "
@@ -1360,13 +1618,14 @@ def main():
                 cur2.execute("DROP TABLE bench_saved_keys")
                 c2.close()
 
-    write_results(m, tp, rl, pb, gc, gr, gj, mem, misses, profiles)
+    write_results(m, tp, rl, pb, gc, gr, gj, mem, misses, profiles, iss, sc)
     plot(tp, rl, pb, gr, gj)
     with open(os.path.join(OUT, "results.json"), "w") as f:
         json.dump({"machine": m, "throughput": tp, "rls": rl, "pgbench": pb,
                    "claims": {f"{k[0]} {k[1]}": v for k, v in gc.items()},
                    "registry": gr, "jwks": {f"{k[0]} {k[1]}": v for k, v in gj.items()},
                    "memory": mem, "misses": misses, "profiles": profiles,
+                   "issuers": {f"{k[0]} {k[1]}": v for k, v in iss.items()}, "scopes": sc,
                    "wall_vs_cpu": WALL}, f, indent=1, default=str)
     log(f"bench: done in {time.time() - t_start:.0f} s; {len(misses)} target(s) missed")
     for label, desc in misses:
