@@ -357,12 +357,10 @@ jwt_issuers_scan(Relation rel, Snapshot snap, Snapshot latest, uint64 *nseen, ui
 static const IssuerName *
 name_find(const char *s, size_t len)
 {
-	IssuerName	key;
+	IssuerName	key = {s, len, NULL};
 
 	if (nnames == 0)
 		return NULL;
-	key.name = s;
-	key.len = len;
 	return bsearch(&key, names, nnames, sizeof(IssuerName), name_cmp);
 }
 
