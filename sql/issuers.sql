@@ -371,5 +371,17 @@ ROLLBACK;
 DROP TABLE orders;
 DROP ROLE jwt_issuers_reader;
 RESET jwt.issuer;
+--
+-- jwt_logout() ends the database's own logins only: an identity provider's
+-- token naming the same sid ends none.
+--
+SELECT (jwt_login('{"sub":"lou"}') ->> 'sid') AS lou_sid \gset
+SELECT set_config('jwt.token', pg_temp.tok('okta', jsonb_build_object('iss', 'https://dev-1.okta.com/oauth2/default',
+       'aud', 'api://default', 'sub', 'lou', 'sid', :'lou_sid', 'exp', :exp)), false) IS NOT NULL AS token_set;
+SELECT jwt_claim('sub'), jwt_claim('sid') = :'lou_sid' AS same_sid, jwt_logout() AS ended;
+SELECT ended_at IS NULL AS still_open FROM jwt_logins WHERE sid = :'lou_sid';
+RESET jwt.token;
+DELETE FROM jwt_refresh_tokens;
+DELETE FROM jwt_logins;
 DELETE FROM jwt_issuers;
 DELETE FROM jwt_keys;

@@ -152,6 +152,7 @@ extern text *jwt_sign_with_registry(FunctionCallInfo fcinfo, Jsonb *claims, text
 
 /* session.c: the session token's claims as jwt_claims() returns them, or NULL */
 extern Jsonb *jwt_session_claims(FunctionCallInfo fcinfo);
+extern bool jwt_session_from_issuer(void);
 
 /*
  * session.c, for functions of the session's claims in other files

@@ -653,7 +653,9 @@ jwt_logout_session(PG_FUNCTION_ARGS)
 	AdminCall	c;
 	bool		ended;
 
-	if (claims == NULL || (sid = claim(claims, "sid")) == NULL || sid->type != jbvString)
+	/* [issuers] an identity provider's token names no login of ours */
+	if (claims == NULL || jwt_session_from_issuer() ||
+		(sid = claim(claims, "sid")) == NULL || sid->type != jbvString)
 		PG_RETURN_BOOL(false);
 	jwt_admin_begin(fcinfo, &c);
 	ended = end_login(&c, PointerGetDatum(cstring_to_text_with_len(sid->val.string.val,

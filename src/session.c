@@ -438,6 +438,17 @@ jwt_session_claims(FunctionCallInfo fcinfo)
 }
 
 /*
+ * [issuers] Whether the claims jwt_session_claims() just gave are of a token
+ * a registered issuer's key verified, not the registry's (logins.c: such a
+ * token names no login of ours, whatever its "sid").
+ */
+bool
+jwt_session_from_issuer(void)
+{
+	return claims_cache.valid && !claims_cache.unverified && claims_cache.route.issuer != NULL;
+}
+
+/*
  * The session's claims, for a call site in another file that derives its
  * own answer from them (scopes.c), and the stamp that says while that
  * answer stands: what a ClaimsSite keeps for the statement.
