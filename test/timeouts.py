@@ -25,7 +25,11 @@ The inputs:
     jwt_sign and jws_sign with 16 MB payloads (one pass per byte; no cap,
     as the caller sends every byte), jwt_claims with a
     token past jwt.max_token_length, jwt_jwk_thumbprint and jwt_add_key with
-    texts past the cap.
+    texts past the cap;
+  - [issuers] a registered issuer whose stored set is the 1,000 RSA-4096
+    keys (read when the registry loads: jwt_issuer_jwks, and a session token
+    naming the issuer), and a session token of 1 MiB whose scope claim holds
+    90,000 scopes (jwt_scopes, jwt_has_scope, also per row).
 
 Each key text is made distinct per call (trailing whitespace) so that the
 backend's key cache cannot answer from an earlier parse.
@@ -252,6 +256,46 @@ def main():
     check_call(conn, "jwt_add_key/1000 keys, all one kid",
                "SELECT jwt_add_key(%s, 'HS256', 'timeouts')::text", (fresh(dup),),
                want=("22023",))
+
+    # ---------------------------------------------- [issuers] and scopes
+    with conn.cursor() as cur:
+        cur.execute("INSERT INTO jwt_issuers (issuer, jwks, added_at) VALUES "
+                    "('https://timeouts.example', %s::jsonb, now())", (distinct_text,))
+    for label, query in (("jwt_issuer_jwks", "SELECT jwt_issuer_jwks('https://timeouts.example')::text"),
+                         ("jwt_claims", "SELECT set_config('jwt.token', %s, true) IS NOT NULL "
+                                        "AND jwt_claims() IS NOT NULL")):
+        c = connect()           # a new backend: the registry, and its issuer's 1,000 keys, load
+        check_call(c, f"{label}/an issuer's stored set of 1000 RSA-4096 keys", query,
+                   () if "%s" not in query else
+                   (token({"alg": "RS256", "kid": "k0999"},
+                          {"iss": "https://timeouts.example", "exp": 4102444800}, secrets.token_bytes(512)),))
+        c.close()
+    with conn.cursor() as cur:
+        cur.execute("DELETE FROM jwt_issuers WHERE issuer = 'https://timeouts.example'")
+    import hmac
+    import hashlib
+    scope_secret = b64u(secrets.token_bytes(32))
+    with conn.cursor() as cur:
+        cur.execute("SELECT jwt_add_key(%s, 'HS256', 'timeouts-scope')", (scope_secret,))
+    n = 90000
+    scopes = " ".join(f"s{i:06d}" for i in range(n))
+    head = b64u(json.dumps({"alg": "HS256", "kid": "timeouts-scope"}).encode())
+    body = b64u(json.dumps({"scope": scopes, "exp": 4102444800}).encode())
+    scope_tok = f"{head}.{body}." + b64u(hmac.new(scope_secret.encode(), f"{head}.{body}".encode(),
+                                                   hashlib.sha256).digest())
+    T.check("inputs/scope token within 1 MiB", len(scope_tok) <= MAX_TEXT, f"{len(scope_tok)} bytes")
+    c = connect()
+    with c.cursor() as cur:
+        cur.execute("SET jwt.max_token_length = 1048576")
+        cur.execute("SET jwt.token = %s", (scope_tok,))
+    for label, query in (("jwt_scopes", "SELECT cardinality(jwt_scopes())"),
+                         ("jwt_has_scope", "SELECT jwt_has_scope('s089999')"),
+                         ("jwt_has_scope per row", "SELECT count(*) FROM generate_series(1, 100000) i "
+                                                   "WHERE jwt_has_scope('s' || lpad((i %% 1000)::text, 6, '0'))")):
+        check_call(c, f"{label}/a 1 MiB token of {n:,} scopes", query, (), want=("ok", "57014"))
+    c.close()
+    with conn.cursor() as cur:
+        cur.execute("DELETE FROM jwt_keys WHERE kid = 'timeouts-scope'")
 
     # ----------------------------------- cancel and terminate from outside
     for how in ("pg_cancel_backend", "pg_terminate_backend"):
