@@ -371,6 +371,16 @@ ROLLBACK;
 DROP TABLE orders;
 DROP ROLE jwt_issuers_reader;
 RESET jwt.issuer;
+-- without jwt.token, the unverified claims of a compatibility switch have
+-- scopes too, and a call site follows them from row to row (here
+-- PostGraphile's jwt.claims.* settings; no ORDER BY, which would move the
+-- volatile set_config() above the sort)
+BEGIN;
+SET LOCAL jwt.fallback_claims_settings = on;
+SELECT v, set_config('jwt.claims.scope', v, true) IS NOT NULL AS set, jwt_has_scope('b') AS has_b,
+       jwt_scopes() AS scopes
+FROM (VALUES ('a b'), ('a'), ('b c'), ('')) AS t(v);
+ROLLBACK;
 --
 -- jwt_logout() ends the database's own logins only: an identity provider's
 -- token naming the same sid ends none.

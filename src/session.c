@@ -476,7 +476,7 @@ jwt_claims_stamp_current(const JwtClaimsStamp *stamp)
 
 	return stamp->valid && stamp->stmt == jwt_now() &&
 		stamp->token_gen == jwt_token_generation &&
-		!(jwt_policy_fallback && (tok == NULL || tok[0] == '\0')) &&
+		!((jwt_policy_fallback || jwt_policy_fallback_settings) && (tok == NULL || tok[0] == '\0')) &&
 		stamp->policy_gen == jwt_policy_generation && jwt_registry.valid &&
 		stamp->registry_gen == jwt_registry_generation &&
 		stamp->epoch == claims_cache.epoch &&
