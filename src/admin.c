@@ -167,12 +167,17 @@ admin_check_plan(AdminCall *c, SPIPlanPtr plan)
 	}
 }
 
-/* Run one fixed statement; returns SPI_processed. */
+/*
+ * Run one fixed statement; returns SPI_processed.  Planned generic, so that
+ * the arguments stay parameters in the plan: a custom plan folds them in as
+ * constants, and auto_explain (log_nested_statements, log_verbose) or
+ * debug_print_plan would then write jwt_add_key()'s key into the server log.
+ */
 static uint64
 admin_exec(AdminCall *c, const char *sql, int nargs, Oid *types, Datum *values,
 		   const char *nulls, int expect)
 {
-	SPIPlanPtr	plan = SPI_prepare(sql, nargs, types);
+	SPIPlanPtr	plan = SPI_prepare_cursor(sql, nargs, types, CURSOR_OPT_GENERIC_PLAN);
 	int			rc;
 
 	if (plan == NULL)
