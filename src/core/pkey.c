@@ -165,41 +165,50 @@ pkey_pairwise(EVP_PKEY *pkey)
 				   *dp = v[5],
 				   *dq = v[6],
 				   *qi = v[7];
+		int			arith = 1;	/* no BIGNUM operation failed */
+		int			match;		/* every equation so far holds */
 
 		BN_CTX_start(bc);
 		t = BN_CTX_get(bc);
 		p1 = BN_CTX_get(bc);
 		q1 = BN_CTX_get(bc);
 		if (q1 == NULL)
-			st = JOSE_E_NOMEM;
-		else if (BN_cmp(p, BN_value_one()) <= 0 || BN_cmp(q, BN_value_one()) <= 0 ||
-				 BN_is_negative(qi) || BN_cmp(qi, p) >= 0)
-			st = JOSE_E_KEY_INVALID;
-		else if (!BN_mul(t, p, q, bc) || !BN_sub(p1, p, BN_value_one()) ||
-				 !BN_sub(q1, q, BN_value_one()))
-			st = JOSE_E_NOMEM;
-		else if (BN_cmp(t, n) != 0)
-			st = JOSE_E_KEY_INVALID;
-		else if (!BN_mod_mul(t, e, d, p1, bc))
-			st = JOSE_E_NOMEM;
-		else if (!BN_is_one(t))
-			st = JOSE_E_KEY_INVALID;
-		else if (!BN_mod_mul(t, e, d, q1, bc))
-			st = JOSE_E_NOMEM;
-		else if (!BN_is_one(t))
-			st = JOSE_E_KEY_INVALID;
-		else if (!BN_nnmod(t, d, p1, bc))
-			st = JOSE_E_NOMEM;
-		else if (BN_cmp(t, dp) != 0)
-			st = JOSE_E_KEY_INVALID;
-		else if (!BN_nnmod(t, d, q1, bc))
-			st = JOSE_E_NOMEM;
-		else if (BN_cmp(t, dq) != 0)
-			st = JOSE_E_KEY_INVALID;
-		else if (!BN_mod_mul(t, qi, q, p, bc))
-			st = JOSE_E_NOMEM;
-		else if (!BN_is_one(t))
-			st = JOSE_E_KEY_INVALID;
+			arith = match = 0;
+		else
+			match = BN_cmp(p, BN_value_one()) > 0 && BN_cmp(q, BN_value_one()) > 0 &&
+				!BN_is_negative(qi) && BN_cmp(qi, p) < 0;
+		if (match)
+		{
+			arith = BN_mul(t, p, q, bc) && BN_sub(p1, p, BN_value_one()) &&
+				BN_sub(q1, q, BN_value_one());
+			match = arith && BN_cmp(t, n) == 0;
+		}
+		if (match)				/* e d = 1 mod (p - 1) */
+		{
+			arith = BN_mod_mul(t, e, d, p1, bc);
+			match = arith && BN_is_one(t);
+		}
+		if (match)				/* e d = 1 mod (q - 1) */
+		{
+			arith = BN_mod_mul(t, e, d, q1, bc);
+			match = arith && BN_is_one(t);
+		}
+		if (match)				/* dp = d mod (p - 1) */
+		{
+			arith = BN_nnmod(t, d, p1, bc);
+			match = arith && BN_cmp(t, dp) == 0;
+		}
+		if (match)				/* dq = d mod (q - 1) */
+		{
+			arith = BN_nnmod(t, d, q1, bc);
+			match = arith && BN_cmp(t, dq) == 0;
+		}
+		if (match)				/* qi q = 1 mod p */
+		{
+			arith = BN_mod_mul(t, qi, q, p, bc);
+			match = arith && BN_is_one(t);
+		}
+		st = !arith ? JOSE_E_NOMEM : match ? JOSE_OK : JOSE_E_KEY_INVALID;
 		BN_CTX_end(bc);
 	}
 	BN_CTX_free(bc);
