@@ -69,8 +69,8 @@ WEB, WEB_PW = "jwt_trusted_web", "jwt-trusted-web-pw"
 ROLES = (OWNER, OTHER, WEB)
 DB, DB_RESTORED, DB_HIJACK = "jwt_trusted_db", "jwt_trusted_restored", "jwt_trusted_hijack"
 DB_RACE, DB_RACE_SU = "jwt_trusted_race", "jwt_trusted_race_su"
-DB_PLANT, DB_OLD = "jwt_trusted_plant", "jwt_trusted_old"
-DATABASES = (DB, DB_RESTORED, DB_HIJACK, DB_RACE, DB_RACE_SU, DB_PLANT, DB_OLD)
+DB_PLANT, DB_PLANT_UPD, DB_OLD = "jwt_trusted_plant", "jwt_trusted_plant_upd", "jwt_trusted_old"
+DATABASES = (DB, DB_RESTORED, DB_HIJACK, DB_RACE, DB_RACE_SU, DB_PLANT, DB_PLANT_UPD, DB_OLD)
 SECRET = "a-string-secret-at-least-256-bits-long"
 SECRET_HEX = SECRET.encode().hex()
 ADMIN_FUNCTIONS = {
@@ -674,15 +674,23 @@ PLANTED_OVERLOADS = """
 
 def planted_overloads():
     """The owner plants closer overloads of pg_catalog's polymorphic functions
-    in public, then installs: no constraint, default, index or trigger
-    condition of the extension's tables may call them, and a superuser's
-    writes to every table run none of them."""
+    in public, then installs (0.2.0 at once, and 0.1.0 then ALTER EXTENSION
+    UPDATE): no constraint, default, index or trigger condition of the
+    extension's tables may call them, and a superuser's writes to every
+    table run none of them."""
+    for db, install, how in ((DB_PLANT, "CREATE EXTENSION jwt", "the install"),
+                             (DB_PLANT_UPD, "CREATE EXTENSION jwt VERSION '0.1.0'; "
+                              "ALTER EXTENSION jwt UPDATE", "the install and update")):
+        planted_overloads_in(db, install, how)
+
+
+def planted_overloads_in(db, install, how):
     own_pg = connect("postgres", OWNER, OWNER_PW)
-    q(own_pg, f"CREATE DATABASE {DB_PLANT}")
+    q(own_pg, f"CREATE DATABASE {db}")
     own_pg.close()
-    c = connect(DB_PLANT, OWNER, OWNER_PW)
+    c = connect(db, OWNER, OWNER_PW)
     q(c, PLANTED_OVERLOADS)
-    q(c, "CREATE EXTENSION jwt")
+    q(c, install)
     outside = q(c, """
         SELECT DISTINCT pg_describe_object(d.refclassid, d.refobjid, 0)
         FROM pg_depend d
@@ -703,10 +711,10 @@ def planted_overloads():
               <> 'pg_catalog'::regnamespace
           AND NOT EXISTS (SELECT FROM pg_depend e WHERE e.classid = d.refclassid
                           AND e.objid = d.refobjid AND e.deptype = 'e')""")
-    T.check("with overloads planted in public before the install, the extension's tables "
+    T.check(f"with overloads planted in public before {how}, the extension's tables "
             "call only pg_catalog's functions and operators (and the extension's own)",
             not outside, outside)
-    su = connect(DB_PLANT)
+    su = connect(db)
     q(su, "INSERT INTO jwt_issuers (issuer, aliases, audience, algorithms, jwks, added_at) "
           "VALUES ('https://idp.example', '{https://idp2.example}', '{api}', '{ES256}', "
           "'{\"keys\":[]}', now())")
@@ -716,8 +724,8 @@ def planted_overloads():
     q(su, "SELECT jwt_login('{\"sub\":\"su\"}', 'hs-plant')")
     q(su, "SELECT jwt_logout_all('su')")
     ran = q(c, "SELECT what, who, superuser FROM public.loot")
-    T.check("... and a superuser's writes to every table of the extension run none of them",
-            not ran, ran)
+    T.check(f"... and, after {how}, a superuser's writes to every table of the extension "
+            "run none of them", not ran, ran)
     su.close()
     c.close()
 
