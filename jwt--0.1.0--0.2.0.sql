@@ -235,13 +235,22 @@ COMMENT ON FUNCTION jwt_purge_revocations() IS
 -- holds each fetch's outcome, for the status view; its writes invalidate
 -- nothing.  Closed to everyone but their owner, as the registry is; kept
 -- by pg_dump, so the keys survive a restart and a dump.
+-- The constraints name each function and operator with its schema: this
+-- script runs with the extension's schema on the search_path, where the
+-- database owner may have planted a closer match for an unqualified call
+-- (a cardinality(text[]) is chosen over pg_catalog.cardinality(anyarray)),
+-- which every writer of the table, superusers too, would then run.
 CREATE TABLE jwt_issuers (
-    issuer          text PRIMARY KEY CHECK (issuer <> '' AND length(issuer) <= 2048),
-    aliases         text[] NOT NULL DEFAULT '{}' CHECK (array_position(aliases, NULL) IS NULL),
-    audience        text[] CHECK (cardinality(audience) > 0 AND array_position(audience, NULL) IS NULL),
-    algorithms      text[] CHECK (cardinality(algorithms) > 0 AND array_position(algorithms, NULL) IS NULL),
-    jwks_uri        text CHECK (jwks_uri <> ''),
-    jwks            jsonb CHECK (jsonb_typeof(jwks -> 'keys') = 'array'),
+    issuer          text PRIMARY KEY CHECK (issuer OPERATOR(pg_catalog.<>) ''
+                                            AND pg_catalog.length(issuer) OPERATOR(pg_catalog.<=) 2048),
+    aliases         text[] NOT NULL DEFAULT '{}' CHECK (pg_catalog.array_position(aliases, NULL) IS NULL),
+    audience        text[] CHECK (pg_catalog.cardinality(audience) OPERATOR(pg_catalog.>) 0
+                                  AND pg_catalog.array_position(audience, NULL) IS NULL),
+    algorithms      text[] CHECK (pg_catalog.cardinality(algorithms) OPERATOR(pg_catalog.>) 0
+                                  AND pg_catalog.array_position(algorithms, NULL) IS NULL),
+    jwks_uri        text CHECK (jwks_uri OPERATOR(pg_catalog.<>) ''),
+    jwks            jsonb CHECK (pg_catalog.jsonb_typeof(jwks OPERATOR(pg_catalog.->) 'keys')
+                                 OPERATOR(pg_catalog.=) 'array'),
     jwks_fetched_at timestamptz,
     added_at        timestamptz NOT NULL
 );

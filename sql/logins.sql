@@ -153,6 +153,18 @@ SELECT * FROM pg_temp.session(:'d1'::jsonb ->> 'access_token');
 SELECT * FROM pg_temp.try($$SELECT jwt_logout(NULL::text)$$);
 SELECT jwt_login('{"sub": "dave"}') AS d2 \gset
 SELECT jwt_logout() AS without_session_token;
+-- unverified claims (a compatibility switch) never name the login to end
+SET jwt.fallback_claims_settings = on;
+SET jwt.fallback_request_claims = on;
+SELECT set_config('jwt.claims.sid', :'d2'::jsonb ->> 'sid', false) IS NOT NULL AS set;
+SELECT jwt_claims() ? 'sid' AS unverified_sid, jwt_logout() AS ended_by_settings;
+RESET jwt.claims.sid;
+SELECT set_config('request.jwt.claims', jsonb_build_object('sid', :'d2'::jsonb ->> 'sid')::text,
+                  false) IS NOT NULL AS set;
+SELECT jwt_claims() ? 'sid' AS unverified_sid, jwt_logout() AS ended_by_request_claims;
+RESET request.jwt.claims;
+RESET jwt.fallback_request_claims;
+RESET jwt.fallback_claims_settings;
 SELECT set_config('jwt.token', :'d2'::jsonb ->> 'access_token', false) IS NOT NULL AS set;
 SELECT jwt_claims() ->> 'sub' AS sub;
 SELECT jwt_logout() AS ended;

@@ -109,14 +109,14 @@ admin_begin(FunctionCallInfo fcinfo, AdminCall *c)
 	nspname = get_namespace_name(nsp);
 	if (nspname == NULL)
 		elog(ERROR, "jwt: namespace %u of function %u does not exist", nsp, fn_oid);
-	c->keys_relid = jwt_registry_relid(nsp, "jwt_keys");
-	c->revocations_relid = jwt_registry_relid(nsp, "jwt_revocations");
+	c->keys_relid = jwt_registry_relid(fn_oid, "jwt_keys");
+	c->revocations_relid = jwt_registry_relid(fn_oid, "jwt_revocations");
 	qnsp = quote_identifier(nspname);
 	c->keys = psprintf("%s.jwt_keys", qnsp);
 	c->revocations = psprintf("%s.jwt_revocations", qnsp);
 	/* absent before 0.2.0: InvalidOid then, which no statement names */
-	c->logins_relid = get_relname_relid("jwt_logins", nsp);
-	c->refresh_tokens_relid = get_relname_relid("jwt_refresh_tokens", nsp);
+	c->logins_relid = jwt_extension_relid(fn_oid, "jwt_logins");
+	c->refresh_tokens_relid = jwt_extension_relid(fn_oid, "jwt_refresh_tokens");
 	c->logins = psprintf("%s.jwt_logins", qnsp);
 	c->refresh_tokens = psprintf("%s.jwt_refresh_tokens", qnsp);
 	c->caller = CurrentMemoryContext;
@@ -167,12 +167,17 @@ admin_check_plan(AdminCall *c, SPIPlanPtr plan)
 	}
 }
 
-/* Run one fixed statement; returns SPI_processed. */
+/*
+ * Run one fixed statement; returns SPI_processed.  Planned generic, so that
+ * the arguments stay parameters in the plan: a custom plan folds them in as
+ * constants, and auto_explain (log_nested_statements, log_verbose) or
+ * debug_print_plan would then write jwt_add_key()'s key into the server log.
+ */
 static uint64
 admin_exec(AdminCall *c, const char *sql, int nargs, Oid *types, Datum *values,
 		   const char *nulls, int expect)
 {
-	SPIPlanPtr	plan = SPI_prepare(sql, nargs, types);
+	SPIPlanPtr	plan = SPI_prepare_cursor(sql, nargs, types, CURSOR_OPT_GENERIC_PLAN);
 	int			rc;
 
 	if (plan == NULL)

@@ -210,12 +210,16 @@ issuer_keys(JwtIssuer *iss, Datum d)
 }
 
 static int
-attnum(TupleDesc desc, const char *name)
+attnum(TupleDesc desc, const char *name, Oid type)
 {
 	int			n = SPI_fnumber(desc, name);
 
-	if (n <= 0)
-		elog(ERROR, "jwt: unexpected layout of jwt_issuers");
+	/* a column read as another type than its own would be a wild pointer */
+	if (n <= 0 || TupleDescAttr(desc, n - 1)->atttypid != type)
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("the jwt registry table \"jwt_issuers\" is not as the extension created it"),
+				 errhint("Drop the table and run ALTER EXTENSION jwt UPDATE, or recreate the extension.")));
 	return n - 1;
 }
 
@@ -285,11 +289,11 @@ void
 jwt_issuers_scan(Relation rel, Snapshot snap, Snapshot latest, uint64 *nseen, uint64 *same)
 {
 	TupleDesc	desc = RelationGetDescr(rel);
-	int			a_issuer = attnum(desc, "issuer"),
-				a_aliases = attnum(desc, "aliases"),
-				a_audience = attnum(desc, "audience"),
-				a_algorithms = attnum(desc, "algorithms"),
-				a_jwks = attnum(desc, "jwks");
+	int			a_issuer = attnum(desc, "issuer", TEXTOID),
+				a_aliases = attnum(desc, "aliases", TEXTARRAYOID),
+				a_audience = attnum(desc, "audience", TEXTARRAYOID),
+				a_algorithms = attnum(desc, "algorithms", TEXTARRAYOID),
+				a_jwks = attnum(desc, "jwks", JSONBOID);
 	TupleTableSlot *slot = table_slot_create(rel, NULL);
 	TableScanDesc scan = jwt_table_beginscan(rel, snap);
 

@@ -64,7 +64,8 @@ typedef struct JwtRegistry
 extern JwtRegistry jwt_registry;
 extern void jwt_registry_register_callbacks(void);
 extern void jwt_registry_ensure(FunctionCallInfo fcinfo);
-extern Oid	jwt_registry_relid(Oid nsp, const char *name);
+extern Oid	jwt_registry_relid(Oid fn_oid, const char *name);
+extern Oid	jwt_extension_relid(Oid fn_oid, const char *name);
 extern void jwt_registry_for_statement(FunctionCallInfo fcinfo);
 extern void jwt_accept_invalidations(TimestampTz stmt);
 extern bool jwt_jti_revoked(const char *jti, size_t len, double now);

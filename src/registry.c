@@ -16,7 +16,11 @@
 #include "access/tableam.h"
 #include "access/xact.h"
 #include "storage/proc.h"
+#include "catalog/dependency.h"
 #include "catalog/namespace.h"
+#include "catalog/pg_class.h"
+#include "catalog/pg_proc.h"
+#include "catalog/pg_type.h"
 #include "commands/trigger.h"
 #include "common/hashfn.h"
 #include "executor/spi.h"
@@ -126,10 +130,32 @@ jwt_registry_register_callbacks(void)
 	CacheRegisterRelcacheCallback(registry_invalidate, (Datum) 0);
 }
 
+/*
+ * The table name of the extension that fn_oid belongs to, in that function's
+ * namespace; InvalidOid when there is none.  A relation of that name that is
+ * not the extension's own does not count: the schema may be the database
+ * owner's (public on PostgreSQL 15), who could otherwise plant a table the
+ * extension has not created yet (jwt_logins beside a 0.1.0 install), with
+ * rows and a layout of its choosing.
+ */
 Oid
-jwt_registry_relid(Oid nsp, const char *name)
+jwt_extension_relid(Oid fn_oid, const char *name)
 {
-	Oid			relid = get_relname_relid(name, nsp);
+	Oid			relid = get_relname_relid(name, get_func_namespace(fn_oid));
+	Oid			ext;
+
+	if (!OidIsValid(relid))
+		return InvalidOid;
+	ext = getExtensionOfObject(ProcedureRelationId, fn_oid);
+	if (!OidIsValid(ext) || getExtensionOfObject(RelationRelationId, relid) != ext)
+		return InvalidOid;
+	return relid;
+}
+
+Oid
+jwt_registry_relid(Oid fn_oid, const char *name)
+{
+	Oid			relid = jwt_extension_relid(fn_oid, name);
 
 	if (!OidIsValid(relid))
 		ereport(ERROR,
@@ -334,15 +360,12 @@ static void
 registry_scan_logins(Relation rel, Snapshot snap, Snapshot latest, uint64 *nseen,
 					 uint64 *same)
 {
-	TupleDesc	desc = RelationGetDescr(rel);
 	TupleTableSlot *slot = table_slot_create(rel, NULL);
 	TableScanDesc scan = jwt_table_beginscan(rel, snap);
 	List	   *ended = NIL;
 	ListCell   *lc;
 	int			i = 0;
 
-	if (desc->natts < 7)
-		elog(ERROR, "jwt: unexpected layout of jwt_logins");
 	while (table_scan_getnextslot(scan, ForwardScanDirection, slot))
 	{
 		RevokedJti *r;
@@ -374,9 +397,42 @@ registry_scan_logins(Relation rel, Snapshot snap, Snapshot latest, uint64 *nseen
 		qsort(jwt_registry.ended, jwt_registry.nended, sizeof(RevokedJti), cmp_revoked);
 }
 
+/* The columns each scan reads, in order, as the scans read them. */
+static const Oid keys_layout[] = {TEXTOID, TEXTOID, TEXTOID, TIMESTAMPTZOID, TIMESTAMPTZOID};
+static const Oid revocations_layout[] = {TEXTOID, TIMESTAMPTZOID};
+static const Oid logins_layout[] = {TEXTOID, TEXTOID, JSONBOID, TIMESTAMPTZOID,
+TIMESTAMPTZOID, TIMESTAMPTZOID, TIMESTAMPTZOID};
+
 /*
- * Load the registry from the schema nsp, where the calling function (and so
- * the extension) lives: a direct scan of the extension's own tables, so no
+ * Open a registry table for a direct scan: a plain table whose first columns
+ * have the types the scan reads them as.  Anything else is refused, never
+ * read: a view, a partitioned or foreign table has no heap to scan, and a
+ * datum read as another type than its own is a wild pointer.  The tables are
+ * the extension's members, but an extension's owner may add a table of its
+ * own (ALTER EXTENSION ADD), and jwt_logins is absent before 0.2.0.
+ */
+static Relation
+registry_open(Oid relid, const Oid *layout, int ncols)
+{
+	Relation	rel = table_open(relid, AccessShareLock);
+	TupleDesc	desc = RelationGetDescr(rel);
+	bool		ok = rel->rd_rel->relkind == RELKIND_RELATION && desc->natts >= ncols;
+
+	for (int i = 0; ok && i < ncols; i++)
+		ok = !TupleDescAttr(desc, i)->attisdropped &&
+			TupleDescAttr(desc, i)->atttypid == layout[i];
+	if (!ok)
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("the jwt registry table \"%s\" is not as the extension created it",
+						RelationGetRelationName(rel)),
+				 errhint("Drop the table and run ALTER EXTENSION jwt UPDATE, or recreate the extension.")));
+	return rel;
+}
+
+/*
+ * Load the registry from the schema where the calling function fn_oid (and
+ * so the extension) lives: a direct scan of the extension's own tables, so no
  * privilege of the caller is involved (the tables are closed to PUBLIC).
  *
  * The registry is what the statement's snapshot sees, as for any table it
@@ -390,7 +446,7 @@ registry_scan_logins(Relation rel, Snapshot snap, Snapshot latest, uint64 *nseen
  * taken), the load is bound to its snapshot and read again under any other.
  */
 static void
-registry_load(Oid nsp)
+registry_load(Oid fn_oid)
 {
 	jose_keyset *keys;
 	Snapshot	snap;
@@ -413,11 +469,11 @@ registry_load(Oid nsp)
 	jwt_issuers_reset();
 	MemoryContextReset(registry_context);
 
-	jwt_registry.keys_relid = jwt_registry_relid(nsp, "jwt_keys");
-	jwt_registry.revocations_relid = jwt_registry_relid(nsp, "jwt_revocations");
+	jwt_registry.keys_relid = jwt_registry_relid(fn_oid, "jwt_keys");
+	jwt_registry.revocations_relid = jwt_registry_relid(fn_oid, "jwt_revocations");
 	/* absent before 0.2.0 */
-	jwt_registry.logins_relid = get_relname_relid("jwt_logins", nsp);
-	jwt_issuers_relid = get_relname_relid("jwt_issuers", nsp);
+	jwt_registry.logins_relid = jwt_extension_relid(fn_oid, "jwt_logins");
+	jwt_issuers_relid = jwt_extension_relid(fn_oid, "jwt_issuers");
 	/* from here on, a change to either table marks the registry stale */
 	jwt_registry.valid = true;
 
@@ -430,19 +486,20 @@ registry_load(Oid nsp)
 		ereport(ERROR, (errcode(ERRCODE_OUT_OF_MEMORY), errmsg("out of memory")));
 	PG_TRY();
 	{
-		rel = table_open(jwt_registry.keys_relid, AccessShareLock);
+		rel = registry_open(jwt_registry.keys_relid, keys_layout, lengthof(keys_layout));
 		registry_scan(rel, snap, keys, true, latest, &nseen, &same);
 		if (latest != NULL)
 			nlatest += registry_count(rel, latest);
 		table_close(rel, AccessShareLock);
-		rel = table_open(jwt_registry.revocations_relid, AccessShareLock);
+		rel = registry_open(jwt_registry.revocations_relid, revocations_layout,
+							lengthof(revocations_layout));
 		registry_scan(rel, snap, NULL, false, latest, &nseen, &same);
 		if (latest != NULL)
 			nlatest += registry_count(rel, latest);
 		table_close(rel, AccessShareLock);
 		if (OidIsValid(jwt_registry.logins_relid))
 		{
-			rel = table_open(jwt_registry.logins_relid, AccessShareLock);
+			rel = registry_open(jwt_registry.logins_relid, logins_layout, lengthof(logins_layout));
 			registry_scan_logins(rel, snap, latest, &nseen, &same);
 			if (latest != NULL)
 				nlatest += registry_count(rel, latest);
@@ -451,7 +508,8 @@ registry_load(Oid nsp)
 		/* [issuers] the identity providers and their keys (issuers.c) */
 		if (OidIsValid(jwt_issuers_relid))
 		{
-			rel = table_open(jwt_issuers_relid, AccessShareLock);
+			/* a plain table; issuers.c checks each column's type */
+			rel = registry_open(jwt_issuers_relid, NULL, 0);
 			jwt_issuers_scan(rel, snap, latest, &nseen, &same);
 			if (latest != NULL)
 				nlatest += registry_count(rel, latest);
@@ -498,7 +556,7 @@ jwt_registry_ensure(FunctionCallInfo fcinfo)
 	{
 		if (fcinfo->flinfo == NULL)
 			elog(ERROR, "jwt: session functions need their call context");
-		registry_load(get_func_namespace(fcinfo->flinfo->fn_oid));
+		registry_load(fcinfo->flinfo->fn_oid);
 	}
 }
 

@@ -430,10 +430,17 @@ claims_site(FunctionCallInfo fcinfo)
 	return (ClaimsSite *) fcinfo->flinfo->fn_extra;
 }
 
-/* The session's claims, for jwt_logout() (logins.c). */
+/*
+ * The session token's verified claims, for jwt_logout() (logins.c), or NULL.
+ * Never a compatibility switch's unverified claims: any client can set
+ * jwt.claims.sid or request.jwt.claims, and jwt_logout() would end the login
+ * they name, another user's.
+ */
 Jsonb *
 jwt_session_claims(FunctionCallInfo fcinfo)
 {
+	if (jwt_session_token == NULL || jwt_session_token[0] == '\0')
+		return NULL;
 	return session_claims(fcinfo, NULL);
 }
 

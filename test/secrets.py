@@ -13,7 +13,10 @@ at the end):
     log_min_error_statement = error, log_statement = none
 
 and its connections use client_min_messages = debug5, so that every message
-the server makes reaches both the log and the client.
+the server makes reaches both the log and the client.  The suite's own
+connection loads auto_explain (log_min_duration 0, log_nested_statements,
+log_verbose), so the plans of the statements the extension runs itself, with
+whatever constants they hold, reach the log too.
 
 Fresh key material is made for the run: an HS256 secret (text), an HS512
 "oct" JWK, a binary secret (bytea), a registry secret, RSA 2048 (PKCS#8 and
@@ -93,6 +96,7 @@ import hashlib             # noqa: E402
 import hmac                # noqa: E402
 import io                  # noqa: E402
 import json                # noqa: E402
+import re                  # noqa: E402
 import secrets as pysecrets  # noqa: E402
 import time                # noqa: E402
 
@@ -1032,6 +1036,12 @@ def main():
         c = connect(DB)
         T.check("the suite's connection has client_min_messages = debug5",
                 q1(c, "SHOW client_min_messages") == "debug5")
+        # auto_explain on the suite's connection: the plans of the statements the
+        # extension runs itself (its registry writes) reach the log, verbose
+        R.ok(c, "setup", "LOAD 'auto_explain'")
+        for k, v in (("log_min_duration", "0"), ("log_nested_statements", "on"),
+                     ("log_verbose", "on")):
+            R.ok(c, "setup", f"SET auto_explain.{k} = {v}")
         R.ok(c, "setup", "CREATE EXTENSION jwt")
         R.ok(c, "setup", "CREATE TABLE secret_keys (name text PRIMARY KEY, val text, bin bytea)")
         R.ok(c, "setup", "REVOKE ALL ON secret_keys FROM PUBLIC")
@@ -1110,6 +1120,9 @@ def main():
             logged_errors >= n_paths * 0.9 and "invalid token" in log and "invalid key" in log,
             f"{logged_errors} ERROR lines for {n_paths} errors")
     T.check("the server log holds the verbose LOCATION lines", "LOCATION:" in log)
+    T.check("the server log holds auto_explain's verbose plan of jwt_add_key's own INSERT",
+            re.search(r"Query Text: INSERT INTO \S*jwt_keys", log) is not None
+            and "Output: " in log)
 
     sources = (("errors", R.errors), ("notices", R.notices),
                ("the server log", [("server log", log)]), ("EXPLAIN VERBOSE", R.plans))

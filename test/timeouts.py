@@ -16,6 +16,9 @@ The inputs:
     cap, under the size cap: refused at once; before the fix the duplicate
     check alone was quadratic), 1,001 keys, a text one byte past 1 MiB, the
     issue's 100,000-key set (2.6 MB);
+  - an RSA-16384 private key (test/timeouts-rsa16384.TEST-ONLY.pem, made
+    for this test and nothing else) to jwt_public_jwk and jwt_sign: checking
+    that its halves belong together must not prove its factors prime;
   - a JWKS of RSA-16384 public keys (a synthetic modulus with no factor below
     2^16) as large as 1 MiB allows, against a token without kid, so that
     every key is tried (the longest call the caps allow);
@@ -205,6 +208,16 @@ def main():
     for fn in ("jwt_verify", "jwt_is_valid", "jws_verify"):
         check_call(conn, f"{fn}/RSA-16384 set, token without kid",
                    f"SELECT {fn}(%s, %s)::text", (nokid_tok, fresh(big_text)))
+
+    # a private key at the size cap: its check must not prove p and q prime
+    # (OpenSSL's pairwise check does: 40 s in one uninterruptible call)
+    with open(os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                           "timeouts-rsa16384.TEST-ONLY.pem")) as f:
+        rsa16k = f.read()
+    for name, query in (("jwt_public_jwk", "SELECT jwt_public_jwk(%s)::text"),
+                        ("jwt_sign", "SELECT jwt_sign('{}', %s, 'RS512')")):
+        check_call(conn, f"{name}/RSA-16384 private key", query, (fresh(rsa16k),),
+                   want=("ok",))
 
     # ------------------------------------------------------------- JSON
     deep64 = '{"keys":[' + json.dumps(oct_key)[:-1] + ',"x":' + "[" * 61 + "]" * 61 + "}]}"

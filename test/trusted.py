@@ -31,6 +31,13 @@ README's "Trusted install" section says why it is safe):
      schema runs none of the planted code and hands it no secret; GRANT
      EXECUTE alone delegates key management; no SECURITY DEFINER function is owned by a superuser; every
      SQL function pins its search_path; the C sources open no file;
+     overloads of pg_catalog's polymorphic functions planted in public
+     before the install are called by none of the tables' constraints,
+     defaults, indexes or trigger conditions, so a superuser's writes run
+     none of them; beside a 0.1.0 install (no jwt_logins yet) a jwt_logins
+     table planted by the owner is not taken for the extension's, and one
+     the owner adds to the extension (a table of another layout, a view) is
+     refused with 55000 rather than read;
   6. with GRANT SET ON PARAMETER, the owner sets jwt.audience on its
      database and session tokens are held to it;
   7. the owner dumps its database with pg_dump and restores it into a new
@@ -64,7 +71,8 @@ WEB, WEB_PW = "jwt_trusted_web", "jwt-trusted-web-pw"
 ROLES = (OWNER, OTHER, WEB)
 DB, DB_RESTORED, DB_HIJACK = "jwt_trusted_db", "jwt_trusted_restored", "jwt_trusted_hijack"
 DB_RACE, DB_RACE_SU = "jwt_trusted_race", "jwt_trusted_race_su"
-DATABASES = (DB, DB_RESTORED, DB_HIJACK, DB_RACE, DB_RACE_SU)
+DB_PLANT, DB_PLANT_UPD, DB_OLD = "jwt_trusted_plant", "jwt_trusted_plant_upd", "jwt_trusted_old"
+DATABASES = (DB, DB_RESTORED, DB_HIJACK, DB_RACE, DB_RACE_SU, DB_PLANT, DB_PLANT_UPD, DB_OLD)
 SECRET = "a-string-secret-at-least-256-bits-long"
 SECRET_HEX = SECRET.encode().hex()
 ADMIN_FUNCTIONS = {
@@ -414,6 +422,12 @@ def run(admin):
         hijack(admin)
     except psycopg2.Error as e:
         T.check("the schema-renaming attack on every function a superuser calls runs", False, e.pgerror)
+    for attack, what in ((planted_overloads, "the overloads planted before the install"),
+                         (planted_logins, "the jwt_logins planted beside a 0.1.0 install")):
+        try:
+            attack()
+        except psycopg2.Error as e:
+            T.check(f"the attack with {what} runs", False, e.pgerror)
     for su_install in (False, True):
         try:
             race(su_install)
@@ -670,6 +684,132 @@ def hijack(admin_dsn_conn):
             sq1(su, "SELECT jwt_sign('{}', 'x', 'HS256', NULL)") == "planted")
     q(c, "DELETE FROM public.loot")
     su.close()
+    c.close()
+
+
+# Closer matches than pg_catalog's for the calls an unqualified expression of
+# the install script would make (pg_catalog's take anyarray / anycompatible):
+# planted in public before CREATE EXTENSION, each records who ran it.
+PLANTED_OVERLOADS = """
+    CREATE TABLE public.loot (what text, who text, superuser boolean);
+    GRANT ALL ON public.loot TO PUBLIC;
+    CREATE FUNCTION public.cardinality(text[]) RETURNS integer LANGUAGE sql AS
+        $$ INSERT INTO public.loot SELECT 'cardinality', current_user, rolsuper
+           FROM pg_roles WHERE rolname = current_user;
+           SELECT pg_catalog.cardinality($1) $$;
+    CREATE FUNCTION public.array_position(text[], text) RETURNS integer LANGUAGE sql AS
+        $$ INSERT INTO public.loot SELECT 'array_position', current_user, rolsuper
+           FROM pg_roles WHERE rolname = current_user;
+           SELECT pg_catalog.array_position($1, $2) $$;
+"""
+
+
+def planted_overloads():
+    """The owner plants closer overloads of pg_catalog's polymorphic functions
+    in public, then installs (0.2.0 at once, and 0.1.0 then ALTER EXTENSION
+    UPDATE): no constraint, default, index or trigger condition of the
+    extension's tables may call them, and a superuser's writes to every
+    table run none of them."""
+    for db, install, how in ((DB_PLANT, "CREATE EXTENSION jwt", "the install"),
+                             (DB_PLANT_UPD, "CREATE EXTENSION jwt VERSION '0.1.0'; "
+                              "ALTER EXTENSION jwt UPDATE", "the install and update")):
+        planted_overloads_in(db, install, how)
+
+
+def planted_overloads_in(db, install, how):
+    own_pg = connect("postgres", OWNER, OWNER_PW)
+    q(own_pg, f"CREATE DATABASE {db}")
+    own_pg.close()
+    c = connect(db, OWNER, OWNER_PW)
+    q(c, PLANTED_OVERLOADS)
+    q(c, install)
+    outside = q(c, """
+        SELECT DISTINCT pg_describe_object(d.refclassid, d.refobjid, 0)
+        FROM pg_depend d
+        JOIN pg_depend m ON m.classid = 'pg_class'::regclass AND m.deptype = 'e'
+             AND m.refobjid = (SELECT oid FROM pg_extension WHERE extname = 'jwt')
+        WHERE d.refclassid IN ('pg_proc'::regclass, 'pg_operator'::regclass)
+          AND ((d.classid = 'pg_constraint'::regclass
+                AND d.objid IN (SELECT oid FROM pg_constraint WHERE conrelid = m.objid))
+            OR (d.classid = 'pg_attrdef'::regclass
+                AND d.objid IN (SELECT oid FROM pg_attrdef WHERE adrelid = m.objid))
+            OR (d.classid = 'pg_trigger'::regclass
+                AND d.objid IN (SELECT oid FROM pg_trigger WHERE tgrelid = m.objid))
+            OR (d.classid = 'pg_class'::regclass
+                AND d.objid IN (SELECT indexrelid FROM pg_index WHERE indrelid = m.objid)))
+          AND (CASE d.refclassid WHEN 'pg_proc'::regclass
+                    THEN (SELECT pronamespace FROM pg_proc WHERE oid = d.refobjid)
+                    ELSE (SELECT oprnamespace FROM pg_operator WHERE oid = d.refobjid) END)
+              <> 'pg_catalog'::regnamespace
+          AND NOT EXISTS (SELECT FROM pg_depend e WHERE e.classid = d.refclassid
+                          AND e.objid = d.refobjid AND e.deptype = 'e')""")
+    T.check(f"with overloads planted in public before {how}, the extension's tables "
+            "call only pg_catalog's functions and operators (and the extension's own)",
+            not outside, outside)
+    su = connect(db)
+    q(su, "INSERT INTO jwt_issuers (issuer, aliases, audience, algorithms, jwks, added_at) "
+          "VALUES ('https://idp.example', '{https://idp2.example}', '{api}', '{ES256}', "
+          "'{\"keys\":[]}', now())")
+    q(su, "INSERT INTO jwt_issuer_fetches (issuer, outcome) VALUES ('https://idp.example', 'ok')")
+    q(su, "SELECT jwt_add_key(%s, 'HS256', 'hs-plant')", (SECRET,))
+    q(su, "SELECT jwt_revoke('j-plant', now() + interval '1 day')")
+    q(su, "SELECT jwt_login('{\"sub\":\"su\"}', 'hs-plant')")
+    q(su, "SELECT jwt_logout_all('su')")
+    ran = q(c, "SELECT what, who, superuser FROM public.loot")
+    T.check(f"... and, after {how}, a superuser's writes to every table of the extension "
+            "run none of them", not ran, ran)
+    su.close()
+    c.close()
+
+
+def planted_logins():
+    """Beside a 0.1.0 install, whose schema has no jwt_logins yet, the owner
+    plants one with an ended login: the session path (the 0.2.0 library's)
+    must not take it for the extension's table, nor crash on a layout of the
+    owner's choosing."""
+    own_pg = connect("postgres", OWNER, OWNER_PW)
+    q(own_pg, f"CREATE DATABASE {DB_OLD}")
+    own_pg.close()
+    c = connect(DB_OLD, OWNER, OWNER_PW)
+    q(c, "CREATE EXTENSION jwt VERSION '0.1.0'")
+    q(c, "SELECT jwt_add_key(%s, 'HS256', 'hs-old')", (SECRET,))
+    q(c, """
+        CREATE TABLE public.jwt_logins (sid text PRIMARY KEY, sub text, claims jsonb,
+                                        created_at timestamptz, expires_at timestamptz,
+                                        access_expires_at timestamptz, ended_at timestamptz,
+                                        end_reason text);
+        INSERT INTO public.jwt_logins VALUES ('s-planted', 'alice', '{}', now(), now() + interval '1 day',
+                                              now() + interval '1 day', now(), 'logout')""")
+    tok = q1(c, "SELECT jwt_sign(%s::jsonb, %s, 'HS256', '{\"kid\":\"hs-old\"}')",
+             (json.dumps({"sub": "alice", "sid": "s-planted", "exp": now_plus(3600)}), SECRET))
+    q(c, "SELECT set_config('jwt.token', %s, false)", (tok,))
+    T.check("beside a 0.1.0 install, a jwt_logins table planted by the owner ends no session",
+            sq1(c, "SELECT jwt_claim('sub')") == "alice")
+    c.close()
+    # the extension's owner can make its own objects members (ALTER EXTENSION
+    # ADD): ints where the sid and times go, then a view; each is refused, with
+    # 55000, never read (the backend survives)
+    plants = (("a table of another layout",
+               "CREATE TABLE public.jwt_logins (a int8, b int, c int, d int, e int, f int8, g int8); "
+               "INSERT INTO public.jwt_logins VALUES (16, 1, 1, 1, 1, 1, 1); "
+               "ALTER EXTENSION jwt ADD TABLE public.jwt_logins"),
+              ("a view", "CREATE VIEW public.jwt_logins AS SELECT 's-planted'::text AS sid, "
+               "''::text AS sub, '{}'::jsonb AS claims, now() AS created_at, now() AS expires_at, "
+               "now() + interval '1 day' AS access_expires_at, now() AS ended_at; "
+               "ALTER EXTENSION jwt ADD VIEW public.jwt_logins"))
+    drop = "DROP TABLE public.jwt_logins"
+    for what, sql in plants:
+        c = connect(DB_OLD, OWNER, OWNER_PW)
+        q(c, f"{drop}; {sql}")
+        drop = "ALTER EXTENSION jwt DROP TABLE public.jwt_logins; DROP TABLE public.jwt_logins"
+        q(c, "SELECT set_config('jwt.token', %s, false)", (tok,))
+        got = sq1(c, "SELECT jwt_claim('sub')")
+        T.check(f"... nor, made a member of the extension by its owner, {what}: refused with "
+                "55000, the backend survives", got.startswith("<SQLSTATE 55000")
+                and sq1(c, "SELECT 1") == 1, got)
+        c.close()
+    c = connect(DB_OLD, OWNER, OWNER_PW)
+    q(c, "ALTER EXTENSION jwt DROP VIEW public.jwt_logins; DROP VIEW public.jwt_logins")
     c.close()
 
 

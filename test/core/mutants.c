@@ -503,6 +503,12 @@ test_mutants(void)
 	test_roca();
 	test_key_algs();
 	test_pairwise(JOSE_ALG_RS256, "n", "an RSA");
+	/* each equation of the RSA pairwise check (pkey_pairwise) */
+	test_pairwise(JOSE_ALG_RS256, "d", "an RSA (d)");
+	test_pairwise(JOSE_ALG_RS256, "p", "an RSA (p)");
+	test_pairwise(JOSE_ALG_RS256, "dp", "an RSA (dp)");
+	test_pairwise(JOSE_ALG_RS256, "dq", "an RSA (dq)");
+	test_pairwise(JOSE_ALG_RS256, "qi", "an RSA (qi)");
 	test_pairwise(JOSE_ALG_ES256, "d", "a P-256");
 	test_rsa_public();
 	test_pss_salt();
