@@ -65,8 +65,8 @@ PG_FUNCTION_INFO_V1(jwt_revoke_token);
 PG_FUNCTION_INFO_V1(jwt_purge_revocations);
 
 /* The role that ran CREATE EXTENSION for the extension owning this function. */
-static Oid
-extension_owner(Oid fn_oid)
+Oid
+jwt_extension_owner(Oid fn_oid)
 {
 	Oid			ext = getExtensionOfObject(ProcedureRelationId, fn_oid);
 	Relation	rel;
@@ -94,21 +94,19 @@ extension_owner(Oid fn_oid)
 	return owner;
 }
 
+/*
+ * Begin a call on the extension's tables in namespace nsp, as the role owner
+ * (the extension's owner): the tables found by OID, their names quoted,
+ * search_path pinned, SECURITY_RESTRICTED_OPERATION, SPI connected.
+ */
 static void
-admin_begin(FunctionCallInfo fcinfo, AdminCall *c)
+admin_begin_ext(Oid nsp, Oid owner, AdminCall *c)
 {
-	Oid			fn_oid;
-	Oid			nsp;
-	char	   *nspname;
+	char	   *nspname = get_namespace_name(nsp);
 	const char *qnsp;
 
-	if (fcinfo->flinfo == NULL)
-		elog(ERROR, "jwt: administrative functions need their call context");
-	fn_oid = fcinfo->flinfo->fn_oid;
-	nsp = get_func_namespace(fn_oid);
-	nspname = get_namespace_name(nsp);
 	if (nspname == NULL)
-		elog(ERROR, "jwt: namespace %u of function %u does not exist", nsp, fn_oid);
+		elog(ERROR, "jwt: namespace %u does not exist", nsp);
 	c->keys_relid = jwt_registry_relid(nsp, "jwt_keys");
 	c->revocations_relid = jwt_registry_relid(nsp, "jwt_revocations");
 	qnsp = quote_identifier(nspname);
@@ -119,10 +117,15 @@ admin_begin(FunctionCallInfo fcinfo, AdminCall *c)
 	c->refresh_tokens_relid = get_relname_relid("jwt_refresh_tokens", nsp);
 	c->logins = psprintf("%s.jwt_logins", qnsp);
 	c->refresh_tokens = psprintf("%s.jwt_refresh_tokens", qnsp);
+	/* [issuers] the identity providers (jwt_fetch.so writes them) */
+	c->issuers_relid = get_relname_relid("jwt_issuers", nsp);
+	c->issuer_fetches_relid = get_relname_relid("jwt_issuer_fetches", nsp);
+	c->issuers = psprintf("%s.jwt_issuers", qnsp);
+	c->issuer_fetches = psprintf("%s.jwt_issuer_fetches", qnsp);
 	c->caller = CurrentMemoryContext;
 
 	GetUserIdAndSecContext(&c->save_userid, &c->save_sec_context);
-	SetUserIdAndSecContext(extension_owner(fn_oid),
+	SetUserIdAndSecContext(owner,
 						   c->save_sec_context | SECURITY_LOCAL_USERID_CHANGE |
 						   SECURITY_RESTRICTED_OPERATION);
 	c->save_nestlevel = NewGUCNestLevel();
@@ -130,6 +133,17 @@ admin_begin(FunctionCallInfo fcinfo, AdminCall *c)
 							 PGC_S_SESSION, GUC_ACTION_SAVE, true, 0, false);
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "jwt: SPI_connect failed");
+}
+
+static void
+admin_begin(FunctionCallInfo fcinfo, AdminCall *c)
+{
+	Oid			fn_oid;
+
+	if (fcinfo->flinfo == NULL)
+		elog(ERROR, "jwt: administrative functions need their call context");
+	fn_oid = fcinfo->flinfo->fn_oid;
+	admin_begin_ext(get_func_namespace(fn_oid), jwt_extension_owner(fn_oid), c);
 }
 
 /* An error unwinds all of this: the transaction's abort restores user and settings. */
@@ -157,7 +171,8 @@ admin_check_plan(AdminCall *c, SPIPlanPtr plan)
 			Oid			relid = lfirst_oid(r);
 
 			if (relid != c->keys_relid && relid != c->revocations_relid &&
-				relid != c->logins_relid && relid != c->refresh_tokens_relid)
+				relid != c->logins_relid && relid != c->refresh_tokens_relid &&
+				relid != c->issuers_relid && relid != c->issuer_fetches_relid)
 				ereport(ERROR,
 						(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
 						 errmsg("the jwt registry's schema changed during the call"),
@@ -505,6 +520,18 @@ void
 jwt_admin_begin(FunctionCallInfo fcinfo, AdminCall *c)
 {
 	admin_begin(fcinfo, c);
+}
+
+/*
+ * [issuers] The same, from the extension's namespace and owner as the caller
+ * found them: the fetcher's functions (jwt_fetch.so, which reaches this by
+ * load_external_function) and its background worker, which has no function
+ * of the extension to start from.
+ */
+void
+jwt_admin_begin_ext(Oid nsp, Oid owner, AdminCall *c)
+{
+	admin_begin_ext(nsp, owner, c);
 }
 
 void

@@ -78,10 +78,14 @@ typedef struct AdminCall
 	const char *revocations;	/* "schema".jwt_revocations */
 	const char *logins;			/* "schema".jwt_logins */
 	const char *refresh_tokens; /* "schema".jwt_refresh_tokens */
+	const char *issuers;		/* "schema".jwt_issuers */
+	const char *issuer_fetches; /* "schema".jwt_issuer_fetches */
 	Oid			keys_relid;
 	Oid			revocations_relid;
 	Oid			logins_relid;
 	Oid			refresh_tokens_relid;
+	Oid			issuers_relid;	/* InvalidOid before 0.2.0 */
+	Oid			issuer_fetches_relid;
 	Oid			save_userid;
 	int			save_sec_context;
 	int			save_nestlevel;
@@ -89,9 +93,12 @@ typedef struct AdminCall
 } AdminCall;
 
 extern void jwt_admin_begin(FunctionCallInfo fcinfo, AdminCall *c);
-extern void jwt_admin_end(AdminCall *c);
-extern uint64 jwt_admin_exec(AdminCall *c, const char *sql, int nargs, Oid *types,
-							 Datum *values, const char *nulls, int expect);
+extern PGDLLEXPORT Oid jwt_extension_owner(Oid fn_oid);
+/* exported to jwt_fetch.so (PGDLLEXPORT: visible where modules build hidden) */
+extern PGDLLEXPORT void jwt_admin_begin_ext(Oid nsp, Oid owner, AdminCall *c);
+extern PGDLLEXPORT void jwt_admin_end(AdminCall *c);
+extern PGDLLEXPORT uint64 jwt_admin_exec(AdminCall *c, const char *sql, int nargs, Oid *types,
+										 Datum *values, const char *nulls, int expect);
 
 /* What an error report needs to know besides the status. */
 typedef struct JwtErrorContext
