@@ -10,7 +10,7 @@ CORE_OBJS = src/core/alg.o src/core/b64url.o src/core/claims.o src/core/json.o \
 	src/core/sig.o src/core/status.o
 OBJS = $(CORE_OBJS) src/admin.o src/alg.o src/decode.o src/errors.o src/jsonout.o \
 	src/issue.o src/jsonbkey.o src/jwt.o src/keycache.o src/keys.o src/logins.o src/registry.o src/session.o \
-	src/settings.o src/sign.o src/verify.o
+	src/settings.o src/sign.o src/verify.o src/wake.o
 
 # Every install and update script of every version ever shipped: the library
 # serves them all.  Named from $(srcdir), so that a VPATH build (Debian's
@@ -41,7 +41,8 @@ EXTRA_CLEAN = test/core/run_core test/core/wycheproof
 # MODULE_big: this one has rules of its own below, hooked into all, install,
 # uninstall and clean.
 FETCH_LIB = jwt_fetch$(DLSUFFIX)
-FETCH_OBJS = src/fetch/module.o
+FETCH_OBJS = src/fetch/admin.o src/fetch/fetch.o src/fetch/http.o src/fetch/jwks.o \
+	src/fetch/module.o src/fetch/store.o src/fetch/url.o src/fetch/worker.o
 FETCH_LINK = -lcurl -lcrypto -lm
 
 PG_CONFIG ?= pg_config
@@ -64,7 +65,8 @@ $(FETCH_LIB): $(FETCH_OBJS) $(CORE_OBJS) $(srcdir)/src/fetch/exports.map
 	$(CC) $(CFLAGS) -shared -o $@ $(FETCH_OBJS) $(CORE_OBJS) $(LDFLAGS) $(LDFLAGS_SL) \
 		-Wl,--version-script=$(srcdir)/src/fetch/exports.map $(FETCH_LINK)
 
-$(FETCH_OBJS): src/jwt.h src/compat.h src/core/jose.h src/fetch/fetch.h
+$(FETCH_OBJS): src/jwt.h src/compat.h src/core/jose.h src/fetch/fetch.h src/wake_shmem.h
+src/wake.o src/jwt.o: src/wake.h src/wake_shmem.h
 
 install: install-fetch
 install-fetch: $(FETCH_LIB) installdirs

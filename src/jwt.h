@@ -140,6 +140,15 @@ extern int	jwt_refresh_token_lifetime;
 extern int	jwt_login_lifetime;
 extern int	jwt_refresh_reuse_interval;
 
+/* settings.c: fetching identity providers' keys (jwt_fetch.so reads them by name) */
+extern char *jwt_issuer_url_prefixes;
+extern char *jwt_issuer_ca_file;
+extern int	jwt_issuer_connect_timeout;
+extern int	jwt_issuer_timeout;
+extern int	jwt_issuer_max_response_size;
+extern int	jwt_issuer_refresh_min;
+extern int	jwt_issuer_refresh_max;
+
 /* keys.c: a key's public JWK appended to a JWKS being built */
 extern bool jwt_jwks_append(StringInfo jwks, const jose_key *key);
 

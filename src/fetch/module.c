@@ -3,7 +3,7 @@
  *		jwt_fetch.so's entry: what it reaches in jwt.so.
  *
  * jwt_fetch.so is not linked against jwt.so.  PostgreSQL loads libraries
- * with dlopen(RTLD_NOW), so an undefined reference to jwt.so would fail
+ * with RTLD_NOW, so an undefined reference to jwt.so would fail
  * the load whenever jwt.so happened not to be loaded yet; instead, as
  * PostgreSQL's transform modules reach the modules they join, _PG_init
  * looks the functions up with load_external_function(), which loads jwt.so
@@ -14,6 +14,7 @@
 #include "fmgr.h"
 
 #include "fetch.h"
+#include "wake_shmem.h"
 
 PG_MODULE_MAGIC;
 
@@ -40,4 +41,19 @@ _PG_init(void)
 	jwtlib.admin_exec = jwt_symbol("jwt_admin_exec");
 	jwtlib.admin_end = jwt_symbol("jwt_admin_end");
 	jwtlib.extension_owner = jwt_symbol("jwt_extension_owner");
+
+	AssertVariableIsOfType(&jwt_wake_launcher_attach, __typeof__(jwtlib.wake_launcher_attach));
+	AssertVariableIsOfType(&jwt_wake_launcher_detach, __typeof__(jwtlib.wake_launcher_detach));
+	AssertVariableIsOfType(&jwt_wake_databases, __typeof__(jwtlib.wake_databases));
+	AssertVariableIsOfType(&jwt_wake_next, __typeof__(jwtlib.wake_next));
+	AssertVariableIsOfType(&jwt_wake_take, __typeof__(jwtlib.wake_take));
+	AssertVariableIsOfType(&jwt_wake_schedule, __typeof__(jwtlib.wake_schedule));
+	AssertVariableIsOfType(&jwt_wake_hash, __typeof__(jwtlib.wake_hash));
+	jwtlib.wake_launcher_attach = jwt_symbol("jwt_wake_launcher_attach");
+	jwtlib.wake_launcher_detach = jwt_symbol("jwt_wake_launcher_detach");
+	jwtlib.wake_databases = jwt_symbol("jwt_wake_databases");
+	jwtlib.wake_next = jwt_symbol("jwt_wake_next");
+	jwtlib.wake_take = jwt_symbol("jwt_wake_take");
+	jwtlib.wake_schedule = jwt_symbol("jwt_wake_schedule");
+	jwtlib.wake_hash = jwt_symbol("jwt_wake_hash");
 }
