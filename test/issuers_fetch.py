@@ -53,7 +53,10 @@ by python3-cryptography.
      fetches an issuer now, and a second wake within 30 s is dropped; a
      fetch stalled at the provider keeps neither DROP DATABASE nor CREATE
      DATABASE ... TEMPLATE waiting; the keys survive a restart, and the
-     worker runs again after it.
+     worker runs again after it;
+  3. a single-user backend under valgrind reaches every outcome (one fetch
+     cancelled by statement_timeout): nothing of jwt_fetch.so, libcurl or
+     OpenSSL is definitely lost, and no invalid access is made in them.
 
 Until the session path routes tokens by issuer, the keys are checked by
 reading jwt_issuers.jwks (as a superuser may); Provider.token() signs a
@@ -66,6 +69,7 @@ import base64
 import json
 import os
 import pwd
+import re
 import shutil
 import socket
 import ssl
@@ -1050,6 +1054,96 @@ def with_worker(pki, prov):
         node.stop()
 
 
+# ------------------------------------------------------------------ 3. under valgrind
+
+def ec_jwk(kid):
+    from cryptography.hazmat.primitives.asymmetric import ec
+    n = ec.generate_private_key(ec.SECP256R1()).public_key().public_numbers()
+    return {"kty": "EC", "crv": "P-256", "kid": kid, "alg": "ES256",
+            "x": b64u(n.x.to_bytes(32, "big")), "y": b64u(n.y.to_bytes(32, "big"))}
+
+
+def under_valgrind(pki, prov, rogue):
+    """A single-user backend under valgrind fetches every outcome, one of them
+    cancelled by statement_timeout: no block of jwt_fetch.so's or libcurl's is
+    definitely lost, and no invalid access is made in them."""
+    if shutil.which("valgrind") is None:
+        T.skip("valgrind", "valgrind is not installed")
+        return
+    good = {"keys": [ec_jwk("a"), ec_jwk("b"), weak_rsa_jwk("weak")]}
+    prov.route("/vg/.well-known/openid-configuration", {"issuer": prov.base + "/vg", "jwks_uri": prov.base + "/vg/jwks"})
+    prov.route("/vg/jwks", good, etag='"vg"', headers={"Cache-Control": "max-age=600"})
+    prov.route("/vg/e500", b"x", status=500)
+    prov.route("/vg/bad", b"{nope")
+    prov.route("/vg/big", b"x" * 5000, chunked=True)
+    prov.route("/vg/secret", {"keys": [{"kty": "oct", "k": b64u(os.urandom(32))}]})
+    prov.route("/vg/redir", b"", status=302, headers={"Location": f"https://localhost:{prov.port}/x"})
+    prov.route("/vg/moved", b"", status=301, headers={"Location": "/vg/jwks"})
+    prov.route("/vg/slow", good, delay=30)
+    prov.route("/vg2/.well-known/openid-configuration", {"issuer": prov.base + "/vg2", "jwks_uri": "http://127.0.0.1/"})
+    rogue.route("/vg/jwks", good)
+    u = prov.base
+    sql = f"""
+CREATE EXTENSION jwt;
+SET jwt.issuer_ca_file = '{pki.ca}';
+SET jwt.issuer_max_response_size = 4096;
+SET client_min_messages = error;
+SELECT jwt_add_issuer('{u}/vg', 'api');
+SELECT jwt_add_issuer('e500', 'api', '{u}/vg/e500');
+SELECT jwt_add_issuer('bad', 'api', '{u}/vg/bad');
+SELECT jwt_add_issuer('big', 'api', '{u}/vg/big');
+SELECT jwt_add_issuer('secret', 'api', '{u}/vg/secret');
+SELECT jwt_add_issuer('redir', 'api', '{u}/vg/redir');
+SELECT jwt_add_issuer('moved', 'api', '{u}/vg/moved');
+SELECT jwt_add_issuer('rogue', 'api', '{rogue.base}/vg/jwks');
+SELECT jwt_add_issuer('down', 'api', 'https://127.0.0.1:{closed_port()}/jwks');
+SELECT jwt_add_issuer('{u}/vg2', 'api');
+SELECT jwt_refresh_issuers();
+SET jwt.issuer_timeout = 1;
+SELECT jwt_add_issuer('slow', 'api', '{u}/vg/slow');
+SET jwt.issuer_timeout = 60;
+SET statement_timeout = '1500ms';
+SELECT jwt_refresh_issuers('slow');
+SET statement_timeout = 0;
+SELECT 'outcomes', string_agg(DISTINCT outcome, ',' ORDER BY outcome) FROM jwt_issuer_fetches;
+"""
+    work = tempfile.mkdtemp(prefix="jwt-issuers-valgrind.")
+    os.chmod(work, 0o755)
+    if os.geteuid() == 0:
+        os.chown(work, UID, GID)
+    try:
+        kw = {"user": UID, "group": GID, "extra_groups": []} if os.geteuid() == 0 else {}
+        env = {k: v for k, v in os.environ.items() if not k.startswith("PG")}
+        r = subprocess.run([os.path.join(BIN, "initdb"), "-D", os.path.join(work, "data"), "-U", "postgres",
+                            "-A", "trust", "--no-sync"], capture_output=True, text=True, timeout=120, env=env, **kw)
+        if r.returncode != 0:
+            raise RuntimeError(f"initdb: {r.stderr.strip()[-300:]}")
+        log = os.path.join(work, "valgrind.log")
+        r = subprocess.run(["valgrind", "--leak-check=full", "--show-leak-kinds=definite", "--num-callers=40",
+                            f"--log-file={log}", os.path.join(BIN, "postgres"), "--single", "-D",
+                            os.path.join(work, "data"), "postgres"],
+                           input=sql, capture_output=True, text=True, timeout=900, env=env, **kw)
+        out = r.stdout + r.stderr
+        missing = [o for o in ("connect", "http status", "parse", "redirect", "secret", "timeout", "tls",
+                               "too large", "url refused") if f": {o}" not in out]
+        T.check("under valgrind: every failing outcome was reached", not missing, missing)
+        T.check("under valgrind: the good issuer's two keys were taken", 'jwt_add_issuer = "2"' in out, out[-600:])
+        T.check("under valgrind: statement_timeout cancelled the stalled refresh",
+                "canceling statement due to statement timeout" in out, out[-800:])
+        with open(log) as f:
+            # each line is "==PID== text"; a record ends at an empty text
+            text = "\n".join(line.split("== ", 1)[-1] if line.startswith("==") else line
+                             for line in f.read().splitlines())
+        ours = ("jwt_fetch.so", "libcurl", "libssl", "libcrypto", "libnghttp2")
+        bad = [rec.strip()[:600] for rec in re.split(r"\n\s*\n", text)
+               if ("definitely lost" in rec or "Invalid read" in rec or "Invalid write" in rec
+                   or "uninitialised value" in rec) and any(o in rec for o in ours)]
+        T.check("under valgrind: no block of jwt_fetch.so, libcurl or OpenSSL definitely lost, no invalid access",
+                not bad, bad[:3])
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
 # ------------------------------------------------------------------ main
 
 def main():
@@ -1066,7 +1160,8 @@ def main():
         for name, fn in (("in this backend", lambda: in_backend(conn, pki, prov, rogue)),
                          ("the URL policy", lambda: policy(conn, pki, prov)),
                          ("a trusted install", lambda: trusted_install(conn, pki, prov)),
-                         ("the background worker", lambda: with_worker(pki, prov))):
+                         ("the background worker", lambda: with_worker(pki, prov)),
+                         ("valgrind", lambda: under_valgrind(pki, prov, rogue))):
             try:
                 fn()
             except Exception as e:     # noqa: BLE001: report, go on with the next part
