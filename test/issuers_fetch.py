@@ -53,7 +53,9 @@ by python3-cryptography.
      fetches an issuer now, and a second wake within 30 s is dropped; a
      fetch stalled at the provider keeps neither DROP DATABASE nor CREATE
      DATABASE ... TEMPLATE waiting; the keys survive a restart, and the
-     worker runs again after it;
+     worker runs again after it; on a streaming hot standby no worker runs,
+     jwt_refresh_issuers() is refused, and the primary's fetches arrive by
+     replication;
   3. a single-user backend under valgrind reaches every outcome (one fetch
      cancelled by statement_timeout): nothing of jwt_fetch.so, libcurl or
      OpenSSL is definitely lost, and no invalid access is made in them.
@@ -942,6 +944,47 @@ class Cluster:
             self.sh([os.path.join(BIN, "pg_ctl"), "-D", self.data, "-m", "immediate", "-w", "stop"], 60)
         shutil.rmtree(self.dir, ignore_errors=True)
 
+    def standby(self):
+        """A streaming hot standby of this cluster, with the same preload."""
+        sb = Cluster.__new__(Cluster)
+        sb.dir = tempfile.mkdtemp(prefix="jwt-issuers-fetch-standby.")
+        os.chmod(sb.dir, 0o755)
+        if os.geteuid() == 0:
+            os.chown(sb.dir, UID, GID)
+        sb.data = os.path.join(sb.dir, "data")
+        sb.log = os.path.join(sb.dir, "log")
+        sb.started = False
+        r = sb.sh([os.path.join(BIN, "pg_basebackup"), "-h", self.dir, "-p", "5432", "-U", "postgres",
+                   "-D", sb.data, "-R", "-X", "stream"], 120)
+        if r.returncode != 0:
+            raise RuntimeError(f"pg_basebackup: {r.stderr.strip()[-300:]}")
+        with open(os.path.join(sb.data, "postgresql.conf"), "a") as f:
+            f.write(f"unix_socket_directories = '{sb.dir}'\nhot_standby = on\n")
+        sb.start()
+        return sb
+
+
+def on_standby(node, prov, rot):
+    """A hot standby verifies with what its primary fetched: no worker runs
+    there, the keys arrive by replication, a refresh there is refused."""
+    sb = node.standby()
+    try:
+        c = sb.connect("jwt_w1")
+        T.check("setup: the standby is in recovery", q1(c, "SELECT pg_is_in_recovery()") is True)
+        T.check("on a hot standby no worker runs (it starts once recovery has finished)",
+                q1(c, "SELECT jwt_issuers_worker_running()") is False
+                and q1(c, "SELECT count(*) FROM pg_stat_activity WHERE backend_type LIKE 'jwt issuers%%'") == 0)
+        v, state, msg, _ = outcome_of(c, "SELECT jwt_refresh_issuers()")
+        T.check("on a hot standby jwt_refresh_issuers() is refused (25006), nothing fetched", state == "25006",
+                f"{state} {msg}")
+        rot.rotate_in()
+        got = wait_for(lambda: kids(c, rot.url), lambda k: k == rot.kids())
+        T.check("on a hot standby the keys the primary's worker fetched arrive by replication",
+                got == rot.kids(), got)
+        c.close()
+    finally:
+        sb.stop()
+
 
 def with_worker(pki, prov):
     node = Cluster([f"jwt.issuer_ca_file = '{pki.ca}'", "jwt.issuer_refresh_min = 1",
@@ -988,6 +1031,7 @@ def with_worker(pki, prov):
                 any(h is not None for h in prov.requests(rot.jwks_path)))
         T.check("the worker's fetches are in the status view",
                 (status(c1, rot.url) or {}).get("last_outcome") in ("ok", "not modified"), status(c1, rot.url))
+        on_standby(node, prov, rot)
 
         # a wake: fetched now, then a cooldown of 30 s
         cw = conns["jwt_wake"]
