@@ -32,6 +32,19 @@ SHLIB_LINK = -lcrypto -lm
 
 EXTRA_CLEAN = test/core/run_core test/core/wycheproof
 
+# [issuers] the fetcher, a library of its own: jwt_fetch.so links libcurl, so
+# that an ordinary backend, which loads jwt.so only, never loads libcurl.  It
+# holds the HTTP client, the URL policy, discovery, the administrative
+# functions of identity providers and the background worker (src/fetch/),
+# and a copy of the core (its JWKS importer); it reaches jwt.so through
+# load_external_function(), never by linking to it.  PGXS builds one
+# MODULE_big: this one has rules of its own below, hooked into all, install,
+# uninstall and clean.
+FETCH_LIB = jwt_fetch$(DLSUFFIX)
+FETCH_OBJS = src/fetch/admin.o src/fetch/fetch.o src/fetch/http.o src/fetch/jwks.o \
+	src/fetch/module.o src/fetch/store.o src/fetch/url.o src/fetch/worker.o
+FETCH_LINK = -lcurl -lcrypto -lm
+
 PG_CONFIG ?= pg_config
 PGXS := $(shell $(PG_CONFIG) --pgxs)
 include $(PGXS)
@@ -39,8 +52,35 @@ include $(PGXS)
 # A VPATH build compiles into the build directory: give the objects their
 # folders there.
 ifneq ($(abspath $(srcdir)),$(CURDIR))
-$(shell mkdir -p src/core)
+$(shell mkdir -p src/core src/fetch)
 endif
+
+# jwt_fetch.so: linked as PGXS links jwt.so (Makefile.shlib's "-shared" with
+# LDFLAGS and LDFLAGS_SL), with a version script so that only the module's
+# entry points are exported; its copy of the core stays local and never
+# stands in for jwt.so's.
+all: $(FETCH_LIB)
+
+$(FETCH_LIB): $(FETCH_OBJS) $(CORE_OBJS) $(srcdir)/src/fetch/exports.map
+	$(CC) $(CFLAGS) -shared -o $@ $(FETCH_OBJS) $(CORE_OBJS) $(LDFLAGS) $(LDFLAGS_SL) \
+		-Wl,--version-script=$(srcdir)/src/fetch/exports.map $(FETCH_LINK)
+
+$(FETCH_OBJS): src/jwt.h src/compat.h src/core/jose.h src/fetch/fetch.h src/wake_shmem.h
+src/wake.o src/jwt.o: src/wake.h src/wake_shmem.h
+
+install: install-fetch
+install-fetch: $(FETCH_LIB) installdirs
+	$(INSTALL_SHLIB) $(FETCH_LIB) '$(DESTDIR)$(pkglibdir)/$(FETCH_LIB)'
+
+uninstall: uninstall-fetch
+uninstall-fetch:
+	rm -f '$(DESTDIR)$(pkglibdir)/$(FETCH_LIB)'
+
+clean: clean-fetch
+clean-fetch:
+	rm -f $(FETCH_LIB) $(FETCH_OBJS)
+
+.PHONY: install-fetch uninstall-fetch clean-fetch
 
 # The PGXN distribution: the committed tree, named for the version.
 dist:

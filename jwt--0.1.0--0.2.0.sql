@@ -317,3 +317,98 @@ AS 'MODULE_PATHNAME', 'jwt_has_scope'
 LANGUAGE C STABLE STRICT PARALLEL SAFE;
 COMMENT ON FUNCTION jwt_has_scope(text) IS
 'whether the session token has the scope (among jwt_scopes()); NULL when no token is set';
+
+-- [issuers] fetching
+-- Registering an identity provider and keeping its keys current.  The
+-- fetcher is a library of its own (jwt_fetch.so links libcurl, jwt.so does
+-- not), so a backend that only verifies never loads libcurl.  Its functions
+-- are C, as the registry's administrative functions are: they find the
+-- tables in their own schema at call time and write them as the
+-- extension's owner (src/fetch/admin.c).  Making the server fetch a URL is
+-- network access from a host that may reach what clients cannot: only a
+-- superuser, in a database whose extension a superuser owns, registers any
+-- https URL; anyone else only URLs under jwt.issuer_url_prefixes, which a
+-- superuser sets.  VOLATILE PARALLEL UNSAFE: they use the network and write.
+CREATE FUNCTION jwt_add_issuer(issuer text, audience text, jwks_uri text DEFAULT NULL,
+                               algorithms text[] DEFAULT NULL, aliases text[] DEFAULT NULL)
+RETURNS integer
+AS '$libdir/jwt_fetch', 'jwt_add_issuer'
+LANGUAGE C VOLATILE PARALLEL UNSAFE;
+COMMENT ON FUNCTION jwt_add_issuer(text, text, text, text[], text[]) IS
+'register an identity provider (audience: the one its tokens name, NULL for none; jwks_uri NULL: discovered) and fetch its keys; returns how many were taken';
+
+CREATE FUNCTION jwt_add_issuer(issuer text, audience text[], jwks_uri text DEFAULT NULL,
+                               algorithms text[] DEFAULT NULL, aliases text[] DEFAULT NULL)
+RETURNS integer
+AS '$libdir/jwt_fetch', 'jwt_add_issuer_array'
+LANGUAGE C VOLATILE PARALLEL UNSAFE;
+COMMENT ON FUNCTION jwt_add_issuer(text, text[], text, text[], text[]) IS
+'register an identity provider whose tokens may name any one of several audiences, and fetch its keys; returns how many were taken';
+
+CREATE FUNCTION jwt_drop_issuer(issuer text)
+RETURNS boolean
+AS '$libdir/jwt_fetch', 'jwt_drop_issuer'
+LANGUAGE C VOLATILE PARALLEL UNSAFE;
+COMMENT ON FUNCTION jwt_drop_issuer(text) IS
+'remove an identity provider with its keys and fetch state; false when it was not registered';
+
+CREATE FUNCTION jwt_refresh_issuers(issuer text DEFAULT NULL, only_due boolean DEFAULT false)
+RETURNS integer
+AS '$libdir/jwt_fetch', 'jwt_refresh_issuers'
+LANGUAGE C VOLATILE PARALLEL UNSAFE;
+COMMENT ON FUNCTION jwt_refresh_issuers(text, boolean) IS
+'fetch the keys of one issuer or of every one (only_due: those due) now, in this backend; returns how many were fetched';
+
+-- The background worker (shared_preload_libraries = 'jwt', src/wake.c):
+-- whether it runs, and asking it to fetch an issuer now (at most once per
+-- 30 s per issuer, as a token with an unknown kid does).
+CREATE FUNCTION jwt_issuers_worker_running()
+RETURNS boolean
+AS 'MODULE_PATHNAME', 'jwt_issuers_worker_running_sql'
+LANGUAGE C VOLATILE PARALLEL SAFE;
+COMMENT ON FUNCTION jwt_issuers_worker_running() IS
+'whether the background worker that keeps identity providers'' keys current is running';
+
+CREATE FUNCTION jwt_wake_issuer(issuer text)
+RETURNS boolean
+AS 'MODULE_PATHNAME', 'jwt_wake_issuer'
+LANGUAGE C VOLATILE STRICT PARALLEL UNSAFE;
+COMMENT ON FUNCTION jwt_wake_issuer(text) IS
+'ask the background worker to fetch the issuer''s keys now; false without a worker or within 30 s of its last wake';
+
+-- Per issuer: where its keys come from, how many are held, the last fetch
+-- and its outcome, the next one, and whether a worker runs.  Never a key.
+CREATE VIEW jwt_issuers_status AS
+SELECT i.issuer,
+       coalesce(i.jwks_uri, f.discovered_jwks_uri) AS jwks_uri,
+       i.jwks_uri IS NULL AS discovered,
+       coalesce(jsonb_array_length(i.jwks -> 'keys'), 0) AS keys,
+       i.jwks_fetched_at AS keys_changed_at,
+       f.attempted_at AS last_fetch_at,
+       f.outcome AS last_outcome,
+       f.http_status,
+       f.detail,
+       f.refused_keys,
+       f.succeeded_at AS last_success_at,
+       f.failures,
+       f.next_fetch_at,
+       f.etag,
+       jwt_issuers_worker_running() AS worker_running
+FROM jwt_issuers i LEFT JOIN jwt_issuer_fetches f ON f.issuer = i.issuer;
+COMMENT ON VIEW jwt_issuers_status IS
+'per identity provider: jwks_uri, keys held, last fetch and outcome, next fetch, ETag, and whether the background worker runs';
+
+REVOKE ALL ON TABLE jwt_issuers_status FROM PUBLIC;
+GRANT SELECT ON TABLE jwt_issuers_status TO @extowner@;
+REVOKE ALL ON FUNCTION jwt_add_issuer(text, text, text, text[], text[]),
+                       jwt_add_issuer(text, text[], text, text[], text[]),
+                       jwt_drop_issuer(text),
+                       jwt_refresh_issuers(text, boolean),
+                       jwt_wake_issuer(text)
+    FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION jwt_add_issuer(text, text, text, text[], text[]),
+                          jwt_add_issuer(text, text[], text, text[], text[]),
+                          jwt_drop_issuer(text),
+                          jwt_refresh_issuers(text, boolean),
+                          jwt_wake_issuer(text)
+    TO @extowner@ WITH GRANT OPTION;

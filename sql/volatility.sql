@@ -14,6 +14,10 @@
 -- jwt_issuer_jwks and jwt_has_scope, which are NULL for a NULL name.
 -- jwt_issuer_jwks, jwt_scopes and jwt_has_scope read the session's
 -- registry and token as jwt_claims does: STABLE and PARALLEL SAFE.
+-- [issuers] jwt_add_issuer, jwt_drop_issuer, jwt_refresh_issuers and
+-- jwt_wake_issuer use the network or the worker's shared state and write:
+-- VOLATILE PARALLEL UNSAFE; jwt_issuers_worker_running reads shared state
+-- that changes at any time: VOLATILE, PARALLEL SAFE.
 --
 SELECT p.oid::regprocedure AS function,
        CASE p.provolatile WHEN 'i' THEN 'immutable' WHEN 's' THEN 'stable' WHEN 'v' THEN 'volatile' END AS volatility,
@@ -55,10 +59,10 @@ FROM pg_depend
 WHERE refclassid = 'pg_extension'::regclass AND deptype = 'e'
   AND refobjid = (SELECT oid FROM pg_extension WHERE extname = 'jwt')
   -- since 17 a table's row type and its array type are members as well
-  -- (upstream e5bc9454e5): left out, so that any other type still shows
+  -- (upstream e5bc9454e5), and a view's: left out, so that any other type still shows
   AND NOT (classid = 'pg_type'::regclass AND objid IN (
-      SELECT t.oid FROM pg_type t JOIN pg_class c ON c.oid = t.typrelid WHERE c.relkind IN ('r', 'p')
+      SELECT t.oid FROM pg_type t JOIN pg_class c ON c.oid = t.typrelid WHERE c.relkind IN ('r', 'p', 'v')
       UNION ALL
-      SELECT t.typarray FROM pg_type t JOIN pg_class c ON c.oid = t.typrelid WHERE c.relkind IN ('r', 'p')))
+      SELECT t.typarray FROM pg_type t JOIN pg_class c ON c.oid = t.typrelid WHERE c.relkind IN ('r', 'p', 'v')))
 GROUP BY classid
 ORDER BY classid::regclass::text COLLATE "C";

@@ -44,6 +44,7 @@
 #include "catalog/pg_extension.h"
 #include "catalog/pg_proc.h"
 #include "catalog/pg_type.h"
+#include "commands/extension.h"
 #include "executor/spi.h"
 #include "miscadmin.h"
 #include "utils/builtins.h"
@@ -65,8 +66,8 @@ PG_FUNCTION_INFO_V1(jwt_revoke_token);
 PG_FUNCTION_INFO_V1(jwt_purge_revocations);
 
 /* The role that ran CREATE EXTENSION for the extension owning this function. */
-static Oid
-extension_owner(Oid fn_oid)
+Oid
+jwt_extension_owner(Oid fn_oid)
 {
 	Oid			ext = getExtensionOfObject(ProcedureRelationId, fn_oid);
 	Relation	rel;
@@ -94,35 +95,40 @@ extension_owner(Oid fn_oid)
 	return owner;
 }
 
+/*
+ * Begin a call on the extension's tables in namespace nsp, as the role owner
+ * (the extension's owner): the tables found by OID, their names quoted,
+ * search_path pinned, SECURITY_RESTRICTED_OPERATION, SPI connected.
+ */
 static void
-admin_begin(FunctionCallInfo fcinfo, AdminCall *c)
+admin_begin_ext(Oid nsp, Oid owner, AdminCall *c)
 {
-	Oid			fn_oid;
-	Oid			nsp;
-	char	   *nspname;
+	char	   *nspname = get_namespace_name(nsp);
+	/* the tables are the members of the database's one extension jwt */
+	Oid			ext = get_extension_oid("jwt", false);
 	const char *qnsp;
 
-	if (fcinfo->flinfo == NULL)
-		elog(ERROR, "jwt: administrative functions need their call context");
-	fn_oid = fcinfo->flinfo->fn_oid;
-	nsp = get_func_namespace(fn_oid);
-	nspname = get_namespace_name(nsp);
 	if (nspname == NULL)
-		elog(ERROR, "jwt: namespace %u of function %u does not exist", nsp, fn_oid);
-	c->keys_relid = jwt_registry_relid(fn_oid, "jwt_keys");
-	c->revocations_relid = jwt_registry_relid(fn_oid, "jwt_revocations");
+		elog(ERROR, "jwt: namespace %u does not exist", nsp);
+	c->keys_relid = jwt_registry_relid_in(ext, nsp, "jwt_keys");
+	c->revocations_relid = jwt_registry_relid_in(ext, nsp, "jwt_revocations");
 	qnsp = quote_identifier(nspname);
 	c->keys = psprintf("%s.jwt_keys", qnsp);
 	c->revocations = psprintf("%s.jwt_revocations", qnsp);
 	/* absent before 0.2.0: InvalidOid then, which no statement names */
-	c->logins_relid = jwt_extension_relid(fn_oid, "jwt_logins");
-	c->refresh_tokens_relid = jwt_extension_relid(fn_oid, "jwt_refresh_tokens");
+	c->logins_relid = jwt_extension_relid_in(ext, nsp, "jwt_logins");
+	c->refresh_tokens_relid = jwt_extension_relid_in(ext, nsp, "jwt_refresh_tokens");
 	c->logins = psprintf("%s.jwt_logins", qnsp);
 	c->refresh_tokens = psprintf("%s.jwt_refresh_tokens", qnsp);
+	/* [issuers] the identity providers (jwt_fetch.so writes them) */
+	c->issuers_relid = jwt_extension_relid_in(ext, nsp, "jwt_issuers");
+	c->issuer_fetches_relid = jwt_extension_relid_in(ext, nsp, "jwt_issuer_fetches");
+	c->issuers = psprintf("%s.jwt_issuers", qnsp);
+	c->issuer_fetches = psprintf("%s.jwt_issuer_fetches", qnsp);
 	c->caller = CurrentMemoryContext;
 
 	GetUserIdAndSecContext(&c->save_userid, &c->save_sec_context);
-	SetUserIdAndSecContext(extension_owner(fn_oid),
+	SetUserIdAndSecContext(owner,
 						   c->save_sec_context | SECURITY_LOCAL_USERID_CHANGE |
 						   SECURITY_RESTRICTED_OPERATION);
 	c->save_nestlevel = NewGUCNestLevel();
@@ -130,6 +136,17 @@ admin_begin(FunctionCallInfo fcinfo, AdminCall *c)
 							 PGC_S_SESSION, GUC_ACTION_SAVE, true, 0, false);
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "jwt: SPI_connect failed");
+}
+
+static void
+admin_begin(FunctionCallInfo fcinfo, AdminCall *c)
+{
+	Oid			fn_oid;
+
+	if (fcinfo->flinfo == NULL)
+		elog(ERROR, "jwt: administrative functions need their call context");
+	fn_oid = fcinfo->flinfo->fn_oid;
+	admin_begin_ext(get_func_namespace(fn_oid), jwt_extension_owner(fn_oid), c);
 }
 
 /* An error unwinds all of this: the transaction's abort restores user and settings. */
@@ -157,7 +174,8 @@ admin_check_plan(AdminCall *c, SPIPlanPtr plan)
 			Oid			relid = lfirst_oid(r);
 
 			if (relid != c->keys_relid && relid != c->revocations_relid &&
-				relid != c->logins_relid && relid != c->refresh_tokens_relid)
+				relid != c->logins_relid && relid != c->refresh_tokens_relid &&
+				relid != c->issuers_relid && relid != c->issuer_fetches_relid)
 				ereport(ERROR,
 						(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
 						 errmsg("the jwt registry's schema changed during the call"),
@@ -510,6 +528,18 @@ void
 jwt_admin_begin(FunctionCallInfo fcinfo, AdminCall *c)
 {
 	admin_begin(fcinfo, c);
+}
+
+/*
+ * [issuers] The same, from the extension's namespace and owner as the caller
+ * found them: the fetcher's functions (jwt_fetch.so, which reaches this by
+ * load_external_function) and its background worker, which has no function
+ * of the extension to start from.
+ */
+void
+jwt_admin_begin_ext(Oid nsp, Oid owner, AdminCall *c)
+{
+	admin_begin_ext(nsp, owner, c);
 }
 
 void

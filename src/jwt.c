@@ -1,6 +1,7 @@
 /*
  * jwt.c
- *		Module entry: the settings and the cache callbacks.
+ *		Module entry: the settings, the cache callbacks and, when preloaded,
+ *		the background worker that fetches identity providers' keys.
  */
 #include "postgres.h"
 
@@ -10,6 +11,7 @@
 
 #include "compat.h"
 #include "jwt.h"
+#include "wake_shmem.h"
 
 PG_MODULE_MAGIC;
 
@@ -48,6 +50,8 @@ _PG_init(void)
 {
 	jwt_define_settings();
 	jwt_registry_register_callbacks();
+	/* [issuers] with shared_preload_libraries: the worker's shared memory and launcher */
+	jwt_wake_init();
 
 	warn_unknown_settings();
 }

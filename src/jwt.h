@@ -66,6 +66,8 @@ extern void jwt_registry_register_callbacks(void);
 extern void jwt_registry_ensure(FunctionCallInfo fcinfo);
 extern Oid	jwt_registry_relid(Oid fn_oid, const char *name);
 extern Oid	jwt_extension_relid(Oid fn_oid, const char *name);
+extern Oid	jwt_extension_relid_in(Oid ext, Oid nsp, const char *name);
+extern Oid	jwt_registry_relid_in(Oid ext, Oid nsp, const char *name);
 extern void jwt_registry_for_statement(FunctionCallInfo fcinfo);
 extern void jwt_accept_invalidations(TimestampTz stmt);
 extern bool jwt_jti_revoked(const char *jti, size_t len, double now);
@@ -105,10 +107,14 @@ typedef struct AdminCall
 	const char *revocations;	/* "schema".jwt_revocations */
 	const char *logins;			/* "schema".jwt_logins */
 	const char *refresh_tokens; /* "schema".jwt_refresh_tokens */
+	const char *issuers;		/* "schema".jwt_issuers */
+	const char *issuer_fetches; /* "schema".jwt_issuer_fetches */
 	Oid			keys_relid;
 	Oid			revocations_relid;
 	Oid			logins_relid;
 	Oid			refresh_tokens_relid;
+	Oid			issuers_relid;	/* InvalidOid before 0.2.0 */
+	Oid			issuer_fetches_relid;
 	Oid			save_userid;
 	int			save_sec_context;
 	int			save_nestlevel;
@@ -116,9 +122,12 @@ typedef struct AdminCall
 } AdminCall;
 
 extern void jwt_admin_begin(FunctionCallInfo fcinfo, AdminCall *c);
-extern void jwt_admin_end(AdminCall *c);
-extern uint64 jwt_admin_exec(AdminCall *c, const char *sql, int nargs, Oid *types,
-							 Datum *values, const char *nulls, int expect);
+extern PGDLLEXPORT Oid jwt_extension_owner(Oid fn_oid);
+/* exported to jwt_fetch.so (PGDLLEXPORT: visible where modules build hidden) */
+extern PGDLLEXPORT void jwt_admin_begin_ext(Oid nsp, Oid owner, AdminCall *c);
+extern PGDLLEXPORT void jwt_admin_end(AdminCall *c);
+extern PGDLLEXPORT uint64 jwt_admin_exec(AdminCall *c, const char *sql, int nargs, Oid *types,
+										 Datum *values, const char *nulls, int expect);
 
 /* What an error report needs to know besides the status. */
 typedef struct JwtErrorContext
@@ -180,6 +189,15 @@ extern int	jwt_access_token_lifetime;
 extern int	jwt_refresh_token_lifetime;
 extern int	jwt_login_lifetime;
 extern int	jwt_refresh_reuse_interval;
+
+/* settings.c: fetching identity providers' keys (jwt_fetch.so reads them by name) */
+extern char *jwt_issuer_url_prefixes;
+extern char *jwt_issuer_ca_file;
+extern int	jwt_issuer_connect_timeout;
+extern int	jwt_issuer_timeout;
+extern int	jwt_issuer_max_response_size;
+extern int	jwt_issuer_refresh_min;
+extern int	jwt_issuer_refresh_max;
 
 /* keys.c: a key's public JWK appended to a JWKS being built */
 extern bool jwt_jwks_append(StringInfo jwks, const jose_key *key);

@@ -139,23 +139,28 @@ jwt_registry_register_callbacks(void)
  * rows and a layout of its choosing.
  */
 Oid
-jwt_extension_relid(Oid fn_oid, const char *name)
+jwt_extension_relid_in(Oid ext, Oid nsp, const char *name)
 {
-	Oid			relid = get_relname_relid(name, get_func_namespace(fn_oid));
-	Oid			ext;
+	Oid			relid = get_relname_relid(name, nsp);
 
-	if (!OidIsValid(relid))
-		return InvalidOid;
-	ext = getExtensionOfObject(ProcedureRelationId, fn_oid);
-	if (!OidIsValid(ext) || getExtensionOfObject(RelationRelationId, relid) != ext)
+	if (!OidIsValid(relid) || !OidIsValid(ext) ||
+		getExtensionOfObject(RelationRelationId, relid) != ext)
 		return InvalidOid;
 	return relid;
 }
 
 Oid
-jwt_registry_relid(Oid fn_oid, const char *name)
+jwt_extension_relid(Oid fn_oid, const char *name)
 {
-	Oid			relid = jwt_extension_relid(fn_oid, name);
+	return jwt_extension_relid_in(getExtensionOfObject(ProcedureRelationId, fn_oid),
+								  get_func_namespace(fn_oid), name);
+}
+
+/* As jwt_extension_relid_in(), for a table every version has: absent is an error. */
+Oid
+jwt_registry_relid_in(Oid ext, Oid nsp, const char *name)
+{
+	Oid			relid = jwt_extension_relid_in(ext, nsp, name);
 
 	if (!OidIsValid(relid))
 		ereport(ERROR,
@@ -163,6 +168,13 @@ jwt_registry_relid(Oid fn_oid, const char *name)
 				 errmsg("the jwt key registry table \"%s\" does not exist", name),
 				 errhint("Create the extension in this database: CREATE EXTENSION jwt.")));
 	return relid;
+}
+
+Oid
+jwt_registry_relid(Oid fn_oid, const char *name)
+{
+	return jwt_registry_relid_in(getExtensionOfObject(ProcedureRelationId, fn_oid),
+								 get_func_namespace(fn_oid), name);
 }
 
 static int

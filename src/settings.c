@@ -33,6 +33,19 @@ int			jwt_refresh_token_lifetime = 2592000;
 int			jwt_login_lifetime = 7776000;
 int			jwt_refresh_reuse_interval = 10;
 
+/*
+ * [issuers] fetching identity providers' keys (jwt_fetch.so reads these with
+ * GetConfigOption(), so that SHOW and ALTER DATABASE work in every backend,
+ * not only in those that loaded the fetcher)
+ */
+char	   *jwt_issuer_url_prefixes = NULL;
+char	   *jwt_issuer_ca_file = NULL;
+int			jwt_issuer_connect_timeout = 5;
+int			jwt_issuer_timeout = 15;
+int			jwt_issuer_max_response_size = 1048576;
+int			jwt_issuer_refresh_min = 300;
+int			jwt_issuer_refresh_max = 3600;
+
 /* parsed forms, from the check hooks' "extra" */
 jose_algset jwt_policy_algs = 0;
 
@@ -189,6 +202,37 @@ assign_required(const char *newval, void *extra)
 	jwt_policy_generation++;
 }
 
+/*
+ * Each item of jwt.issuer_url_prefixes starts with https:// (the fetcher
+ * parses each with libcurl's URL parser when it uses them; one that does not
+ * parse matches nothing).
+ */
+static bool
+check_url_prefixes(char **newval, void **extra, GucSource source)
+{
+	const char *p = *newval ? *newval : "";
+
+	while (*p)
+	{
+		const char *start;
+
+		while (*p == ' ' || *p == '\t' || *p == '\n' || *p == ',')
+			p++;
+		if (!*p)
+			break;
+		start = p;
+		while (*p && *p != ' ' && *p != '\t' && *p != '\n' && *p != ',')
+			p++;
+		if (p - start < 9 || pg_strncasecmp(start, "https://", 8) != 0)
+		{
+			GUC_check_errdetail("\"%.*s\" is not an https URL prefix.", (int) Min(p - start, 200), start);
+			GUC_check_errhint("List origins and paths, e.g. 'https://login.example.com/, https://example.eu.auth0.com/'.");
+			return false;
+		}
+	}
+	return true;
+}
+
 void
 jwt_define_settings(void)
 {
@@ -306,6 +350,65 @@ jwt_define_settings(void)
 							"After it, presenting the token again ends the whole login. Valid range is 0 to 300 seconds.",
 							&jwt_refresh_reuse_interval,
 							10, 0, 300,
+							PGC_SUSET,
+							GUC_UNIT_S,
+							NULL, NULL, NULL);
+	DefineCustomStringVariable("jwt.issuer_url_prefixes",
+							   "URL prefixes under which a role that is not a superuser may register identity providers.",
+							   "Comma-separated; a prefix is an https origin and a path ending at a segment boundary. "
+							   "Every URL the server fetches for such a registration (the issuer's discovery document, "
+							   "its jwks_uri, a redirect) must be under one.",
+							   &jwt_issuer_url_prefixes,
+							   "",
+							   PGC_SUSET,
+							   0,
+							   check_url_prefixes, NULL, NULL);
+	DefineCustomStringVariable("jwt.issuer_ca_file",
+							   "File of CA certificates that identity providers' TLS certificates are verified against.",
+							   "Empty: the system's certificate store.",
+							   &jwt_issuer_ca_file,
+							   "",
+							   PGC_SUSET,
+							   0,
+							   NULL, NULL, NULL);
+	DefineCustomIntVariable("jwt.issuer_connect_timeout",
+							"Longest wait for a connection to an identity provider, in seconds.",
+							"Valid range is 1 to 60 seconds.",
+							&jwt_issuer_connect_timeout,
+							5, 1, 60,
+							PGC_SUSET,
+							GUC_UNIT_S,
+							NULL, NULL, NULL);
+	DefineCustomIntVariable("jwt.issuer_timeout",
+							"Longest time one request to an identity provider may take, in seconds.",
+							"Valid range is 1 to 300 seconds.",
+							&jwt_issuer_timeout,
+							15, 1, 300,
+							PGC_SUSET,
+							GUC_UNIT_S,
+							NULL, NULL, NULL);
+	DefineCustomIntVariable("jwt.issuer_max_response_size",
+							"Largest response accepted from an identity provider, in bytes.",
+							"Counted on the bytes received, also without a Content-Length. Valid range is 1024 to 1048576 bytes.",
+							&jwt_issuer_max_response_size,
+							1048576, 1024, JOSE_MAX_KEY_TEXT,
+							PGC_SUSET,
+							GUC_UNIT_BYTE,
+							NULL, NULL, NULL);
+	DefineCustomIntVariable("jwt.issuer_refresh_min",
+							"Shortest interval between two scheduled fetches of an issuer's keys, in seconds.",
+							"A provider's Cache-Control max-age is honoured within jwt.issuer_refresh_min and "
+							"jwt.issuer_refresh_max; failed fetches back off from it. Valid range is 1 to 86400 seconds.",
+							&jwt_issuer_refresh_min,
+							300, 1, 86400,
+							PGC_SUSET,
+							GUC_UNIT_S,
+							NULL, NULL, NULL);
+	DefineCustomIntVariable("jwt.issuer_refresh_max",
+							"Longest interval between two scheduled fetches of an issuer's keys, in seconds.",
+							"Also the interval when the provider sends no max-age. Valid range is 1 to 604800 seconds.",
+							&jwt_issuer_refresh_max,
+							3600, 1, 604800,
 							PGC_SUSET,
 							GUC_UNIT_S,
 							NULL, NULL, NULL);

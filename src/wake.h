@@ -1,18 +1,18 @@
 /*
  * wake.h
- *		Waking the background worker that refreshes the issuers' key sets.
+ *		The background worker as the session path sees it (src/wake.c).
  */
 #ifndef JWT_WAKE_H
 #define JWT_WAKE_H
 
 /*
- * Ask the worker to fetch the key set of issuer now (a token named a kid
- * the stored set does not have).  At most one wake per issuer per cooldown;
- * a no-op when no worker runs (the library is not preloaded).
+ * Ask the background worker to fetch this issuer's keys now (a token named
+ * it with a kid its stored keys lack): at most once per 30 s per issuer and
+ * database; a no-op without shared_preload_libraries = 'jwt'.
  */
 extern void jwt_issuers_wake(const char *issuer);
 
-/* Whether a worker runs that refreshes the issuers' key sets. */
+/* Whether the background worker's launcher is running. */
 extern bool jwt_issuers_worker_running(void);
 
 #endif							/* JWT_WAKE_H */

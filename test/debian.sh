@@ -98,7 +98,7 @@ check $? "postgresql-15-jwt depends on postgresql-15 with no minimum minor versi
 
 contents=$(dpkg-deb -c "$deb15")
 missing=""
-for f in usr/lib/postgresql/15/lib/jwt.so usr/share/postgresql/15/extension/jwt.control \
+for f in usr/lib/postgresql/15/lib/jwt.so usr/lib/postgresql/15/lib/jwt_fetch.so usr/share/postgresql/15/extension/jwt.control \
 	$(cd "$ROOT" && ls jwt--*.sql | sed 's|^|usr/share/postgresql/15/extension/|'); do
 	grep -q " \./$f\$" <<<"$contents" || missing="$missing $f"
 done

@@ -26,11 +26,13 @@ README's "Trusted install" section says why it is safe):
      triggers) and functions under the old name, then having a superuser
      call every function a superuser might call (the five administrative
      ones, jwt_issue, jwt_jwks, jwt_claims, jwt_claim, jwt_issuer_jwks,
-     jwt_scopes, jwt_has_scope, with a planted jwt_issuers holding another
+     jwt_scopes, jwt_has_scope, and the issuers' jwt_add_issuer,
+     jwt_refresh_issuers, jwt_drop_issuer, jwt_wake_issuer, with a planted jwt_issuers holding another
      key under the real issuer's name and kid) through the real
      schema runs none of the planted code and hands it no secret; GRANT
      EXECUTE alone delegates key management; no SECURITY DEFINER function is owned by a superuser; every
-     SQL function pins its search_path; the C sources open no file;
+     SQL function pins its search_path; the C sources open no file, and
+     only the fetcher's (src/fetch/) use the network;
      overloads of pg_catalog's polymorphic functions planted in public
      before the install are called by none of the tables' constraints,
      defaults, indexes or trigger conditions, so a superuser's writes run
@@ -89,6 +91,12 @@ ADMIN_FUNCTIONS = {
     "jwt_logout(text)",
     "jwt_logout()",
     "jwt_logout_all(text)",
+    # [issuers] fetching
+    "jwt_add_issuer(text,text,text,text[],text[])",
+    "jwt_add_issuer(text,text[],text,text[],text[])",
+    "jwt_drop_issuer(text)",
+    "jwt_refresh_issuers(text,boolean)",
+    "jwt_wake_issuer(text)",
 }
 TRIGGER_FUNCTIONS = {"jwt_keys_check()", "jwt_registry_changed()"}
 BINDIR = subprocess.run([os.environ.get("PG_CONFIG", "pg_config"), "--bindir"], capture_output=True, text=True).stdout.strip()
@@ -290,6 +298,7 @@ def run(admin):
     use("jwt_scopes()", "SELECT jwt_scopes() IS NULL", lambda v: v is True)
     use("jwt_has_scope(text)", "SELECT jwt_has_scope('read') IS NULL", lambda v: v is True)
     use("jwt_issuer_jwks(text)", "SELECT jwt_issuer_jwks('https://idp.example') IS NULL", lambda v: v is True)
+    use("jwt_issuers_worker_running()", "SELECT jwt_issuers_worker_running()", lambda v: v is False)
     open_to_public = {f for f, row in ext_functions.items() if row[6]}
     T.check("every function open to PUBLIC is exercised by the installer",
             open_to_public == exercised,
@@ -378,6 +387,13 @@ def run(admin):
         "jwt_logout(text)": ("SELECT jwt_logout('not-a-refresh-token')", None),
         "jwt_logout()": ("SELECT jwt_logout()", None),
         "jwt_logout_all(text)": ("SELECT jwt_logout_all('alice')", None),
+        "jwt_add_issuer(text,text,text,text[],text[])":
+            ("SELECT jwt_add_issuer('https://127.0.0.1:1/', 'api')", None),
+        "jwt_add_issuer(text,text[],text,text[],text[])":
+            ("SELECT jwt_add_issuer('https://127.0.0.1:1/', ARRAY['api'])", None),
+        "jwt_drop_issuer(text)": ("SELECT jwt_drop_issuer('https://127.0.0.1:1/')", None),
+        "jwt_refresh_issuers(text,boolean)": ("SELECT jwt_refresh_issuers()", None),
+        "jwt_wake_issuer(text)": ("SELECT jwt_wake_issuer('https://127.0.0.1:1/')", None),
     }
     T.check("the test calls every administrative function", set(admin_calls) == ADMIN_FUNCTIONS)
     for f, (sql, params) in sorted(admin_calls.items()):
@@ -438,14 +454,19 @@ def run(admin):
                            r"PathNameOpenFile|BIO_new_file|BIO_read_filename|OSSL_STORE_open|"
                            r"ENGINE_load_private_key|pg_read_file|system|popen|dlopen)\s*\(")
     hits = []
-    for folder in ("src", "src/core"):
+    network = re.compile(r"\b(curl_\w+|socket|connect|getaddrinfo)\s*\(")
+    reaches_out = []
+    for folder in ("src", "src/core", "src/fetch"):
         for name in sorted(os.listdir(os.path.join(REPO, folder))):
             if name.endswith((".c", ".h")):
                 with open(os.path.join(REPO, folder, name), encoding="utf-8") as f:
                     for n, line in enumerate(f, 1):
                         if forbidden.search(line):
                             hits.append(f"{folder}/{name}:{n}")
+                        if folder != "src/fetch" and network.search(line):
+                            reaches_out.append(f"{folder}/{name}:{n}")
     T.check("the C sources open no file, run no program, load no library", not hits, hits)
+    T.check("only the fetcher (src/fetch/, jwt_fetch.so) uses the network", not reaches_out, reaches_out)
 
     # 6. policy settings with GRANT SET ON PARAMETER ------------------------
     q(admin, f"GRANT SET ON PARAMETER jwt.audience TO {OWNER}")
@@ -552,6 +573,22 @@ def hijack(admin_dsn_conn):
         CREATE TABLE public.jwt_issuers (issuer text PRIMARY KEY, aliases text[] DEFAULT '{}', audience text[],
                                          algorithms text[], jwks_uri text, jwks jsonb,
                                          jwks_fetched_at timestamptz, added_at timestamptz DEFAULT now());
+        CREATE TABLE public.jwt_issuers (issuer text PRIMARY KEY, aliases text[] DEFAULT '{}',
+                                         audience text[], algorithms text[], jwks_uri text, jwks jsonb,
+                                         jwks_fetched_at timestamptz, added_at timestamptz);
+        CREATE TABLE public.jwt_issuer_fetches (issuer text PRIMARY KEY, discovered_jwks_uri text, etag text,
+                                                attempted_at timestamptz, succeeded_at timestamptz, outcome text,
+                                                http_status int, detail text, refused_keys int DEFAULT 0,
+                                                failures int DEFAULT 0, next_fetch_at timestamptz);
+        INSERT INTO public.jwt_issuers (issuer, jwks_uri) VALUES ('https://127.0.0.1:1/hijack', 'https://127.0.0.1:1/planted');
+        CREATE TRIGGER planted_row BEFORE INSERT OR UPDATE OR DELETE ON public.jwt_issuers
+            FOR EACH ROW EXECUTE FUNCTION public.planted();
+        CREATE TRIGGER planted_stmt AFTER INSERT OR UPDATE OR DELETE ON public.jwt_issuers
+            FOR EACH STATEMENT EXECUTE FUNCTION public.planted();
+        CREATE TRIGGER planted_row BEFORE INSERT OR UPDATE OR DELETE ON public.jwt_issuer_fetches
+            FOR EACH ROW EXECUTE FUNCTION public.planted();
+        CREATE TRIGGER planted_stmt AFTER INSERT OR UPDATE OR DELETE ON public.jwt_issuer_fetches
+            FOR EACH STATEMENT EXECUTE FUNCTION public.planted();
         CREATE FUNCTION public.record(what text, data text) RETURNS void LANGUAGE sql AS
             $$ INSERT INTO public.loot SELECT what, current_user, rolsuper, data
                FROM pg_roles WHERE rolname = current_user $$;
@@ -623,6 +660,19 @@ def hijack(admin_dsn_conn):
         ("jwt_claims", "SELECT set_config('jwt.token', %s, false) IS NOT NULL AND "
                        "real_public.jwt_claims() IS NULL", (su_token,),
          lambda v: isinstance(v, str) and "SQLSTATE 28000" in v and "revoked" in v),
+        # [issuers] fetching: a provider that is not there (the fetch fails, the rows are written);
+        # the extension's owner is not a superuser, so the URL needs a prefix the superuser sets
+        ("jwt_add_issuer", "SELECT set_config('jwt.issuer_url_prefixes', 'https://127.0.0.1:1/', false) "
+                           "IS NOT NULL AND set_config('client_min_messages', 'error', false) IS NOT NULL AND "
+                           "real_public.jwt_add_issuer('https://127.0.0.1:1/hijack', 'api') = 0", None,
+         lambda v: v is True),
+        ("jwt_add_issuer", "SELECT real_public.jwt_add_issuer('https://127.0.0.1:1/hijack2', ARRAY['a', 'b'], "
+                           "'https://127.0.0.1:1/hijack2/jwks')", None, lambda v: v == 0),
+        ("jwt_refresh_issuers", "SELECT real_public.jwt_refresh_issuers()", None, lambda v: v == 2),
+        ("jwt_drop_issuer", "SELECT real_public.jwt_drop_issuer('https://127.0.0.1:1/hijack2')", None,
+         lambda v: v is True),
+        ("jwt_wake_issuer", "SELECT real_public.jwt_wake_issuer('https://127.0.0.1:1/hijack')", None,
+         lambda v: v is False),
     ]
     login = {}
 
@@ -677,6 +727,12 @@ def hijack(admin_dsn_conn):
     ran = q(c, "SELECT what, who, superuser FROM public.loot")
     T.check("... and real_public.jwt_add_key(jsonb) ran none of the planted code", not ran, ran)
     q(c, "DELETE FROM real_public.jwt_keys WHERE kid = 'su-jwk'")
+    T.check("the real jwt_issuers has the superuser's registration, its fetch recorded, the planted one untouched",
+            sq1(c, "SELECT string_agg(i.issuer || ':' || f.outcome || ':' || f.failures, ',') "
+                   "FROM real_public.jwt_issuers i JOIN real_public.jwt_issuer_fetches f USING (issuer)")
+            == "https://127.0.0.1:1/hijack:connect:2"
+            and sq1(c, "SELECT count(*) FROM public.jwt_issuers") == 1
+            and sq1(c, "SELECT count(*) FROM public.jwt_issuer_fetches") == 0)
     T.check("the real revocations have the token's jti (j-1 was purged)",
             sq1(c, "SELECT string_agg(jti, ',' ORDER BY jti) FROM real_public.jwt_revocations") == "j-2")
     T.check("an unqualified call by that superuser would still resolve through its search_path "

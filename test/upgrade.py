@@ -16,7 +16,8 @@ updates A to B; jwt.control's default_version is the newest.  It checks
      is ever dropped); each script starts with the \\echo ... \\quit guard;
      make install put every one of them, and the control file, in place;
   2. the library serves every script: every C symbol any script of any
-     version names is exported by the installed jwt.so, and every version
+     version names is exported by the installed library it names (jwt.so
+     for MODULE_PATHNAME, jwt_fetch.so for '$libdir/jwt_fetch'), and every version
      installs fresh (CREATE EXTENSION jwt VERSION 'V');
   3. the chain: the oldest version is installed, given registry rows (keys,
      a revocation), a table with an RLS policy on jwt_claim and a role that
@@ -154,11 +155,24 @@ def first_statement_line(path):
 
 
 def c_symbols(path):
-    """The C symbols a script names, and how many 'MODULE_PATHNAME's it has."""
+    """The C symbols a script names as (library, symbol), and how many library
+    references it has: 'MODULE_PATHNAME' is jwt.so, '$libdir/NAME' is NAME.so
+    (the fetcher, jwt_fetch.so, is a library of its own)."""
     with open(path, encoding="utf-8") as f:
         text = f.read()
-    syms = re.findall(r"'MODULE_PATHNAME'\s*,\s*'(\w+)'", text)
-    return syms, len(re.findall(r"MODULE_PATHNAME", text))
+    syms = [(lib or EXT, sym) for lib, sym in
+            re.findall(r"'(?:MODULE_PATHNAME|\$libdir/(\w+))'\s*,\s*'(\w+)'", text)]
+    return syms, len(re.findall(r"MODULE_PATHNAME|'\$libdir/\w+'", text))
+
+
+def exported_symbols(lib):
+    """What the installed library exports (T and W), or None when nm cannot read it."""
+    nm = subprocess.run(["nm", "-D", "--defined-only", os.path.join(PKGLIBDIR, lib + ".so")],
+                        capture_output=True, text=True)
+    if nm.returncode != 0:
+        return None
+    return {parts[2] for parts in (line.split() for line in nm.stdout.splitlines())
+            if len(parts) == 3 and parts[1] in "TW"}
 
 
 def check_scripts():
@@ -191,21 +205,18 @@ def check_scripts():
         src, dst = os.path.join(REPO, name), os.path.join(SHAREDIR, name)
         same = os.path.exists(dst) and open(src, "rb").read() == open(dst, "rb").read()
         T.check(f"make install put {name} in {SHAREDIR}", same)
-    exported = set()
-    nm = subprocess.run(["nm", "-D", "--defined-only", os.path.join(PKGLIBDIR, EXT + ".so")],
-                        capture_output=True, text=True)
-    for line in nm.stdout.splitlines():
-        parts = line.split()
-        if len(parts) == 3 and parts[1] in "TW":
-            exported.add(parts[2])
-    T.check("nm reads the installed library", nm.returncode == 0 and exported, nm.stderr)
+    libraries = sorted({lib for name in scripts for lib, _ in c_symbols(os.path.join(REPO, name))[0]} | {EXT})
+    exported = {lib: exported_symbols(lib) for lib in libraries}
+    for lib in libraries:
+        T.check(f"nm reads the installed {lib}.so", bool(exported[lib]), lib)
     for name in scripts:
         syms, n = c_symbols(os.path.join(REPO, name))
-        T.check(f"{name}: every MODULE_PATHNAME names its symbol", len(syms) == n, f"{len(syms)} of {n}")
-        absent = sorted(set(syms) - exported)
-        T.check(f"{name}: the library exports its {len(set(syms))} C symbols", not absent, absent)
+        T.check(f"{name}: every library reference names its symbol", len(syms) == n, f"{len(syms)} of {n}")
+        absent = sorted(f"{lib}.so:{sym}" for lib, sym in set(syms) if sym not in (exported[lib] or ()))
+        T.check(f"{name}: the libraries export its {len(set(syms))} C symbols", not absent, absent)
         # each C function of PostgreSQL's version 1 convention has its info function
-        absent = sorted(s for s in set(syms) if "pg_finfo_" + s not in exported)
+        absent = sorted(f"{lib}.so:{sym}" for lib, sym in set(syms)
+                        if "pg_finfo_" + sym not in (exported[lib] or ()))
         T.check(f"{name}: every C symbol has its pg_finfo_ record", not absent, absent)
     return versions, steps
 

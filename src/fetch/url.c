@@ -1,0 +1,275 @@
+/*
+ * url.c
+ *		The URLs the fetcher may fetch: https only, parsed by libcurl's URL
+ *		API (never by hand), and the policy of jwt.issuer_url_prefixes.
+ *
+ * Fetching a URL from the database server is network access from a host
+ * that may reach what the database's clients cannot.  So a URL is fetched
+ * only when
+ *
+ *	- it is an https URL with a host, no user name or password, no fragment,
+ *	  and a path without percent-encoded dots, slashes or backslashes (which
+ *	  a server might decode into a path the prefix does not cover); and
+ *	- the tables' writers are all superusers (FetchConfig.any_url: see
+ *	  store.c), or it is under one of the prefixes a superuser listed in
+ *	  jwt.issuer_url_prefixes.
+ *
+ * A prefix is an origin (scheme, host, port, compared as libcurl parsed
+ * them, the host without regard to case) and a path that ends at a segment
+ * boundary: https://a.example/tenant covers https://a.example/tenant and
+ * https://a.example/tenant/keys, never https://a.example/tenant2,
+ * https://a.example.evil/ or https://a.example@evil/ (whose host is "evil").
+ * The rule governs every URL fetched: the discovery documents, the
+ * discovered jwks_uri, and each redirect.
+ *
+ * libcurl allocates with malloc: every CURLU handle and every string it
+ * returns is freed on every path, an error included (PG_FINALLY).
+ */
+#include "postgres.h"
+
+#include <curl/curl.h>
+
+#include "fetch.h"
+
+/* A curl string copied into palloc'd memory, and freed (also when out of memory). */
+static char *
+take(char *s)
+{
+	char	   *p;
+
+	if (s == NULL)
+		return NULL;
+	p = palloc_extended(strlen(s) + 1, MCXT_ALLOC_NO_OOM);
+	if (p != NULL)
+		strcpy(p, s);
+	curl_free(s);
+	if (p == NULL)
+		ereport(ERROR, (errcode(ERRCODE_OUT_OF_MEMORY), errmsg("out of memory")));
+	return p;
+}
+
+/* The part, or NULL when the URL has none. */
+static char *
+get_part(CURLU *h, CURLUPart part, unsigned int flags)
+{
+	char	   *s = NULL;
+
+	if (curl_url_get(h, part, &s, flags) != CURLUE_OK)
+	{
+		curl_free(s);
+		return NULL;
+	}
+	return take(s);
+}
+
+/* Whether the host is a DNS name or an IP literal in ASCII (no IDN). */
+static bool
+host_is_plain(const char *h)
+{
+	if (*h == '\0')
+		return false;
+	for (const char *p = h; *p; p++)
+		if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+			  (*p >= '0' && *p <= '9') || *p == '-' || *p == '.' ||
+			  *p == '[' || *p == ']' || *p == ':'))
+			return false;
+	return true;
+}
+
+/* A percent-encoded '.', '/' or '\', or a raw '\', in a path. */
+static bool
+path_is_ambiguous(const char *path)
+{
+	for (const char *p = path; *p; p++)
+	{
+		if (*p == '\\')
+			return true;
+		if (p[0] == '%' && p[1] && p[2])
+		{
+			char		a = p[1],
+						b = (char) (p[2] | 0x20);
+
+			if ((a == '2' && (b == 'e' || b == 'f')) || (a == '5' && b == 'c'))
+				return true;
+		}
+	}
+	return false;
+}
+
+/*
+ * Parse text as an https URL (see above).  On failure *why says why, in a
+ * sentence for an error's detail.
+ */
+bool
+url_parse(const char *text, FetchUrl *out, char **why)
+{
+	CURLU	   *volatile h = NULL;
+	volatile bool ok = false;
+
+	memset(out, 0, sizeof(*out));
+	*why = NULL;
+	if (text == NULL || *text == '\0')
+	{
+		*why = pstrdup("The URL is empty.");
+		return false;
+	}
+	if (strlen(text) > 2048)
+	{
+		*why = pstrdup("The URL is longer than 2048 bytes.");
+		return false;
+	}
+	PG_TRY();
+	{
+		CURLUcode	rc;
+		char	   *scheme;
+
+		h = curl_url();
+		if (h == NULL)
+			ereport(ERROR, (errcode(ERRCODE_OUT_OF_MEMORY), errmsg("out of memory")));
+		rc = curl_url_set(h, CURLUPART_URL, text, CURLU_DISALLOW_USER);
+		if (rc == CURLUE_USER_NOT_ALLOWED)
+			*why = pstrdup("The URL names a user (text before an \"@\" in its authority): its host is what follows the \"@\", and no URL with a user is fetched.");
+		else if (rc != CURLUE_OK)
+			*why = psprintf("libcurl cannot parse it as a URL (%s).", curl_url_strerror(rc));
+		else if ((scheme = get_part(h, CURLUPART_SCHEME, 0)) == NULL ||
+				 pg_strcasecmp(scheme, "https") != 0)
+			*why = pstrdup("Only https URLs are fetched.");
+		else if ((out->host = get_part(h, CURLUPART_HOST, 0)) == NULL ||
+				 !host_is_plain(out->host))
+			*why = pstrdup("The URL's host must be a DNS name or an IP address in ASCII.");
+		else if ((out->port = get_part(h, CURLUPART_PORT, CURLU_DEFAULT_PORT)) == NULL)
+			*why = pstrdup("The URL has no port.");
+		else if ((out->path = get_part(h, CURLUPART_PATH, 0)) == NULL)
+			*why = pstrdup("The URL has no path.");
+		else if (path_is_ambiguous(out->path))
+			*why = pstrdup("The URL's path holds a backslash or a percent-encoded dot, slash or backslash.");
+		else if ((out->url = get_part(h, CURLUPART_URL, 0)) == NULL)
+			*why = pstrdup("libcurl cannot write the URL back.");
+		else
+		{
+			char	   *q = get_part(h, CURLUPART_QUERY, 0);
+			char	   *f = get_part(h, CURLUPART_FRAGMENT, 0);
+
+			out->has_query = q != NULL;
+			out->has_fragment = f != NULL;
+			if (out->has_fragment)
+				*why = pstrdup("The URL has a fragment.");
+			else
+			{
+				for (char *p = out->host; *p; p++)
+					*p = pg_ascii_tolower((unsigned char) *p);
+				if (out->path[0] == '\0')
+					out->path = pstrdup("/");
+				ok = true;
+			}
+		}
+	}
+	PG_FINALLY();
+	{
+		curl_url_cleanup(h);
+	}
+	PG_END_TRY();
+	return ok;
+}
+
+bool
+url_same_origin(const FetchUrl *a, const FetchUrl *b)
+{
+	return strcmp(a->host, b->host) == 0 && strcmp(a->port, b->port) == 0;
+}
+
+/* Whether u is under the prefix (origin, then path at a segment boundary). */
+static bool
+under_prefix(const FetchUrl *u, const FetchUrl *prefix)
+{
+	size_t		n;
+
+	if (!url_same_origin(u, prefix))
+		return false;
+	n = strlen(prefix->path);
+	while (n > 0 && prefix->path[n - 1] == '/')
+		n--;
+	if (n == 0)
+		return true;			/* the whole origin */
+	return strncmp(u->path, prefix->path, n) == 0 &&
+		(u->path[n] == '\0' || u->path[n] == '/');
+}
+
+/*
+ * Whether the policy lets the server fetch u: always when cfg->any_url,
+ * otherwise when u is under one of jwt.issuer_url_prefixes.  A prefix that
+ * does not parse, or has a query, matches nothing.
+ */
+bool
+url_allowed(const FetchConfig *cfg, const FetchUrl *u, char **why)
+{
+	char	   *list;
+	char	   *tok;
+	char	   *save = NULL;
+
+	*why = NULL;
+	if (cfg->any_url)
+		return true;
+	list = pstrdup(cfg->prefixes ? cfg->prefixes : "");
+	for (tok = strtok_r(list, " \t\n,", &save); tok; tok = strtok_r(NULL, " \t\n,", &save))
+	{
+		FetchUrl	prefix;
+		char	   *bad;
+
+		if (url_parse(tok, &prefix, &bad) && !prefix.has_query && under_prefix(u, &prefix))
+			return true;
+	}
+	*why = psprintf("%s is not under any of jwt.issuer_url_prefixes (%s).", u->url,
+					cfg->prefixes && *cfg->prefixes ? cfg->prefixes : "empty");
+	return false;
+}
+
+/*
+ * OpenID Connect Discovery 1.0, section 4: the issuer, its trailing "/"
+ * removed, and "/.well-known/openid-configuration".
+ */
+char *
+url_oidc_discovery(const char *issuer)
+{
+	size_t		n = strlen(issuer);
+
+	while (n > 0 && issuer[n - 1] == '/')
+		n--;
+	return psprintf("%.*s/.well-known/openid-configuration", (int) n, issuer);
+}
+
+/*
+ * RFC 8414, section 3: "/.well-known/oauth-authorization-server" inserted
+ * between the issuer's host and its path, the path's trailing "/" removed.
+ * The path is set on the issuer's URL with libcurl, so that host and port
+ * stay as they were parsed.  NULL when libcurl refuses.
+ */
+char *
+url_rfc8414_discovery(const FetchUrl *issuer)
+{
+	CURLU	   *volatile h = NULL;
+	char	   *volatile result = NULL;
+	size_t		n = strlen(issuer->path);
+	char	   *path;
+
+	while (n > 0 && issuer->path[n - 1] == '/')
+		n--;
+	path = psprintf("/.well-known/oauth-authorization-server%.*s", (int) n, issuer->path);
+	h = curl_url();
+	if (h == NULL)
+		ereport(ERROR, (errcode(ERRCODE_OUT_OF_MEMORY), errmsg("out of memory")));
+	PG_TRY();
+	{
+		if (curl_url_set(h, CURLUPART_URL, issuer->url, 0) == CURLUE_OK &&
+			curl_url_set(h, CURLUPART_PATH, path, 0) == CURLUE_OK)
+			result = get_part(h, CURLUPART_URL, 0);
+	}
+	PG_CATCH();
+	{
+		curl_url_cleanup(h);
+		PG_RE_THROW();
+	}
+	PG_END_TRY();
+	curl_url_cleanup(h);
+	return result;
+}
