@@ -96,16 +96,15 @@ jwt_extension_owner(Oid fn_oid)
 }
 
 /*
- * Begin a call on the extension's tables in namespace nsp, as the role owner
+ * Begin a call on the tables of extension ext in namespace nsp (its members
+ * only), as the role owner
  * (the extension's owner): the tables found by OID, their names quoted,
  * search_path pinned, SECURITY_RESTRICTED_OPERATION, SPI connected.
  */
 static void
-admin_begin_ext(Oid nsp, Oid owner, AdminCall *c)
+admin_begin_ext(Oid ext, Oid nsp, Oid owner, AdminCall *c)
 {
 	char	   *nspname = get_namespace_name(nsp);
-	/* the tables are the members of the database's one extension jwt */
-	Oid			ext = get_extension_oid("jwt", false);
 	const char *qnsp;
 
 	if (nspname == NULL)
@@ -146,7 +145,8 @@ admin_begin(FunctionCallInfo fcinfo, AdminCall *c)
 	if (fcinfo->flinfo == NULL)
 		elog(ERROR, "jwt: administrative functions need their call context");
 	fn_oid = fcinfo->flinfo->fn_oid;
-	admin_begin_ext(get_func_namespace(fn_oid), jwt_extension_owner(fn_oid), c);
+	admin_begin_ext(getExtensionOfObject(ProcedureRelationId, fn_oid), get_func_namespace(fn_oid),
+					jwt_extension_owner(fn_oid), c);
 }
 
 /* An error unwinds all of this: the transaction's abort restores user and settings. */
@@ -539,7 +539,8 @@ jwt_admin_begin(FunctionCallInfo fcinfo, AdminCall *c)
 void
 jwt_admin_begin_ext(Oid nsp, Oid owner, AdminCall *c)
 {
-	admin_begin_ext(nsp, owner, c);
+	/* the fetcher's calls: the tables are the members of the extension jwt */
+	admin_begin_ext(get_extension_oid("jwt", false), nsp, owner, c);
 }
 
 void
