@@ -44,6 +44,7 @@
 #include "utils/jsonb.h"
 #include "utils/timestamp.h"
 
+#include "compat.h"
 #include "jwt.h"
 
 PG_FUNCTION_INFO_V1(jwt_login);
@@ -215,7 +216,7 @@ new_sid(void)
 	return s;
 }
 
-static void wrong_call(const char *msg, const char *hint) pg_attribute_noreturn();
+jwt_noreturn static void wrong_call(const char *msg, const char *hint);
 
 static void
 wrong_call(const char *msg, const char *hint)
