@@ -57,6 +57,7 @@
 #include "utils/rel.h"
 #include "utils/timestamp.h"
 
+#include "compat.h"
 #include "jwt.h"
 
 PG_FUNCTION_INFO_V1(jwt_add_key);
@@ -208,8 +209,8 @@ admin_exec(AdminCall *c, const char *sql, int nargs, Oid *types, Datum *values,
 	return SPI_processed;
 }
 
-static void refuse_null(const char *what, const char *hint) pg_attribute_noreturn();
-static void refuse_token(const char *msg, const char *hint) pg_attribute_noreturn();
+jwt_noreturn static void refuse_null(const char *what, const char *hint);
+jwt_noreturn static void refuse_token(const char *msg, const char *hint);
 
 static void
 refuse_null(const char *what, const char *hint)

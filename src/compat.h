@@ -29,6 +29,13 @@
 #define jwt_table_beginscan(rel, snap) table_beginscan((rel), (snap), 0, NULL)
 #endif
 
+/* 18: pg_noreturn, before a declaration, replaces pg_attribute_noreturn() (upstream 3691edfab9) */
+#if PG_VERSION_NUM >= 180000
+#define jwt_noreturn pg_noreturn
+#else
+#define jwt_noreturn pg_attribute_noreturn()
+#endif
+
 /* 17: PGPROC's lxid moved into vxid (upstream 28f3915b73) */
 #if PG_VERSION_NUM >= 170000
 #define jwt_my_lxid() (MyProc->vxid.lxid)

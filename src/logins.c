@@ -44,6 +44,7 @@
 #include "utils/jsonb.h"
 #include "utils/timestamp.h"
 
+#include "compat.h"
 #include "jwt.h"
 
 PG_FUNCTION_INFO_V1(jwt_login);
@@ -182,11 +183,15 @@ open_successor(const char *tok, size_t len, const bytea *hash, const bytea *seal
 	return ok;
 }
 
-/* A refresh token as the client sees it: base64url, NUL-terminated. */
+/*
+ * A refresh token as the client sees it: base64url, NUL-terminated, in cxt
+ * (the caller's: inside an admin call the current context is SPI's, freed
+ * by jwt_admin_end before the token response is built).
+ */
 static char *
-encode_token(const unsigned char raw[REFRESH_RAW_LEN])
+encode_token(MemoryContext cxt, const unsigned char raw[REFRESH_RAW_LEN])
 {
-	char	   *s = palloc(REFRESH_B64_LEN + 1);
+	char	   *s = MemoryContextAlloc(cxt, REFRESH_B64_LEN + 1);
 	size_t		n = jose_b64url_encode(raw, REFRESH_RAW_LEN, s);
 
 	s[n] = '\0';
@@ -215,7 +220,7 @@ new_sid(void)
 	return s;
 }
 
-static void wrong_call(const char *msg, const char *hint) pg_attribute_noreturn();
+jwt_noreturn static void wrong_call(const char *msg, const char *hint);
 
 static void
 wrong_call(const char *msg, const char *hint)
@@ -335,7 +340,7 @@ insert_refresh_token(AdminCall *c, const char *sid, TimestampTz now, TimestampTz
 	TimestampTz until = now + (TimestampTz) jwt_refresh_token_lifetime * USECS_PER_SEC;
 
 	random_bytes(raw, REFRESH_RAW_LEN);
-	tok = encode_token(raw);
+	tok = encode_token(c->caller, raw);
 	values[0] = PointerGetDatum(token_hash(tok, strlen(tok)));
 	values[1] = CStringGetTextDatum(sid);
 	values[2] = TimestampTzGetDatum(now);
@@ -587,7 +592,7 @@ jwt_refresh(PG_FUNCTION_ARGS)
 		/* within the reuse interval: the same successor, a fresh access token */
 		if (!open_successor(tok, tok_len, hash, sealed, raw))
 			elog(ERROR, "jwt: the successor of a refresh token does not open");
-		refresh = encode_token(raw);
+		refresh = encode_token(c.caller, raw);
 		note_access_token(&c, sid_d, now + (TimestampTz) jwt_access_token_lifetime * USECS_PER_SEC, NULL);
 	}
 	else

@@ -129,6 +129,9 @@ def cppcheck():
              "--std=c11", "--platform=unix64", "--library=posix", "--library=openssl",
              # one configuration, the one the build compiles (gcc or clang on Linux x86-64)
              "-D__GNUC__=12", "-D__x86_64__", "-D__linux__",
+             # cppcheck 2.10 does not take C11's _Noreturn for noreturn, and since
+             # PostgreSQL 18 pg_noreturn (jwt_noreturn in src/compat.h) is it
+             "-D_Noreturn=__attribute__((noreturn))",
              "--suppress=missingIncludeSystem",
              # PostgreSQL's own headers are not this code (an assertion-enabled
              # server's Assert() makes cppcheck doubt their NULL checks)

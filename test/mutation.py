@@ -30,7 +30,8 @@ Without the vectors, the wycheproof suite is not run; a mutant that only it
 would catch then fails (no rule may depend on optional inputs; none does), and
 a note says the suite ran without it.
 
-Run it where pg_config is the PostgreSQL 15 to copy (test/run does, inside
+Run it where PG_CONFIG (else the pg_config on PATH) is the PostgreSQL to copy
+(Debian's layout or a build from source; test/run does, inside
 its cluster).  MUTATION_ONLY=name1,name2 limits the run to those mutants.
 """
 
@@ -161,8 +162,9 @@ class Core:
 # ------------------------------------------------------- the server side
 
 class Server:
-    """A private copy of PostgreSQL 15 with its own cluster: the mutant's
-    jwt.so goes there, never into the install the other suites use."""
+    """A private copy of the PostgreSQL under test (PG_CONFIG's, else the
+    pg_config on PATH) with its own cluster: the mutant's jwt.so goes there,
+    never into the install the other suites use."""
 
     def __init__(self, tmp, work):
         self.work = work
@@ -173,9 +175,14 @@ class Server:
         share = subprocess.check_output([pg_config, "--sharedir"]).decode().strip()
         inc = subprocess.check_output([pg_config, "--includedir"]).decode().strip()
         self.base = os.path.join(tmp, "pg")
-        top = os.path.dirname(bindir)                     # .../lib/postgresql/15
+        top = os.path.dirname(bindir)                     # Debian: /usr/lib/postgresql/15
+        copied = []
         for src in (top, share, inc):
+            # a build from source has share/ and include/ under its prefix, copied with it
+            if any(src == c or src.startswith(c + os.sep) for c in copied):
+                continue
             shutil.copytree(src, self.base + src, symlinks=True)
+            copied.append(src)
         self.pg_config = self.base + bindir + "/pg_config"
         self.bindir = self.base + bindir
         self.data = os.path.join(tmp, "data")
