@@ -99,6 +99,9 @@ WALL = 2.0              # seconds a cancelled refresh may take to end
 b64u = suite.b64u
 
 
+# the roles it makes log in with a password: pg_virtualenv asks for one over TCP
+ROLE_PW = "jwt-issuers-test-pw"
+
 def pg_config(flag):
     r = subprocess.run([os.environ.get("PG_CONFIG", "pg_config"), flag],
                        capture_output=True, text=True, timeout=10)
@@ -749,25 +752,25 @@ def policy(conn, pki, prov):
     """Who may make the server fetch what."""
     allowed = f"{prov.base}/allowed"
     run(conn, "DROP ROLE IF EXISTS jwt_issuers_admin")
-    run(conn, "CREATE ROLE jwt_issuers_admin LOGIN")
+    run(conn, f"CREATE ROLE jwt_issuers_admin LOGIN PASSWORD '{ROLE_PW}'")
     run(conn, "GRANT EXECUTE ON FUNCTION jwt_add_issuer(text, text, text, text[], text[]), "
               "jwt_add_issuer(text, text[], text, text[], text[]), jwt_drop_issuer(text), "
               "jwt_refresh_issuers(text, boolean) TO jwt_issuers_admin")
     run(conn, "DROP ROLE IF EXISTS jwt_issuers_nobody")
-    run(conn, "CREATE ROLE jwt_issuers_nobody LOGIN")
+    run(conn, f"CREATE ROLE jwt_issuers_nobody LOGIN PASSWORD '{ROLE_PW}'")
     for path in ("/allowed/realm", "/allowed", "/allowedx", "/other", "/allowed/outside-doc", "/allowed/redir"):
         Issuer(conn, prov, path)
     prov.route("/allowed/outside-doc/.well-known/openid-configuration",
                {"issuer": f"{prov.base}/allowed/outside-doc", "jwks_uri": f"{prov.base}/other/jwks"})
 
     def as_role(role, sql, args=None, prefixes=None):
-        c = psycopg2.connect("", user=role)
+        c = psycopg2.connect("", user=role, password=ROLE_PW)
         c.autocommit = True
         try:
             if prefixes is not None:
                 run(conn, f"ALTER ROLE {role} SET jwt.issuer_url_prefixes = %s", (prefixes,))
                 c.close()
-                c = psycopg2.connect("", user=role)
+                c = psycopg2.connect("", user=role, password=ROLE_PW)
                 c.autocommit = True
             run(c, "SET client_min_messages = warning")
             return outcome_of(c, sql, args)
@@ -841,12 +844,12 @@ def trusted_install(conn, pki, prov):
     owner, db = "jwt_issuers_dbowner", "jwt_issuers_trusted"
     run(conn, f"DROP DATABASE IF EXISTS {db} WITH (FORCE)")
     run(conn, f"DROP ROLE IF EXISTS {owner}")
-    run(conn, f"CREATE ROLE {owner} LOGIN CREATEDB")
-    c = psycopg2.connect("", user=owner)
+    run(conn, f"CREATE ROLE {owner} LOGIN CREATEDB PASSWORD '{ROLE_PW}'")
+    c = psycopg2.connect("", user=owner, password=ROLE_PW)
     c.autocommit = True
     run(c, f"CREATE DATABASE {db}")
     c.close()
-    own = psycopg2.connect("", user=owner, dbname=db)
+    own = psycopg2.connect("", user=owner, password=ROLE_PW, dbname=db)
     own.autocommit = True
     run(own, "CREATE EXTENSION jwt")
     run(own, "SET client_min_messages = warning")
@@ -864,7 +867,7 @@ def trusted_install(conn, pki, prov):
     run(conn, f"ALTER DATABASE {db} SET jwt.issuer_url_prefixes = %s", (f"{prov.base}/trusted",))
     run(conn, f"ALTER DATABASE {db} SET jwt.issuer_ca_file = %s", (pki.ca,))
     own.close()
-    own = psycopg2.connect("", user=owner, dbname=db)
+    own = psycopg2.connect("", user=owner, password=ROLE_PW, dbname=db)
     own.autocommit = True
     run(own, "SET client_min_messages = warning")
     v, state, msg, _ = outcome_of(own, "SELECT jwt_add_issuer(%s, 'api')", (iss.url,))
