@@ -26,6 +26,7 @@
 #include "postgres.h"
 
 #include "access/tableam.h"
+#include "access/xlog.h"
 #include "catalog/pg_type.h"
 #include "executor/spi.h"
 #include "executor/tuptable.h"
@@ -449,6 +450,21 @@ jwt_issuer_verify_opts(const JwtRoute *route, jose_verify_opts *opts)
 }
 
 /*
+ * What to do about a key set no worker here refreshes: on a hot standby,
+ * nothing (neither the worker nor jwt_refresh_issuers() runs there; the
+ * primary's fetches arrive by replication), else fetch or preload.
+ */
+static const char *
+no_worker_hint(bool empty)
+{
+	if (RecoveryInProgress())
+		return "On a hot standby the key sets are the primary's: they arrive by replication once the primary has fetched them.";
+	if (empty)
+		return "Fetch its keys with jwt_refresh_issuers(), or preload the library (shared_preload_libraries = 'jwt') for the background worker.";
+	return "No background worker refreshes the key sets: fetch them with jwt_refresh_issuers(), or preload the library (shared_preload_libraries = 'jwt').";
+}
+
+/*
  * A routed token that found no key: say why, when it is the issuer's doing
  * (a name two issuers claim; no key set stored; a kid the stored set lacks,
  * when the worker is woken to fetch the set again).  Returns for every
@@ -485,7 +501,7 @@ jwt_issuer_refuse(const JwtRoute *route, jose_status st)
 				(errcode(ERRCODE_INVALID_AUTHORIZATION_SPECIFICATION),
 				 errmsg("invalid token"),
 				 errdetail("The token's issuer has no key: no usable key set is stored for it."),
-				 errhint("Fetch its keys with jwt_refresh_issuers(), or preload the library (shared_preload_libraries = 'jwt') for the background worker."),
+				 errhint("%s", no_worker_hint(true)),
 				 errcontext("session token jwt.token")));
 	if (jwt_issuers_worker_running())
 		ereport(ERROR,
@@ -497,7 +513,7 @@ jwt_issuer_refuse(const JwtRoute *route, jose_status st)
 			(errcode(ERRCODE_INVALID_AUTHORIZATION_SPECIFICATION),
 			 errmsg("invalid token"),
 			 errdetail("No key of the token's issuer has the token's \"kid\"."),
-			 errhint("No background worker refreshes the key sets: fetch them with jwt_refresh_issuers(), or preload the library (shared_preload_libraries = 'jwt')."),
+			 errhint("%s", no_worker_hint(false)),
 			 errcontext("session token jwt.token")));
 }
 

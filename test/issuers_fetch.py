@@ -19,17 +19,21 @@ by python3-cryptography.
   1. in the cluster it runs in (no background worker there):
      - discovery: OpenID Connect's /.well-known/openid-configuration, then
        RFC 8414's /.well-known/oauth-authorization-server inserted between
-       host and path; a registered jwks_uri; the keys taken;
+       host and path; a registered jwks_uri; the keys taken, and a token of
+       each verified through the session path (SET jwt.token, jwt_claim)
+       while one naming the issuer signed by another key is refused;
      - the ETag: a refresh sends If-None-Match, a 304 is "not modified"
        and writes no jwt_issuers row (its xmin stays); an unchanged set
        writes none either; Cache-Control max-age within the bounds;
-     - rotation by jwt_refresh_issuers(): a new key, then the old one gone;
+     - rotation by jwt_refresh_issuers(): a new key, then the old one gone
+       (its token, set in an open session, refused from the next statement);
      - every failure: provider down, slow (timeout), 500, malformed JSON,
        an oversized body (with and without Content-Length), a redirect to
        another host (and one within the origin, followed), a shared secret
        and a private key in the set, an empty set, a wrong issuer in
        discovery, a certificate from an unknown CA: each leaves the last
-       good keys as they were, the status view says what happened, the call
+       good keys as they were (their tokens still verify through the
+       session path), the status view says what happened, the call
        returns (a WARNING), and a concurrent session is never kept waiting
        (a slow fetch holds no row lock); a weak key inside a good set is
        left out and counted;
@@ -45,12 +49,28 @@ by python3-cryptography.
      - the calls' own errors: NULLs, empty values, an array literal given
        as one audience, HMAC or unknown algorithms, a spelling registered
        twice, an unknown issuer;
+     - two issuers publishing the same kid: each token verifies with its
+       own issuer's fetched key only, and a registry key with that kid
+       verifies no token naming either;
+     - tokens shaped as Auth0's (scope, permissions, aud an array),
+       Keycloak's (a realm, azp, realm roles, an encryption key in the
+       set), Google's (the accounts.google.com alias, no scope, hd),
+       Entra's (scp, the v1 sts.windows.net alias) and Supabase's
+       (authenticated, ES256; the anon key on the registry path, HS256),
+       signed by the provider's issuers, through row-level security
+       policies on jwt_claim and jwt_has_scope read by an ordinary role;
   2. in a cluster of its own with shared_preload_libraries = 'jwt' (initdb
      and pg_ctl of PG_CONFIG's bindir, on a Unix socket in a private
      directory): the status view says a worker runs (and, in 1, that none
      does); rotation (a key published, then the old one removed) reaches
      jwt_issuers with no SQL call, in two databases; jwt_wake_issuer()
-     fetches an issuer now, and a second wake within 30 s is dropped; a
+     fetches an issuer now, and a second wake within 30 s is dropped; the
+     rotation seen by sessions open in both databases (the new key's token
+     verifies once fetched, the removed key's is refused from the next
+     statement); a kid miss: a token with a kid the stored set lacks is
+     refused now ("being refreshed"), wakes the worker through the session
+     path and is accepted by a later statement, and a second miss within
+     30 s fetches nothing; a
      fetch stalled at the provider keeps neither DROP DATABASE nor CREATE
      DATABASE ... TEMPLATE waiting; the keys survive a restart, and the
      worker runs again after it; on a streaming hot standby no worker runs,
@@ -60,14 +80,14 @@ by python3-cryptography.
      cancelled by statement_timeout): nothing of jwt_fetch.so, libcurl or
      OpenSSL is definitely lost, and no invalid access is made in them.
 
-Until the session path routes tokens by issuer, the keys are checked by
-reading jwt_issuers.jwks (as a superuser may); Provider.token() signs a
-token with a provider's key, for the end-to-end checks to come (see
-the "token checks" markers).  Every wait is a poll of the condition with
-a deadline.  Ends with "issuers-fetch: N passed, N failed".
+What a fetch stored is read from jwt_issuers.jwks (as a superuser may),
+and what it means is checked through the session path: Issuer.token()
+signs a token with one of an issuer's keys (or another key), and Session
+verifies it in a session of its own, open across the checks.  Every wait
+is a poll of the condition with a deadline.  Ends with
+"issuers-fetch: N passed, N failed".
 """
 
-import base64
 import json
 import os
 import pwd
@@ -178,6 +198,51 @@ def kids(conn, issuer):
 def status(conn, issuer):
     rows = qall(conn, "SELECT row_to_json(s) FROM jwt_issuers_status s WHERE issuer = %s", (issuer,))
     return rows[0][0] if rows else None
+
+
+# ------------------------------------------------------------------ the session path
+
+NO_KID = 'No key of the token\'s issuer has the token\'s "kid".'
+NO_KID_REFRESHING = ('No key of the token\'s issuer has the token\'s "kid"; '
+                     'the issuer\'s key set is being refreshed.')
+NO_KEYS = "The token's issuer has no key: no usable key set is stored for it."
+BAD_SIGNATURE = "The signature does not verify."
+BAD_AUDIENCE = "The token's audience (aud) does not include the expected audience."
+
+
+class Session:
+    """A session of its own, open across the checks, whose tokens go through
+    the session path: SET jwt.token (set_config), then jwt_claim()."""
+
+    def __init__(self, conn):
+        self.conn = conn
+
+    def set(self, token):
+        run(self.conn, "SELECT set_config('jwt.token', %s, false)", (token,))
+
+    def claim(self, name="sub"):
+        """jwt_claim(name) of the token set, or ('error', SQLSTATE, detail)."""
+        try:
+            return q1(self.conn, "SELECT jwt_claim(%s)", (name,))
+        except psycopg2.Error as e:
+            return ("error", e.pgcode, e.diag.message_detail or "")
+
+    def verify(self, token, name="sub"):
+        self.set(token)
+        return self.claim(name)
+
+    def hint(self, token):
+        """The hint of the error jwt_claim() raises for the token (None: none, or no error)."""
+        self.set(token)
+        try:
+            q1(self.conn, "SELECT jwt_claim('sub')")
+            return None
+        except psycopg2.Error as e:
+            return e.diag.message_hint
+
+
+def refused(detail):
+    return ("error", "28000", detail)
 
 
 # ------------------------------------------------------------------ certificates
@@ -378,10 +443,10 @@ class Issuer:
         self.private.pop(0)
         self.publish()
 
-    def token(self, claims, index=-1):
-        """A token signed with one of the issuer's keys (kid in the header), for
-        the session path's end-to-end checks."""
-        key = self.private[index]
+    def token(self, claims, index=-1, key=None):
+        """A token naming the issuer, signed with one of its keys (kid in the
+        header), or with another key given."""
+        key = key or self.private[index]
         full = {"iss": self.url, "exp": int(time.time()) + 600, **claims}
         return q1(self.conn, "SELECT jwt_sign(%s::jsonb, %s::jsonb, %s)",
                   (json.dumps(full), json.dumps(key), key["alg"]))
@@ -421,7 +486,15 @@ def check_keys_stay(name, conn, iss, before_kids, before_xmin):
             q1(conn, "SELECT xmin::text FROM jwt_issuers WHERE issuer = %s", (iss.url,)) == before_xmin)
 
 
-def failure_case(conn, iss, name, arrange, want_outcome, want_status=None, detail_has=None, restore=None):
+def still_verify(name, sess, iss, stored):
+    """Each of the last good keys still verifies a token through the session path."""
+    got = {k["kid"]: sess.verify(iss.token({"sub": f"user-{k['kid']}", "aud": "api"}, key=k))
+           for k in iss.private if k["kid"] in (stored or [])}
+    T.check(f"{name}: a token of each of the last good keys still verifies through the session path",
+            len(got) == len(stored or [None]) and all(v == f"user-{kid}" for kid, v in got.items()), got)
+
+
+def failure_case(conn, sess, iss, name, arrange, want_outcome, want_status=None, detail_has=None, restore=None):
     """Arrange a failure at the provider, refresh, and check what stays and what the view says."""
     before_kids = kids(conn, iss.url)
     before_xmin = q1(conn, "SELECT xmin::text FROM jwt_issuers WHERE issuer = %s", (iss.url,))
@@ -440,6 +513,7 @@ def failure_case(conn, iss, name, arrange, want_outcome, want_status=None, detai
     T.check(f"{name}: failures counted", st.get("failures") == before_failures + 1, st)
     T.check(f"{name}: the next fetch is scheduled", st.get("next_fetch_at") is not None, st)
     check_keys_stay(name, conn, iss, before_kids, before_xmin)
+    still_verify(name, sess, iss, before_kids)
     if restore:
         restore()
     else:
@@ -449,7 +523,7 @@ def failure_case(conn, iss, name, arrange, want_outcome, want_status=None, detai
             state is None and (status(conn, iss.url) or {}).get("failures") == 0, f"{state} {msg}")
 
 
-def in_backend(conn, pki, prov, rogue):
+def in_backend(conn, sess, pki, prov, rogue):
     settings(conn, pki)
 
     # -- the status view says no worker runs here
@@ -473,7 +547,21 @@ def in_backend(conn, pki, prov, rogue):
                      "WHERE issuer = %s", (oidc.url,)) is True)
     T.check("audience given as text is stored as a one-element array",
             q1(conn, "SELECT audience FROM jwt_issuers WHERE issuer = %s", (oidc.url,)) == ["api"])
-    # token checks: a token of oidc verified through the session path goes here
+    # the session path: the fetched keys verify the issuer's tokens, and only they
+    got = [sess.verify(oidc.token({"sub": "olivia", "aud": "api"}, index=i)) for i in (0, 1)]
+    T.check("discovery: a token of each fetched key (ES256, RS256) verifies through the session path",
+            got == ["olivia", "olivia"], got)
+    T.check("... jwt_claims() has the issuer's iss", sess.claim("iss") == oidc.url, sess.claim("iss"))
+    forged = oidc.new_key("ES256")
+    forged["kid"] = oidc.private[0]["kid"]
+    got = sess.verify(oidc.token({"sub": "mallory", "aud": "api"}, key=forged))
+    T.check("discovery: a token naming the issuer, signed by another key with the issuer's kid, is refused",
+            got == refused(BAD_SIGNATURE), got)
+    got = sess.verify(oidc.token({"sub": "mallory", "aud": "api"}, key=oidc.new_key("ES256")))
+    T.check("discovery: ... and signed by another key with a kid of its own: refused, the kid unknown",
+            got == refused(NO_KID), got)
+    got = sess.verify(oidc.token({"sub": "olivia", "aud": "other-api"}))
+    T.check("discovery: the issuer's key, another audience: refused", got == refused(BAD_AUDIENCE), got)
     T.check("Cache-Control max-age=1000 within [300 s, 3600 s] sets the next fetch",
             q1(conn, "SELECT next_fetch_at - last_fetch_at BETWEEN interval '999 s' AND interval '1001 s' "
                      "FROM jwt_issuers_status WHERE issuer = %s", (oidc.url,)) is True)
@@ -502,18 +590,30 @@ def in_backend(conn, pki, prov, rogue):
 
     # -- rotation by jwt_refresh_issuers()
     removed = oidc.private[0]["kid"]
+    old_token = oidc.token({"sub": "old-key", "aud": "api"}, index=0)
     oidc.rotate_in()
+    new_token = oidc.token({"sub": "new-key", "aud": "api"})
+    T.check("rotation: a token of a key published but not fetched yet is refused, the kid unknown",
+            sess.verify(new_token) == refused(NO_KID), sess.claim())
     q1(conn, "SELECT jwt_refresh_issuers(%s)", (oidc.url,))
+    T.check("rotation: once fetched, the new key's token verifies through the session path",
+            sess.verify(new_token) == "new-key", sess.claim())
     T.check("rotation: a key published is taken at the next fetch", kids(conn, oidc.url) == oidc.kids()
             and len(oidc.kids()) == 3, kids(conn, oidc.url))
     T.check("rotation: a changed set writes jwt_issuers (and its jwks_fetched_at)",
             q1(conn, "SELECT jwks_fetched_at > %s FROM jwt_issuers WHERE issuer = %s", (fetched_at, oidc.url)) is True)
+    sess.set(old_token)
+    after_removal = (sess.claim(),)
     oidc.rotate_out()
     q1(conn, "SELECT jwt_refresh_issuers(%s)", (oidc.url,))
+    after_removal += (sess.claim(),)
     T.check("rotation: a key removed by the provider is gone at the next fetch",
             kids(conn, oidc.url) == oidc.kids() and removed not in (kids(conn, oidc.url) or [])
             and len(oidc.kids()) == 2, kids(conn, oidc.url))
-    # token checks: a token of the removed key is refused from here on
+    T.check("rotation: in the already-open session, the removed key's token (set before the fetch) is "
+            "refused from the next statement", after_removal == ("old-key", refused(NO_KID)), after_removal)
+    T.check("rotation: ... and the new key's token still verifies", sess.verify(new_token) == "new-key",
+            sess.claim())
 
     # -- discovery: RFC 8414 after a 404
     r8414 = Issuer(conn, prov, "/tenants/t2", discovery=False, max_age=5)
@@ -561,30 +661,30 @@ def in_backend(conn, pki, prov, rogue):
     case = Issuer(conn, prov, "/case", discovery=False)
     T.check("setup: the failure cases' issuer is registered",
             q1(conn, "SELECT jwt_add_issuer(%s, 'api', %s)", (case.url, case.jwks_uri)) == 2)
-    failure_case(conn, case, "HTTP 500", lambda: case.publish(body=b"oops", status=500), "http status", 500)
-    failure_case(conn, case, "HTTP 404", lambda: prov.route(case.jwks_path, b"", status=404), "http status", 404)
-    failure_case(conn, case, "malformed JSON", lambda: case.publish(body=b'{"keys": [{"kty": "EC",'), "parse")
-    failure_case(conn, case, "duplicate member names", lambda: case.publish(body=b'{"keys": [], "keys": []}'),
+    failure_case(conn, sess, case, "HTTP 500", lambda: case.publish(body=b"oops", status=500), "http status", 500)
+    failure_case(conn, sess, case, "HTTP 404", lambda: prov.route(case.jwks_path, b"", status=404), "http status", 404)
+    failure_case(conn, sess, case, "malformed JSON", lambda: case.publish(body=b'{"keys": [{"kty": "EC",'), "parse")
+    failure_case(conn, sess, case, "duplicate member names", lambda: case.publish(body=b'{"keys": [], "keys": []}'),
                  "parse")
-    failure_case(conn, case, "not a JWKS", lambda: case.publish(body={"jwks": []}), "parse", detail_has="keys")
-    failure_case(conn, case, "an empty set", lambda: case.publish(body={"keys": []}), "empty")
-    failure_case(conn, case, "only refused keys", lambda: case.publish(body={"keys": [weak_rsa_jwk("w")]}),
+    failure_case(conn, sess, case, "not a JWKS", lambda: case.publish(body={"jwks": []}), "parse", detail_has="keys")
+    failure_case(conn, sess, case, "an empty set", lambda: case.publish(body={"keys": []}), "empty")
+    failure_case(conn, sess, case, "only refused keys", lambda: case.publish(body={"keys": [weak_rsa_jwk("w")]}),
                  "empty", detail_has="1 refused")
     secret = {"kty": "oct", "kid": "s", "k": b64u(os.urandom(32))}
-    failure_case(conn, case, "a shared secret in the set",
+    failure_case(conn, sess, case, "a shared secret in the set",
                  lambda: case.publish(body=case.document(extra=[secret])), "secret")
-    failure_case(conn, case, "a private key in the set",
+    failure_case(conn, sess, case, "a private key in the set",
                  lambda: case.publish(body={"keys": [case.private[0]]}), "secret")
-    failure_case(conn, case, "two keys with one kid",
+    failure_case(conn, sess, case, "two keys with one kid",
                  lambda: case.publish(body={"keys": [case.public(case.private[0])] * 2}), "parse")
     run(conn, "SET jwt.issuer_max_response_size = 4096")
     big = case.document(extra=[{"kty": "EC", "use": "enc", "crv": "P-256", "x": "A" * 43, "y": "B" * 43,
                                 "kid": "pad" + "x" * 6000}])
-    failure_case(conn, case, "an oversized body with Content-Length", lambda: case.publish(body=big), "too large")
-    failure_case(conn, case, "an oversized body without Content-Length",
+    failure_case(conn, sess, case, "an oversized body with Content-Length", lambda: case.publish(body=big), "too large")
+    failure_case(conn, sess, case, "an oversized body without Content-Length",
                  lambda: case.publish(body=big, chunked=True), "too large")
     run(conn, "RESET jwt.issuer_max_response_size")
-    failure_case(conn, case, "a redirect to another host",
+    failure_case(conn, sess, case, "a redirect to another host",
                  lambda: prov.route(case.jwks_path, b"", status=302,
                                     headers={"Location": f"https://localhost:{prov.port}/case/jwks2"}),
                  "redirect", 302, detail_has="another origin")
@@ -613,7 +713,7 @@ def in_backend(conn, pki, prov, rogue):
                 waited["update"] = e.pgcode
         waited["thread"] = threading.Thread(target=concurrent)
         waited["thread"].start()
-    failure_case(conn, case, "a slow provider (jwt.issuer_timeout = 1s)", slow, "timeout")
+    failure_case(conn, sess, case, "a slow provider (jwt.issuer_timeout = 1s)", slow, "timeout")
     waited["thread"].join(15)
     T.check("a slow fetch holds no lock on the issuer's row (FOR UPDATE NOWAIT meanwhile)", waited.get("update") == "ok",
             waited.get("update"))
@@ -625,7 +725,7 @@ def in_backend(conn, pki, prov, rogue):
     down = Issuer(conn, gone, "/down", discovery=False)
     T.check("setup: an issuer at a provider that will stop",
             q1(conn, "SELECT jwt_add_issuer(%s, 'api', %s)", (down.url, down.jwks_uri)) == 2)
-    failure_case(conn, down, "the provider down", gone.stop, "connect",
+    failure_case(conn, sess, down, "the provider down", gone.stop, "connect",
                  restore=lambda: run(conn, "UPDATE jwt_issuers SET jwks_uri = %s WHERE issuer = %s",
                                      (case.jwks_uri, down.url)))
 
@@ -635,7 +735,7 @@ def in_backend(conn, pki, prov, rogue):
     T.check("setup: an issuer whose certificate a second CA signed",
             q1(conn, "SELECT jwt_add_issuer(%s, 'api', %s)", (unknown.url, unknown.jwks_uri)) == 2)
     run(conn, "SET jwt.issuer_ca_file = %s", (pki.ca,))
-    failure_case(conn, unknown, "a certificate from an unknown CA", lambda: None, "tls",
+    failure_case(conn, sess, unknown, "a certificate from an unknown CA", lambda: None, "tls",
                  restore=lambda: run(conn, "SET jwt.issuer_ca_file = %s", (pki.rogue_ca,)))
     run(conn, "SET jwt.issuer_ca_file = %s", (pki.ca,))
     run(conn, "RESET jwt.issuer_ca_file")
@@ -655,9 +755,12 @@ def in_backend(conn, pki, prov, rogue):
     T.check("a wrong issuer in discovery: the view says 'issuer mismatch' and names what the document said",
             (status(conn, wrong.url) or {}).get("last_outcome") == "issuer mismatch"
             and "someone-else" in ((status(conn, wrong.url) or {}).get("detail") or ""))
+    got = sess.verify(wrong.token({"sub": "w", "aud": "api"}))
+    T.check("a wrong issuer in discovery: its tokens are refused (no key stored), never handed to the registry",
+            got == refused(NO_KEYS), got)
     good = Issuer(conn, prov, "/later")
     T.check("setup: an issuer discovered right", q1(conn, "SELECT jwt_add_issuer(%s, 'api')", (good.url,)) == 2)
-    failure_case(conn, good, "discovery later naming another issuer",
+    failure_case(conn, sess, good, "discovery later naming another issuer",
                  lambda: prov.route("/later/.well-known/openid-configuration",
                                     {"issuer": good.url + "/", "jwks_uri": good.jwks_uri}),
                  "issuer mismatch",
@@ -717,7 +820,7 @@ def in_backend(conn, pki, prov, rogue):
         ("an http issuer to discover", f"SELECT jwt_add_issuer('http://127.0.0.1:{prov.port}/e1', 'api')", "22023"),
         ("a non-URL issuer without jwks_uri", "SELECT jwt_add_issuer('accounts.example.com', 'api')", "22023"),
         ("an http jwks_uri", f"SELECT jwt_add_issuer('x', 'api', 'http://127.0.0.1:{prov.port}/jwks')", "22023"),
-        ("a jwks_uri with a user", f"SELECT jwt_add_issuer('x', 'api', 'https://127.0.0.1@evil.example/jwks')",
+        ("a jwks_uri with a user", "SELECT jwt_add_issuer('x', 'api', 'https://127.0.0.1@evil.example/jwks')",
          "22023"),
         ("an issuer registered twice", "SELECT jwt_add_issuer(%s, 'api')", "23505"),
         ("an alias registered for another issuer",
@@ -746,6 +849,203 @@ def in_backend(conn, pki, prov, rogue):
     T.check("jwt_drop_issuer() of an unknown issuer is false",
             q1(conn, "SELECT jwt_drop_issuer('https://nobody.example/')") is False)
     return oidc, case
+
+
+def same_kid(conn, sess, prov):
+    """Two issuers publishing the same kid (and a registry key with it too):
+    each token verifies with its own issuer's fetched key only."""
+    a = Issuer(conn, prov, "/same/a", algs=("ES256",))
+    b = Issuer(conn, prov, "/same/b", algs=("ES256",))
+    for iss in (a, b):
+        iss.private[0]["kid"] = "shared-kid"
+        iss.publish()
+        T.check(f"setup: {iss.url} is registered with its one key",
+                q1(conn, "SELECT jwt_add_issuer(%s, 'api')", (iss.url,)) == 1)
+    T.check("same kid: both issuers' stored sets have the kid 'shared-kid', with their own keys",
+            kids(conn, a.url) == kids(conn, b.url) == ["shared-kid"]
+            and q1(conn, "SELECT jwt_issuer_jwks(%s) -> 'keys' -> 0 ->> 'x'", (a.url,)) == a.public(a.private[0])["x"]
+            and q1(conn, "SELECT jwt_issuer_jwks(%s) -> 'keys' -> 0 ->> 'x'", (b.url,)) == b.public(b.private[0])["x"])
+    got = (sess.verify(a.token({"sub": "a-user", "aud": "api"})), sess.verify(b.token({"sub": "b-user", "aud": "api"})))
+    T.check("same kid: each issuer's token verifies with its own issuer's key", got == ("a-user", "b-user"), got)
+    got = (sess.verify(a.token({"sub": "a-user", "aud": "api"}, key=b.private[0])),
+           sess.verify(b.token({"sub": "b-user", "aud": "api"}, key=a.private[0])))
+    T.check("same kid: A's token signed with B's key is refused, and B's with A's",
+            got == (refused(BAD_SIGNATURE), refused(BAD_SIGNATURE)), got)
+    reg = a.new_key("ES256")
+    reg["kid"] = "shared-kid"
+    run(conn, "SELECT jwt_add_key(%s::jsonb, 'ES256', 'shared-kid')", (json.dumps(a.public(reg)),))
+    try:
+        got = sess.verify(a.token({"sub": "a-user", "aud": "api"}, key=reg))
+        T.check("same kid: a registry key with the kid never verifies a token naming a registered issuer",
+                got == refused(BAD_SIGNATURE), got)
+        got = sess.verify(a.token({"iss": "https://unregistered.example/", "sub": "reg-user"}, key=reg))
+        T.check("... while a token naming no registered issuer takes the registry path, where it verifies",
+                got == "reg-user", got)
+    finally:
+        run(conn, "DELETE FROM jwt_keys WHERE kid = 'shared-kid'")
+    for iss in (a, b):
+        run(conn, "SELECT jwt_drop_issuer(%s)", (iss.url,))
+
+
+SUPABASE_SECRET = "e2e-supabase-project-jwt-secret-0123456789abcdef"
+SUPABASE_USER = "aaaaaaaa-0000-0000-0000-000000000007"
+
+
+def shapes(conn, sess, prov):
+    """Tokens shaped as Auth0's, Keycloak's, Google's, Entra's and Supabase's,
+    signed by issuers of the test provider and verified with the keys fetched
+    from it, through row-level security policies on jwt_claim and jwt_has_scope
+    read by an ordinary role (SET ROLE)."""
+    tenant = "11111111-2222-3333-4444-555555555555"
+    sts = f"https://sts.windows.net/{tenant}/"
+    auth0 = Issuer(conn, prov, "/shapes/auth0/", algs=("RS256",))
+    keycloak = Issuer(conn, prov, "/shapes/realms/shop", algs=("RS256",))
+    google = Issuer(conn, prov, "/shapes/google", algs=("RS256",))
+    entra = Issuer(conn, prov, f"/shapes/{tenant}/v2.0", algs=("RS256",))
+    supabase = Issuer(conn, prov, "/shapes/abcdefghijklmnop/auth/v1", algs=("ES256",), discovery=False)
+    enc = keycloak.public(keycloak.new_key("RS256"))
+    enc.update(use="enc", alg="RSA-OAEP", kid="kc-enc")
+    keycloak.publish(body=keycloak.document(extra=[enc]))      # Keycloak publishes an encryption key too
+    registrations = [
+        (auth0, "SELECT jwt_add_issuer(%s, 'https://api.example.com', algorithms => '{RS256}')", ()),
+        (keycloak, "SELECT jwt_add_issuer(%s, ARRAY['shop-api', 'account'], algorithms => '{RS256}')", ()),
+        (google, "SELECT jwt_add_issuer(%s, 'client-1.apps.googleusercontent.com', algorithms => '{RS256}', "
+                 "aliases => '{accounts.google.com}')", ()),
+        (entra, "SELECT jwt_add_issuer(%s, ARRAY['api://shop', 'client-5'], algorithms => '{RS256}', "
+                "aliases => ARRAY[%s])", (sts,)),
+        (supabase, "SELECT jwt_add_issuer(%s, 'authenticated', %s, algorithms => '{ES256}')", (supabase.jwks_uri,)),
+    ]
+    for iss, sql, args in registrations:
+        T.check(f"shapes: setup: {iss.url} registered, its one signing key fetched",
+                q1(conn, sql, (iss.url,) + args) == 1, status(conn, iss.url))
+    run(conn, "SELECT jwt_add_key(%s, 'HS256', 'supabase-anon-e2e')", (SUPABASE_SECRET,))
+    run(sess.conn, "SET jwt.issuer = 'supabase'")     # the registry path's: the anon key's iss
+
+    def anon(claims):
+        return q1(conn, "SELECT jwt_sign(%s::jsonb, %s, 'HS256')",
+                  (json.dumps({"exp": int(time.time()) + 600, **claims}), SUPABASE_SECRET))
+
+    tokens = [
+        ("Auth0 (scope and permissions)", auth0.token({
+            "sub": "auth0|u1", "aud": ["https://api.example.com", auth0.url + "userinfo"], "azp": "client-1",
+            "scope": "openid profile read:orders", "permissions": ["read:orders", "write:orders"],
+            "iat": int(time.time()) - 10})),
+        ("Auth0 (permissions only)", auth0.token({
+            "sub": "auth0|u2", "aud": "https://api.example.com", "permissions": ["read:orders", "write:orders"]})),
+        ("Keycloak", keycloak.token({
+            "sub": "kc-u3", "aud": "account", "typ": "Bearer", "azp": "shop-web", "scope": "openid email profile",
+            "realm_access": {"roles": ["offline_access", "shop-admin"]}})),
+        ("Google (accounts.google.com)", google.token({
+            "iss": "accounts.google.com", "sub": "1234567890", "aud": "client-1.apps.googleusercontent.com",
+            "email": "u4@example.com", "email_verified": True, "hd": "example.com"})),
+        ("Entra v2.0 (scp)", entra.token({
+            "sub": "entra-u5", "aud": "api://shop", "tid": tenant, "oid": "oid-u5",
+            "scp": "Orders.Read Orders.Write", "roles": ["Shop.Admin"], "ver": "2.0"})),
+        ("Entra v1.0 (sts.windows.net)", entra.token({
+            "iss": sts, "sub": "entra-u6", "aud": "client-5", "scp": "Orders.Read", "ver": "1.0"})),
+        ("Supabase authenticated", supabase.token({
+            "sub": SUPABASE_USER, "aud": "authenticated", "role": "authenticated", "aal": "aal1",
+            "session_id": "s-7", "is_anonymous": False})),
+        ("Supabase anon (the registry, HS256)", anon({"iss": "supabase", "ref": "abcdefghijklmnop", "role": "anon"})),
+    ]
+    want_scopes = [["openid", "profile", "read:orders"], ["read:orders", "write:orders"],
+                   ["openid", "email", "profile"], [], ["Orders.Read", "Orders.Write"], ["Orders.Read"], [], []]
+    got = []
+    for (shape, tok), want in zip(tokens, want_scopes):
+        sess.set(tok)
+        try:
+            got.append((shape, q1(sess.conn, "SELECT jwt_scopes()")))
+        except psycopg2.Error as e:
+            got.append((shape, e.pgcode, e.diag.message_detail))
+    T.check("shapes: each verifies through the session path, with its scopes (scope, scp, permissions, none)",
+            got == [(shape, want) for (shape, _), want in zip(tokens, want_scopes)], got)
+    sess.set(tokens[0][1])
+    T.check("shapes: Auth0's permissions beside a scope are read with jwt_claims()",
+            q1(sess.conn, "SELECT jwt_claims() -> 'permissions' ? 'write:orders' AND NOT jwt_has_scope('write:orders')")
+            is True)
+    sess.set(tokens[2][1])
+    T.check("shapes: Keycloak's azp and realm roles are claims",
+            q1(sess.conn, "SELECT jwt_claim('azp') || ' ' || "
+                          "(jwt_claims() -> 'realm_access' -> 'roles' ? 'shop-admin')") == "shop-web true")
+
+    run(conn, "DROP TABLE IF EXISTS e2e_orders")
+    run(conn, "DROP ROLE IF EXISTS jwt_e2e_reader")
+    run(conn, "CREATE ROLE jwt_e2e_reader NOLOGIN")
+    run(conn, "CREATE TABLE e2e_orders (id int PRIMARY KEY, iss text NOT NULL, owner text NOT NULL, "
+              "tenant text NOT NULL)")
+    rows = [(1, auth0.url, "auth0|u2", "shop"), (2, keycloak.url, "kc-u3", "shop"),
+            (3, "accounts.google.com", "1234567890", "shop"), (4, entra.url, "entra-u5", "shop"),
+            (5, supabase.url, SUPABASE_USER, "shop"), (6, auth0.url, "kc-u3", "shop"),
+            (7, "other", "someone", "public"), (8, "other", "someone", "example.com")]
+    for r in rows:
+        run(conn, "INSERT INTO e2e_orders VALUES (%s, %s, %s, %s)", r)
+    run(conn, "ALTER TABLE e2e_orders ENABLE ROW LEVEL SECURITY")
+    # readers with the scope see every order, others their own (a sub is unique
+    # per issuer only), a Workspace's verified users its tenant's, the anon key the public ones
+    run(conn, "CREATE POLICY reading ON e2e_orders FOR SELECT TO jwt_e2e_reader USING ("
+              "jwt_has_scope('read:orders') OR jwt_has_scope('Orders.Read') "
+              "OR (iss = jwt_claim('iss') AND owner = jwt_claim('sub')) "
+              "OR (tenant = jwt_claim('hd') AND jwt_claim('email_verified') = 'true') "
+              "OR (jwt_claim('role') = 'anon' AND tenant = 'public'))")
+    run(conn, "CREATE POLICY writing ON e2e_orders FOR INSERT TO jwt_e2e_reader WITH CHECK ("
+              "jwt_has_scope('write:orders') AND iss = jwt_claim('iss') AND owner = jwt_claim('sub'))")
+    run(conn, "CREATE POLICY admins ON e2e_orders FOR UPDATE TO jwt_e2e_reader USING ("
+              "jwt_claims() -> 'roles' ? 'Shop.Admin' OR jwt_claims() -> 'realm_access' -> 'roles' ? 'shop-admin')")
+    run(conn, "GRANT SELECT, INSERT, UPDATE ON e2e_orders TO jwt_e2e_reader")
+
+    def as_reader(token, sql, args=None):
+        """What the reader role gets for one statement with the token set, or ('error', SQLSTATE, detail)."""
+        sess.set(token)
+        run(sess.conn, "SET ROLE jwt_e2e_reader")
+        try:
+            return q1(sess.conn, sql, args)
+        except psycopg2.Error as e:
+            return ("error", e.pgcode, e.diag.message_detail or "")
+        finally:
+            run(sess.conn, "RESET ROLE")
+
+    def visible(token):
+        ids = as_reader(token, "SELECT coalesce(string_agg(id::text, ',' ORDER BY id), '-') FROM e2e_orders")
+        n = as_reader(token, "WITH u AS (UPDATE e2e_orders SET tenant = tenant RETURNING id) SELECT count(*) FROM u")
+        return ids if isinstance(ids, tuple) else f"{ids} / {n}"
+
+    every = "1,2,3,4,5,6,7,8"
+    want = [f"{every} / 0", f"{every} / 0", "2 / 1", "3,8 / 0", f"{every} / 8", f"{every} / 0", "5 / 0", "7 / 0"]
+    got = [(shape, visible(tok)) for shape, tok in tokens]
+    T.check("shapes: through the policies each sees its rows: the scope every one, the others their own "
+            "(of their own issuer), Google's Workspace users their domain's, the anon key the public ones; "
+            "the Entra role and the Keycloak realm role may update",
+            got == [(shape, w) for (shape, _), w in zip(tokens, want)], got)
+    got = (as_reader(tokens[0][1], "INSERT INTO e2e_orders VALUES (9, %s, 'auth0|u1', 'shop') RETURNING id",
+                     (auth0.url,)),
+           as_reader(tokens[1][1], "INSERT INTO e2e_orders VALUES (10, %s, 'auth0|u2', 'shop') RETURNING id",
+                     (auth0.url,)),
+           as_reader(tokens[1][1], "INSERT INTO e2e_orders VALUES (11, %s, 'auth0|u2', 'shop') RETURNING id",
+                     (keycloak.url,)))
+    T.check("shapes: only the Auth0 token whose permissions are its scopes inserts, its own row, of its issuer",
+            got[0][:2] == ("error", "42501") and got[1] == 10 and got[2][:2] == ("error", "42501"), got)
+    bad = [
+        ("a Keycloak token for another client (aud)", keycloak.token({"sub": "kc-u3", "aud": "other-client"}),
+         refused(BAD_AUDIENCE)),
+        ("Google's alias signed with Auth0's key", google.token({"iss": "accounts.google.com", "sub": "1234567890",
+                                                                "aud": "client-1.apps.googleusercontent.com"},
+                                                               key=auth0.private[0]), refused(NO_KID)),
+        ("Entra's v1 alias with Entra's key, Google's audience", entra.token(
+            {"iss": sts, "sub": "entra-u6", "aud": "client-1.apps.googleusercontent.com"}), refused(BAD_AUDIENCE)),
+    ]
+    for shape, tok, want_refusal in bad:
+        got = visible(tok)
+        T.check(f"shapes: {shape}: refused (28000), no row read", got == want_refusal, got)
+    got = visible(anon({"iss": supabase.url, "sub": SUPABASE_USER, "aud": "authenticated", "role": "authenticated"}))
+    T.check("shapes: a token naming the Supabase Auth issuer signed with the project's HS256 secret "
+            "(a registry key) is refused", isinstance(got, tuple) and got[:2] == ("error", "28000"), got)
+
+    run(sess.conn, "RESET jwt.issuer")
+    run(conn, "DROP TABLE e2e_orders")
+    run(conn, "DROP ROLE jwt_e2e_reader")
+    run(conn, "DELETE FROM jwt_keys WHERE kid = 'supabase-anon-e2e'")
+    for iss, _, _ in registrations:
+        run(conn, "SELECT jwt_drop_issuer(%s)", (iss.url,))
 
 
 def policy(conn, pki, prov):
@@ -984,9 +1284,66 @@ def on_standby(node, prov, rot):
         got = wait_for(lambda: kids(c, rot.url), lambda k: k == rot.kids())
         T.check("on a hot standby the keys the primary's worker fetched arrive by replication",
                 got == rot.kids(), got)
+        s = Session(c)
+        got = s.verify(rot.token({"sub": "on-standby", "aud": "api"}))
+        T.check("on a hot standby the new key's token verifies through the session path", got == "on-standby", got)
+        stranger = rot.token({"sub": "on-standby", "aud": "api"}, key=rot.new_key("ES256"))
+        got = (s.verify(stranger), s.hint(stranger))
+        T.check("on a hot standby a kid miss is refused, its hint naming the primary (neither a worker nor "
+                "jwt_refresh_issuers() can fetch there)",
+                got[0] == refused(NO_KID) and "primary" in (got[1] or "")
+                and "jwt_refresh_issuers" not in got[1] and "shared_preload_libraries" not in got[1], got)
         c.close()
     finally:
         sb.stop()
+
+
+def kid_miss(node, cw, prov):
+    """A token with a kid its issuer's stored set lacks, in a database whose
+    schedule is hourly: the session path wakes the worker (jwt_issuers_wake,
+    no SQL call asks), the token is refused now and accepted by a later
+    statement; a second miss within 30 s fetches nothing."""
+    km = Issuer(cw, prov, "/worker/kid-miss")
+    T.check("setup: the kid miss's issuer is registered", q1(cw, "SELECT jwt_add_issuer(%s, 'api')", (km.url,)) == 2)
+    s = Session(node.connect("jwt_wake"))
+    try:
+        T.check("setup: a token of its stored keys verifies through the session path",
+                s.verify(km.token({"sub": "known", "aud": "api"})) == "known", s.claim())
+        km.rotate_in()
+        fetches = len(prov.requests(km.jwks_path))
+        t0 = time.monotonic()
+        got = s.verify(km.token({"sub": "newcomer", "aud": "api"}))
+        T.check("kid miss: the token is refused now (28000), the detail saying the key set is being refreshed",
+                got == refused(NO_KID_REFRESHING), got)
+        got = wait_for(s.claim, lambda v: v == "newcomer")
+        took = time.monotonic() - t0
+        T.check(f"kid miss: a later statement accepts the token, once the worker fetched (took {took:.1f} s)",
+                got == "newcomer", f"{got} {node.tail()}")
+        T.check("kid miss: the session path woke the worker for that issuer: one fetch, and the issuer is in its "
+                "cooldown (jwt_wake_issuer() is dropped)",
+                len(prov.requests(km.jwks_path)) == fetches + 1
+                and q1(cw, "SELECT jwt_wake_issuer(%s)", (km.url,)) is False, prov.requests(km.jwks_path))
+        km.rotate_in()
+        got = s.verify(km.token({"sub": "second", "aud": "api"}))
+        T.check("kid miss: a second unknown kid within 30 s is refused too", got == refused(NO_KID_REFRESHING), got)
+        # Whether it fetched: another issuer of the database woken after it is
+        # fetched in the same round or a later one; once that one is stored, a
+        # fetch the second miss asked for would have been made.
+        after = Issuer(cw, prov, "/worker/after-miss")
+        T.check("setup: a second issuer in the database",
+                q1(cw, "SELECT jwt_add_issuer(%s, 'api')", (after.url,)) == 2)
+        after.rotate_in()
+        T.check("setup: the second issuer is woken", q1(cw, "SELECT jwt_wake_issuer(%s)", (after.url,)) is True)
+        got = wait_for(lambda: kids(cw, after.url), lambda k: k == after.kids())
+        took = time.monotonic() - t0
+        T.check(f"kid miss: a second miss within 30 s of the first (here {took:.1f} s) does not fetch again "
+                "(the cooldown), though the worker has fetched since",
+                got == after.kids() and took < 30 and len(prov.requests(km.jwks_path)) == fetches + 1,
+                f"{got} {prov.requests(km.jwks_path)}")
+        got = s.claim()
+        T.check("kid miss: ... so the second token stays refused", got == refused(NO_KID_REFRESHING), got)
+    finally:
+        s.conn.close()
 
 
 def with_worker(pki, prov):
@@ -1018,18 +1375,39 @@ def with_worker(pki, prov):
         for c in (c1, c2):
             T.check(f"setup: {c.info.dbname} registers the issuer", q1(c, "SELECT jwt_add_issuer(%s, 'api')", (rot.url,)) == 2)
         T.check("the status view says a worker runs", (status(c1, rot.url) or {}).get("worker_running") is True)
+        # sessions open across the rotation, one per database: the session path
+        sessions = {db: Session(node.connect(db)) for db in ("jwt_w1", "jwt_w2")}
+        for db, s in sessions.items():
+            T.check(f"setup: in {db} a token of the registered keys verifies through the session path",
+                    s.verify(rot.token({"sub": "before", "aud": "api"})) == "before", s.claim())
         rot.rotate_in()
+        tokens = {k["kid"]: rot.token({"sub": f"user-{k['kid']}", "aud": "api"}, key=k) for k in rot.private}
+        newest = rot.private[-1]["kid"]
         for c in (c1, c2):
             got = wait_for(lambda: kids(c, rot.url), lambda k: k == rot.kids())
             T.check(f"rotation in: the new key reaches {c.info.dbname} with no SQL call", got == rot.kids(),
                     f"{got} vs {rot.kids()} {node.tail()}")
-        removed = rot.kids()[0]
+        for db, s in sessions.items():
+            got = s.verify(tokens[newest])
+            T.check(f"rotation in: once the worker fetched it, the new key's token verifies in {db}'s open session",
+                    got == f"user-{newest}", got)
+        removed = rot.private[0]["kid"]        # the oldest key
+        for db, s in sessions.items():
+            s.set(tokens[removed])
+            T.check(f"setup: in {db} the token of the key to be removed verifies (set once, in the open session)",
+                    s.claim() == f"user-{removed}", s.claim())
         rot.private = [k for k in rot.private if k["kid"] != removed]
         rot.publish()
         for c in (c1, c2):
             got = wait_for(lambda: kids(c, rot.url), lambda k: k == rot.kids())
             T.check(f"rotation out: the removed key is gone from {c.info.dbname} with no SQL call",
                     got == rot.kids() and removed not in (got or []), got)
+        for db, s in sessions.items():
+            got = s.claim()
+            T.check(f"rotation out: in {db}'s open session the removed key's token is refused from the next "
+                    "statement", got == refused(NO_KID_REFRESHING), got)
+            got = s.verify(tokens[newest])
+            T.check(f"rotation out: ... and the new key's token still verifies in {db}", got == f"user-{newest}", got)
         T.check("the worker fetches with If-None-Match (304s in between)",
                 any(h is not None for h in prov.requests(rot.jwks_path)))
         T.check("the worker's fetches are in the status view",
@@ -1049,7 +1427,6 @@ def with_worker(pki, prov):
         took = time.monotonic() - t0
         T.check(f"a wake is fetched well within the 30 s cooldown (took {took:.1f} s)",
                 got == wk.kids() and took < 30, f"{got} {node.tail()}")
-        # token checks: a token with the new kid, refused with "being refreshed", then accepted
         T.check("a second wake within 30 s is dropped", q1(cw, "SELECT jwt_wake_issuer(%s)", (wk.url,)) is False)
         wa = Issuer(cw, prov, "/worker/wake-alias", discovery=False)
         T.check("setup: an issuer with an alias", q1(cw, "SELECT jwt_add_issuer(%s, 'api', %s, aliases => "
@@ -1058,6 +1435,7 @@ def with_worker(pki, prov):
         T.check("a wake by the issuer's alias is passed on", q1(cw, "SELECT jwt_wake_issuer('wake-alias')") is True)
         got = wait_for(lambda: kids(cw, wa.url), lambda k: k == wa.kids())
         T.check("a wake by an alias fetches that issuer", got == wa.kids(), got)
+        kid_miss(node, cw, prov)
 
         # DROP DATABASE and CREATE DATABASE ... TEMPLATE while a fetch is stalled
         c3 = conns["jwt_w3"]
@@ -1079,7 +1457,7 @@ def with_worker(pki, prov):
 
         # a restart keeps the keys, and the worker runs again
         before = kids(c1, rot.url)
-        for c in list(conns.values()) + [admin]:
+        for c in list(conns.values()) + [s.conn for s in sessions.values()] + [admin]:
             try:
                 c.close()
             except psycopg2.Error:
@@ -1089,6 +1467,9 @@ def with_worker(pki, prov):
         rot.conn = c1
         T.check("after a restart the keys are still there (stored, not only cached)", kids(c1, rot.url) == before,
                 kids(c1, rot.url))
+        got = Session(c1).verify(tokens[newest])
+        T.check("after a restart a token of the stored keys verifies through the session path",
+                got == f"user-{newest}", got)
         T.check("after a restart the worker runs again",
                 wait_for(lambda: q1(c1, "SELECT jwt_issuers_worker_running()"), lambda v: v is True) is True)
         rot.rotate_in()
@@ -1204,7 +1585,10 @@ def main():
         provs += [prov, rogue]
         conn = T.connect(virtualenv="pg_virtualenv -v 15 or tmp/pgenv/pgx")
         run(conn, "DELETE FROM jwt_issuers")
-        for name, fn in (("in this backend", lambda: in_backend(conn, pki, prov, rogue)),
+        sess = Session(T.connect())
+        for name, fn in (("in this backend", lambda: in_backend(conn, sess, pki, prov, rogue)),
+                         ("two issuers, one kid", lambda: same_kid(conn, sess, prov)),
+                         ("providers' shapes", lambda: shapes(conn, sess, prov)),
                          ("the URL policy", lambda: policy(conn, pki, prov)),
                          ("a trusted install", lambda: trusted_install(conn, pki, prov)),
                          ("the background worker", lambda: with_worker(pki, prov)),
@@ -1217,6 +1601,7 @@ def main():
                 T.check(f"{name}: runs to its end", False,
                         f"{type(e).__name__}: {e} (line {where.lineno}: {where.line})")
         run(conn, "DELETE FROM jwt_issuers")
+        sess.conn.close()
         conn.close()
     finally:
         for p in provs:
