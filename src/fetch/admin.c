@@ -27,6 +27,7 @@
 #include "utils/builtins.h"
 #include "utils/lsyscache.h"
 
+#include "compat.h"
 #include "fetch.h"
 
 PG_FUNCTION_INFO_V1(jwt_add_issuer);
@@ -36,7 +37,7 @@ PG_FUNCTION_INFO_V1(jwt_refresh_issuers);
 
 #define MAX_SPELLING 2048
 
-static void refuse(const char *msg, const char *detail, const char *hint) pg_attribute_noreturn();
+jwt_noreturn static void refuse(const char *msg, const char *detail, const char *hint);
 
 static void
 refuse(const char *msg, const char *detail, const char *hint)
