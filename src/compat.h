@@ -50,4 +50,11 @@
 #define jwt_guc_variables(n) (*(n) = GetNumConfigOptions(), get_guc_variables())
 #endif
 
+/* 19: AssertVariableIsOfType() is called StaticAssertVariableIsOfType() */
+#if PG_VERSION_NUM >= 190000
+#define jwt_assert_variable_is_of_type(v, t) StaticAssertVariableIsOfType(v, t)
+#else
+#define jwt_assert_variable_is_of_type(v, t) AssertVariableIsOfType(v, t)
+#endif
+
 #endif							/* JWT_COMPAT_H */

@@ -13,6 +13,7 @@
 
 #include "fmgr.h"
 
+#include "compat.h"
 #include "fetch.h"
 #include "wake_shmem.h"
 
@@ -32,23 +33,24 @@ void
 _PG_init(void)
 {
 	/* jwt.h's declarations are the types of the pointers */
-	AssertVariableIsOfType(&jwt_admin_begin_ext, __typeof__(jwtlib.admin_begin_ext));
-	AssertVariableIsOfType(&jwt_admin_exec, __typeof__(jwtlib.admin_exec));
-	AssertVariableIsOfType(&jwt_admin_end, __typeof__(jwtlib.admin_end));
-	AssertVariableIsOfType(&jwt_extension_owner, __typeof__(jwtlib.extension_owner));
+	jwt_assert_variable_is_of_type(&jwt_admin_begin_ext, __typeof__(jwtlib.admin_begin_ext));
+	jwt_assert_variable_is_of_type(&jwt_admin_exec, __typeof__(jwtlib.admin_exec));
+	jwt_assert_variable_is_of_type(&jwt_admin_end, __typeof__(jwtlib.admin_end));
+	jwt_assert_variable_is_of_type(&jwt_extension_owner, __typeof__(jwtlib.extension_owner));
+
+	jwt_assert_variable_is_of_type(&jwt_wake_launcher_attach, __typeof__(jwtlib.wake_launcher_attach));
+	jwt_assert_variable_is_of_type(&jwt_wake_launcher_detach, __typeof__(jwtlib.wake_launcher_detach));
+	jwt_assert_variable_is_of_type(&jwt_wake_databases, __typeof__(jwtlib.wake_databases));
+	jwt_assert_variable_is_of_type(&jwt_wake_next, __typeof__(jwtlib.wake_next));
+	jwt_assert_variable_is_of_type(&jwt_wake_take, __typeof__(jwtlib.wake_take));
+	jwt_assert_variable_is_of_type(&jwt_wake_schedule, __typeof__(jwtlib.wake_schedule));
+	jwt_assert_variable_is_of_type(&jwt_wake_hash, __typeof__(jwtlib.wake_hash));
 
 	jwtlib.admin_begin_ext = jwt_symbol("jwt_admin_begin_ext");
 	jwtlib.admin_exec = jwt_symbol("jwt_admin_exec");
 	jwtlib.admin_end = jwt_symbol("jwt_admin_end");
 	jwtlib.extension_owner = jwt_symbol("jwt_extension_owner");
 
-	AssertVariableIsOfType(&jwt_wake_launcher_attach, __typeof__(jwtlib.wake_launcher_attach));
-	AssertVariableIsOfType(&jwt_wake_launcher_detach, __typeof__(jwtlib.wake_launcher_detach));
-	AssertVariableIsOfType(&jwt_wake_databases, __typeof__(jwtlib.wake_databases));
-	AssertVariableIsOfType(&jwt_wake_next, __typeof__(jwtlib.wake_next));
-	AssertVariableIsOfType(&jwt_wake_take, __typeof__(jwtlib.wake_take));
-	AssertVariableIsOfType(&jwt_wake_schedule, __typeof__(jwtlib.wake_schedule));
-	AssertVariableIsOfType(&jwt_wake_hash, __typeof__(jwtlib.wake_hash));
 	jwtlib.wake_launcher_attach = jwt_symbol("jwt_wake_launcher_attach");
 	jwtlib.wake_launcher_detach = jwt_symbol("jwt_wake_launcher_detach");
 	jwtlib.wake_databases = jwt_symbol("jwt_wake_databases");
