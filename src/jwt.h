@@ -137,6 +137,8 @@ extern jose_algset jwt_algset_from_array(ArrayType *arr);
 
 /* issue.c: claims signed with the registry's signing key (or the kid given) */
 extern text *jwt_sign_with_registry(FunctionCallInfo fcinfo, Jsonb *claims, text *want);
+extern Jsonb *jwt_token_claims(Jsonb *claims, int64 iat, int64 exp, const char *sub,
+							   const char *sid);
 
 /* session.c: the session token's claims as jwt_claims() returns them, or NULL */
 extern Jsonb *jwt_session_claims(FunctionCallInfo fcinfo);
