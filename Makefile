@@ -9,7 +9,7 @@ CORE_OBJS = src/core/alg.o src/core/b64url.o src/core/claims.o src/core/json.o \
 	src/core/jwk_out.o src/core/jws.o src/core/key.o src/core/pkey.o \
 	src/core/sig.o src/core/status.o
 OBJS = $(CORE_OBJS) src/admin.o src/alg.o src/decode.o src/errors.o src/jsonout.o \
-	src/issue.o src/jsonbkey.o src/jwt.o src/keycache.o src/keys.o src/logins.o src/registry.o src/session.o \
+	src/issue.o src/jsonbkey.o src/jwt.o src/keycache.o src/keys.o src/logins.o src/registry.o src/rotation.o src/session.o \
 	src/settings.o src/sign.o src/verify.o
 
 # Every install and update script of every version ever shipped: the library

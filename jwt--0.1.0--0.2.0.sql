@@ -282,3 +282,18 @@ CREATE TRIGGER jwt_issuers_replicated_truncate AFTER TRUNCATE ON jwt_issuers
     FOR EACH STATEMENT EXECUTE FUNCTION jwt_registry_changed();
 ALTER TABLE jwt_issuers ENABLE REPLICA TRIGGER jwt_issuers_replicated,
     ENABLE REPLICA TRIGGER jwt_issuers_replicated_truncate;
+
+-- [lifecycle] own keys that rotate themselves
+-- jwt_rotate_signing_key() generates an asymmetric key in the registry,
+-- published by jwt_jwks() at once and signing from now + publish_ahead on,
+-- and retires the keys it takes over from once the last token they can
+-- sign has expired (src/rotation.c).  In C and closed to PUBLIC, as the
+-- registry's other administrative functions are.
+CREATE FUNCTION jwt_rotate_signing_key(algorithm text, publish_ahead interval DEFAULT '1 hour')
+RETURNS text
+AS 'MODULE_PATHNAME', 'jwt_rotate_signing_key'
+LANGUAGE C VOLATILE PARALLEL UNSAFE;
+COMMENT ON FUNCTION jwt_rotate_signing_key(text, interval) IS
+'add a new signing key for an asymmetric algorithm, published at once and signing after publish_ahead, and retire the signing keys it takes over from once their last token has expired; returns its kid';
+REVOKE ALL ON FUNCTION jwt_rotate_signing_key(text, interval) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION jwt_rotate_signing_key(text, interval) TO @extowner@ WITH GRANT OPTION;
