@@ -268,73 +268,75 @@ read_count_latest(Relation rel, RegistryRead *r, int notnull_att)
 	ExecDropSingleTupleTableSlot(slot);
 }
 
-/*
- * Read jwt_keys (keys set) or jwt_revocations (keys NULL) with r->snap,
- * counting its rows.
- */
+/* Read jwt_keys (kid, key, algorithm, valid_from, valid_until, ...) with r->snap into keys. */
 static void
-registry_scan(Relation rel, RegistryRead *r, jose_keyset *keys)
+registry_scan_keys(Relation rel, RegistryRead *r, jose_keyset *keys)
 {
-	TupleDesc	desc = RelationGetDescr(rel);
 	TupleTableSlot *slot = table_slot_create(rel, NULL);
 	TableScanDesc scan = jwt_table_beginscan(rel, r->snap);
-	List	   *revoked = NIL;
-	bool		is_keys = keys != NULL;
 
+	if (RelationGetDescr(rel)->natts < 5)
+		elog(ERROR, "jwt: unexpected layout of jwt_keys");
 	while (table_scan_getnextslot(scan, ForwardScanDirection, slot))
 	{
-		bool		isnull[8];
-		Datum		v[8];
+		bool	   *isnull;
+		Datum	   *v;
 
 		CHECK_FOR_INTERRUPTS();
 		read_count(rel, slot, r);
-		slot_getallattrs(slot);
-		for (int i = 0; i < desc->natts && i < 8; i++)
-		{
-			v[i] = slot->tts_values[i];
-			isnull[i] = slot->tts_isnull[i];
-		}
-		if (is_keys)
-		{
-			/* kid, key, algorithm, valid_from, valid_until, ... */
-			if (isnull[0] || isnull[1] || isnull[2] || isnull[3])
-				continue;
-			if (registry_add_key(keys, v[0], v[1], v[2], v[3], isnull[4], v[4]))
-				jwt_registry.nkeys++;
-		}
-		else
-		{
-			/* jti, expires_at, ... */
-			RevokedJti *rj;
-			text	   *jti;
+		slot_getsomeattrs(slot, 5);
+		v = slot->tts_values;
+		isnull = slot->tts_isnull;
+		if (isnull[0] || isnull[1] || isnull[2] || isnull[3])
+			continue;
+		if (registry_add_key(keys, v[0], v[1], v[2], v[3], isnull[4], v[4]))
+			jwt_registry.nkeys++;
+	}
+	table_endscan(scan);
+	ExecDropSingleTupleTableSlot(slot);
+	read_count_latest(rel, r, 0);
+}
 
-			if (isnull[0] || isnull[1])
-				continue;
-			jti = DatumGetTextPP(v[0]);
-			rj = MemoryContextAlloc(part_context[PART_REVOKED], sizeof(RevokedJti));
-			rj->hash = jti_hash(VARDATA_ANY(jti), VARSIZE_ANY_EXHDR(jti));
-			rj->until = jwt_timestamptz_to_unix(DatumGetTimestampTz(v[1]));
-			revoked = lappend(revoked, rj);
-		}
+/* Read jwt_revocations (jti, expires_at, ...) with r->snap into the revoked set. */
+static void
+registry_scan_revocations(Relation rel, RegistryRead *r)
+{
+	TupleTableSlot *slot = table_slot_create(rel, NULL);
+	TableScanDesc scan = jwt_table_beginscan(rel, r->snap);
+	List	   *revoked = NIL;
+	ListCell   *lc;
+	int			i = 0;
+
+	if (RelationGetDescr(rel)->natts < 2)
+		elog(ERROR, "jwt: unexpected layout of jwt_revocations");
+	while (table_scan_getnextslot(scan, ForwardScanDirection, slot))
+	{
+		RevokedJti *rj;
+		text	   *jti;
+
+		CHECK_FOR_INTERRUPTS();
+		read_count(rel, slot, r);
+		slot_getsomeattrs(slot, 2);
+		if (slot->tts_isnull[0] || slot->tts_isnull[1])
+			continue;
+		jti = DatumGetTextPP(slot->tts_values[0]);
+		rj = MemoryContextAlloc(part_context[PART_REVOKED], sizeof(RevokedJti));
+		rj->hash = jti_hash(VARDATA_ANY(jti), VARSIZE_ANY_EXHDR(jti));
+		rj->until = jwt_timestamptz_to_unix(DatumGetTimestampTz(slot->tts_values[1]));
+		revoked = lappend(revoked, rj);
 	}
 	table_endscan(scan);
 	ExecDropSingleTupleTableSlot(slot);
 	read_count_latest(rel, r, 0);
 
-	if (!is_keys)
-	{
-		ListCell   *lc;
-		int			i = 0;
-
-		jwt_registry.nrevoked = list_length(revoked);
-		jwt_registry.revoked = jwt_registry.nrevoked > 0 ?
-			MemoryContextAlloc(part_context[PART_REVOKED],
-							   jwt_registry.nrevoked * sizeof(RevokedJti)) : NULL;
-		foreach(lc, revoked)
-			jwt_registry.revoked[i++] = *(RevokedJti *) lfirst(lc);
-		if (jwt_registry.nrevoked > 1)
-			qsort(jwt_registry.revoked, jwt_registry.nrevoked, sizeof(RevokedJti), cmp_revoked);
-	}
+	jwt_registry.nrevoked = list_length(revoked);
+	jwt_registry.revoked = jwt_registry.nrevoked > 0 ?
+		MemoryContextAlloc(part_context[PART_REVOKED],
+						   jwt_registry.nrevoked * sizeof(RevokedJti)) : NULL;
+	foreach(lc, revoked)
+		jwt_registry.revoked[i++] = *(RevokedJti *) lfirst(lc);
+	if (jwt_registry.nrevoked > 1)
+		qsort(jwt_registry.revoked, jwt_registry.nrevoked, sizeof(RevokedJti), cmp_revoked);
 }
 
 static void
@@ -511,7 +513,7 @@ registry_load_keys(Oid nsp)
 	PG_TRY();
 	{
 		rel = table_open(jwt_registry.keys_relid, AccessShareLock);
-		registry_scan(rel, &r, keys);
+		registry_scan_keys(rel, &r, keys);
 		table_close(rel, AccessShareLock);
 	}
 	PG_CATCH();
@@ -553,7 +555,7 @@ registry_load_revoked(Oid nsp)
 	PG_TRY();
 	{
 		rel = table_open(jwt_registry.revocations_relid, AccessShareLock);
-		registry_scan(rel, &r, NULL);
+		registry_scan_revocations(rel, &r);
 		table_close(rel, AccessShareLock);
 		if (OidIsValid(jwt_registry.logins_relid))
 		{
