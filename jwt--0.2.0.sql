@@ -540,3 +540,9 @@ COMMENT ON FUNCTION jwt_rotate_signing_key(text, interval) IS
 'add a new signing key for an asymmetric algorithm, published at once and signing after publish_ahead, and retire the signing keys it takes over from once their last token has expired; returns its kid';
 REVOKE ALL ON FUNCTION jwt_rotate_signing_key(text, interval) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION jwt_rotate_signing_key(text, interval) TO @extowner@ WITH GRANT OPTION;
+
+-- [lifecycle] ended logins by index
+-- Each backend reads the ended logins again after a login ends (a logout,
+-- a replay): through this partial index, so that the cost grows with the
+-- ended logins, not with every open one (src/registry.c).
+CREATE INDEX jwt_logins_ended ON jwt_logins (ended_at) WHERE ended_at IS NOT NULL;

@@ -14,9 +14,13 @@ that same run (every figure is the median of at least three runs):
     the database against the same transaction trusting request.jwt.claims;
  4. how cost grows with the claims' size, the registry's size and a JWKS's;
  5. the backend's RSS before and after 1,000,000 verifications;
+ 6. logins and refresh tokens (bench/logins.py): the session path with
+    10,000 ended logins against none, jwt_login and jwt_refresh throughput,
+    the session path while other sessions log in and refresh;
 
 and writes bench/results.md and bench/results.png (--quick: smaller sizes,
-written to bench/out/ instead, for trying the script out).  Where a target is
+written to bench/out/ instead, for trying the script out; --logins: section
+6 alone, rewritten in place in results.md).  Where a target is
 missed and perf works here, it profiles the case (bench/out/profile-*.txt) and
 puts the top of the profile into results.md.
 
@@ -45,6 +49,7 @@ sys.path[:] = [p for p in sys.path if os.path.abspath(p or os.curdir) != REPO]
 import psycopg2  # noqa: E402
 
 QUICK = "--quick" in sys.argv
+LOGINS_ONLY = "--logins" in sys.argv
 OUT = os.path.join(HERE, "out")
 RESULTS_DIR = OUT if QUICK else HERE
 os.makedirs(OUT, exist_ok=True)
@@ -936,7 +941,7 @@ def fmt_rate(x):
     return f"{x:,.0f}"
 
 
-def write_results(m, tp, rl, pb, gc, gr, gj, mem, misses, profiles):
+def write_results(m, tp, rl, pb, gc, gr, gj, mem, misses, profiles, lg=None):
     L = []
     w = L.append
     w("# jwt benchmarks\n")
@@ -972,7 +977,7 @@ def write_results(m, tp, rl, pb, gc, gr, gj, mem, misses, profiles):
 
     w("## Summary of targets\n")
     w("| target | measured | |\n|---|---|---|")
-    for row in summary_rows(tp, rl, pb, gr):
+    for row in summary_rows(tp, rl, pb, gr, lg):
         w(f"| {row[0]} | {row[1]} | {row[2]} |")
     w("")
 
@@ -1115,6 +1120,9 @@ def write_results(m, tp, rl, pb, gc, gr, gj, mem, misses, profiles):
                     "shows under the function that called into it: `RSA_verify`, `EVP_Digest`, `HMAC_Final`, "
                     "or ours); *own* the share in the function itself. Full reports: "
                     "`bench/out/profile-*.txt`.\n")
+    if lg is not None:
+        import logins
+        w(logins.markdown(sys.modules[__name__], lg) + "\n")
     if misses:
         w("## Targets missed, and where the time goes\n")
         w(PROFILE_NOTE)
@@ -1138,7 +1146,7 @@ def write_results(m, tp, rl, pb, gc, gr, gj, mem, misses, profiles):
     log(f"wrote {path}")
 
 
-def summary_rows(tp, rl, pb, gr):
+def summary_rows(tp, rl, pb, gr, lg=None):
     rows = []
     for alg, t in VERIFY_TARGETS.items():
         r = tp["algs"][alg]["verify"]["ratio"]
@@ -1162,6 +1170,11 @@ def summary_rows(tp, rl, pb, gr):
     g = gr[1000]["own_us"] / gr[1]["own_us"]
     rows.append((f"registry of 1,000 keys ≤ {REGISTRY_TARGET:.2f}x one key (lookup does not grow)",
                  f"{g:.2f}x", verdict(g, "max", REGISTRY_TARGET)[0]))
+    if lg is not None:
+        import logins
+        r = lg["session"]["ratio"]
+        rows.append((f"RLS `owner = jwt_claim('sub')` with 10,000 ended logins ≤ {logins.TARGET:.2f}x none",
+                     f"{r:.3f}x", verdict(r, "max", logins.TARGET)[0]))
     return rows
 
 
@@ -1248,6 +1261,12 @@ def plot(tp, rl, pb, gr, gj):
 def main():
     t_start = time.time()
     global POSTMASTER
+    if LOGINS_ONLY:
+        import logins
+        lg = logins.run(sys.modules[__name__])
+        logins.splice(sys.modules[__name__], lg)
+        log(f"bench --logins: done in {time.time() - t_start:.0f} s")
+        return
     c0 = connect("postgres")
     with open(f"/proc/{c0.info.backend_pid}/stat") as f:
         postmaster = POSTMASTER = int(f.read().rsplit(")", 1)[1].split()[1])
@@ -1270,6 +1289,8 @@ def main():
     gj = growth_jwks(conn)
     gr = growth_registry(conn)
     mem = memory()
+    import logins
+    lg = logins.run(sys.modules[__name__])
 
     # what missed, and a profile of each
     misses = []
@@ -1360,13 +1381,13 @@ def main():
                 cur2.execute("DROP TABLE bench_saved_keys")
                 c2.close()
 
-    write_results(m, tp, rl, pb, gc, gr, gj, mem, misses, profiles)
+    write_results(m, tp, rl, pb, gc, gr, gj, mem, misses, profiles, lg)
     plot(tp, rl, pb, gr, gj)
     with open(os.path.join(OUT, "results.json"), "w") as f:
         json.dump({"machine": m, "throughput": tp, "rls": rl, "pgbench": pb,
                    "claims": {f"{k[0]} {k[1]}": v for k, v in gc.items()},
                    "registry": gr, "jwks": {f"{k[0]} {k[1]}": v for k, v in gj.items()},
-                   "memory": mem, "misses": misses, "profiles": profiles,
+                   "memory": mem, "logins": lg, "misses": misses, "profiles": profiles,
                    "wall_vs_cpu": WALL}, f, indent=1, default=str)
     log(f"bench: done in {time.time() - t_start:.0f} s; {len(misses)} target(s) missed")
     for label, desc in misses:

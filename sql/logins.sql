@@ -184,6 +184,23 @@ SELECT jwt_sign(jsonb_build_object('sub', 'erin', 'sid', :'e2'::jsonb ->> 'sid',
                 :'secret') AS late \gset
 SELECT * FROM pg_temp.session(:'late');
 --
+-- The ended logins are read through the partial index jwt_logins_ended;
+-- without it, or with an index of that name that is not it, the whole
+-- table is read: the same logins are refused either way.
+--
+SELECT indexdef FROM pg_indexes WHERE indexname = 'jwt_logins_ended';
+SELECT jwt_sign(jsonb_build_object('sub', 'erin', 'sid', :'e1'::jsonb ->> 'sid', 'exp', 4102444800),
+                :'secret') AS e1_token \gset
+SELECT * FROM pg_temp.session(:'e1_token');
+DROP INDEX jwt_logins_ended;
+SELECT * FROM pg_temp.session(:'e1_token');
+CREATE INDEX jwt_logins_ended ON jwt_logins (ended_at) WHERE end_reason = 'reuse';
+SELECT * FROM pg_temp.session(:'e1_token');
+DROP INDEX jwt_logins_ended;
+CREATE INDEX jwt_logins_ended ON jwt_logins (ended_at) WHERE ended_at IS NOT NULL;
+SELECT * FROM pg_temp.session(:'e1_token');
+SELECT * FROM pg_temp.session(:'f1'::jsonb ->> 'access_token');
+--
 -- jwt_purge_revocations() deletes the logins that can no longer matter:
 -- ended or past their end, with their last access token expired (here
 -- only e2's); their refresh tokens go with them.

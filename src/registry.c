@@ -18,15 +18,18 @@
  */
 #include "postgres.h"
 
+#include "access/genam.h"
 #include "access/table.h"
 #include "access/tableam.h"
 #include "access/xact.h"
 #include "storage/proc.h"
 #include "catalog/namespace.h"
+#include "catalog/pg_class.h"
 #include "commands/trigger.h"
 #include "common/hashfn.h"
 #include "executor/spi.h"
 #include "executor/tuptable.h"
+#include "nodes/primnodes.h"
 #include "miscadmin.h"
 #include "utils/builtins.h"
 #include "utils/inval.h"
@@ -34,6 +37,7 @@
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
 #include "utils/rel.h"
+#include "utils/relcache.h"
 #include "utils/snapmgr.h"
 #include "utils/timestamp.h"
 
@@ -239,12 +243,9 @@ read_count(Relation rel, TupleTableSlot *slot, RegistryRead *r)
 		r->same++;
 }
 
-/*
- * How many rows of rel r->latest sees that matter: every row, or with
- * notnull_att (1-based), those where that attribute is not NULL.
- */
+/* How many rows of rel r->latest sees. */
 static void
-read_count_latest(Relation rel, RegistryRead *r, int notnull_att)
+read_count_latest(Relation rel, RegistryRead *r)
 {
 	TupleTableSlot *slot;
 	TableScanDesc scan;
@@ -256,12 +257,6 @@ read_count_latest(Relation rel, RegistryRead *r, int notnull_att)
 	while (table_scan_getnextslot(scan, ForwardScanDirection, slot))
 	{
 		CHECK_FOR_INTERRUPTS();
-		if (notnull_att > 0)
-		{
-			slot_getsomeattrs(slot, notnull_att);
-			if (slot->tts_isnull[notnull_att - 1])
-				continue;
-		}
 		r->nlatest++;
 	}
 	table_endscan(scan);
@@ -294,7 +289,7 @@ registry_scan_keys(Relation rel, RegistryRead *r, jose_keyset *keys)
 	}
 	table_endscan(scan);
 	ExecDropSingleTupleTableSlot(slot);
-	read_count_latest(rel, r, 0);
+	read_count_latest(rel, r);
 }
 
 /* Read jwt_revocations (jti, expires_at, ...) with r->snap into the revoked set. */
@@ -327,7 +322,7 @@ registry_scan_revocations(Relation rel, RegistryRead *r)
 	}
 	table_endscan(scan);
 	ExecDropSingleTupleTableSlot(slot);
-	read_count_latest(rel, r, 0);
+	read_count_latest(rel, r);
 
 	jwt_registry.nrevoked = list_length(revoked);
 	jwt_registry.revoked = jwt_registry.nrevoked > 0 ?
@@ -392,22 +387,45 @@ registry_snapshot(void)
  * they are counted (see read_end): a login started or refreshed after the
  * statement's snapshot leaves the load unbound, a login ended after it
  * binds the load to that snapshot.
+ *
+ * They are read through the partial index jwt_logins_ended (ended_at WHERE
+ * ended_at IS NOT NULL), so that what a logout costs every backend grows
+ * with the ended logins, not with all the open ones.  Without that index
+ * (it is checked to be exactly that), the whole table is read; each row's
+ * ended_at is checked either way.
  */
 #define LOGINS_ENDED_AT 7
 
-static void
-registry_scan_logins(Relation rel, RegistryRead *r)
+/* The index jwt_logins_ended on rel, or InvalidOid when it is not there as made. */
+static Oid
+ended_logins_index(Relation rel)
 {
-	TupleDesc	desc = RelationGetDescr(rel);
-	TupleTableSlot *slot = table_slot_create(rel, NULL);
-	TableScanDesc scan = jwt_table_beginscan(rel, r->snap);
-	List	   *ended = NIL;
-	ListCell   *lc;
-	int			i = 0;
+	Oid			idxid = get_relname_relid("jwt_logins_ended", RelationGetNamespace(rel));
+	Relation	idx;
+	List	   *pred;
+	bool		ok;
 
-	if (desc->natts < LOGINS_ENDED_AT)
-		elog(ERROR, "jwt: unexpected layout of jwt_logins");
-	while (table_scan_getnextslot(scan, ForwardScanDirection, slot))
+	if (!OidIsValid(idxid) || get_rel_relkind(idxid) != RELKIND_INDEX)
+		return InvalidOid;
+	idx = index_open(idxid, AccessShareLock);
+	pred = RelationGetIndexPredicate(idx);
+	ok = idx->rd_index->indrelid == RelationGetRelid(rel) && idx->rd_index->indisvalid &&
+		list_length(pred) == 1 && IsA(linitial(pred), NullTest) &&
+		((NullTest *) linitial(pred))->nulltesttype == IS_NOT_NULL &&
+		IsA(((NullTest *) linitial(pred))->arg, Var) &&
+		((Var *) ((NullTest *) linitial(pred))->arg)->varattno == LOGINS_ENDED_AT;
+	index_close(idx, AccessShareLock);
+	return ok ? idxid : InvalidOid;
+}
+
+/* The ended logins snap sees: read (into *ended, when given) and counted. */
+static void
+logins_read(Relation rel, Oid idxid, Snapshot snap, RegistryRead *r, List **ended)
+{
+	SysScanDesc scan = systable_beginscan(rel, idxid, OidIsValid(idxid), snap, 0, NULL);
+	TupleTableSlot *slot = scan->slot;
+
+	while (systable_getnext(scan) != NULL)
 	{
 		RevokedJti *rj;
 		text	   *sid;
@@ -416,6 +434,11 @@ registry_scan_logins(Relation rel, RegistryRead *r)
 		slot_getsomeattrs(slot, LOGINS_ENDED_AT);
 		if (slot->tts_isnull[LOGINS_ENDED_AT - 1])
 			continue;
+		if (ended == NULL)
+		{
+			r->nlatest++;
+			continue;
+		}
 		read_count(rel, slot, r);
 		if (slot->tts_isnull[0] || slot->tts_isnull[5])
 			continue;
@@ -423,11 +446,25 @@ registry_scan_logins(Relation rel, RegistryRead *r)
 		rj = MemoryContextAlloc(part_context[PART_REVOKED], sizeof(RevokedJti));
 		rj->hash = jti_hash(VARDATA_ANY(sid), VARSIZE_ANY_EXHDR(sid));
 		rj->until = jwt_timestamptz_to_unix(DatumGetTimestampTz(slot->tts_values[5]));
-		ended = lappend(ended, rj);
+		*ended = lappend(*ended, rj);
 	}
-	table_endscan(scan);
-	ExecDropSingleTupleTableSlot(slot);
-	read_count_latest(rel, r, LOGINS_ENDED_AT);
+	systable_endscan(scan);
+}
+
+static void
+registry_scan_logins(Relation rel, RegistryRead *r)
+{
+	List	   *ended = NIL;
+	ListCell   *lc;
+	int			i = 0;
+	Oid			idxid;
+
+	if (RelationGetDescr(rel)->natts < LOGINS_ENDED_AT)
+		elog(ERROR, "jwt: unexpected layout of jwt_logins");
+	idxid = ended_logins_index(rel);
+	logins_read(rel, idxid, r->snap, r, &ended);
+	if (r->latest != NULL)
+		logins_read(rel, idxid, r->latest, r, NULL);
 
 	jwt_registry.nended = list_length(ended);
 	jwt_registry.ended = jwt_registry.nended > 0 ?
