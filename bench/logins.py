@@ -17,10 +17,12 @@ In a database of their own (jwt_bench_logins), they measure:
     pgbench, one client per CPU, tps and the backends' CPU per call;
  3. the session path while other sessions log in and refresh continuously:
     a PostgREST-style transaction (role and token set, one row read through
-    the policy) in one pgbench client, alone, beside a client that logs in
+    the policy) in a loop, alone, beside a client that signs tokens (which
+    writes nothing: the cost of a busy neighbour), beside one that logs in
     and refreshes without pause, and beside one that logs in and out 20
-    times a second (each logout invalidates the revocation set); the figure
-    is the session backend's own CPU time per transaction.
+    times a second (each logout invalidates the revocation set); the figures
+    are the session backend's own CPU time per transaction and how often it
+    read the revocation set again.
 
 Every figure is the median of the rounds; each round measures every case in
 turn.  Helpers (log, timed, wait_idle, ...) come from bench.py, passed in as
@@ -263,12 +265,19 @@ LOGOUTS = ("SELECT jwt_logout(jwt_login('{\"sub\": \"churn\", \"role\": \"web\"}
            "->> 'refresh_token');\n")
 
 
+def revocation_loads(cur):
+    cur.execute("SELECT (jwt_cache_stats() ->> 'registry_revocation_loads')::bigint")
+    return cur.fetchone()[0]
+
+
 def session_loop(b, conn, tok, seconds):
     """The PostgREST-style transaction in a loop on conn for a while: its
-    count, and its backend's CPU time per transaction."""
+    rate, its backend's CPU time per transaction, and how often the backend
+    read the revocation set again meanwhile."""
     cur = conn.cursor()
     pid = conn.info.backend_pid
     n = 0
+    loads = revocation_loads(cur)
     c0 = b.backend_cpu(pid)
     t_end = time.time() + seconds
     while time.time() < t_end:
@@ -280,7 +289,8 @@ def session_loop(b, conn, tok, seconds):
             raise SystemExit("logins: the session transaction reads no row")
         cur.execute("COMMIT")
         n += 1
-    return n / seconds, (b.backend_cpu(pid) - c0) / 1e3 / max(n, 1)
+    cpu = (b.backend_cpu(pid) - c0) / 1e3 / max(n, 1)
+    return n / seconds, cpu, revocation_loads(cur) - loads
 
 
 def session_under_churn(b, conn, S):
@@ -297,11 +307,14 @@ def session_under_churn(b, conn, S):
     os.sched_setaffinity(session.info.backend_pid, {0})
     cases = {
         "nothing": None,
+        # the other CPU busy with work that writes nothing: what sharing the
+        # machine costs the session, invalidations aside
+        "a client signing tokens (jwt_issue), for comparison": ("issue", ISSUE, {}, None, 1 % ncpu),
         "a client logging in and refreshing": ("churn", CHURN, {}, None, 1 % ncpu),
         f"a client logging in and out {S['logout_rate']} times a second":
             ("logouts", LOGOUTS, {}, S["logout_rate"], 1 % ncpu),
     }
-    res = {c: {"tps": [], "cpu": [], "other_tps": []} for c in cases}
+    res = {c: {"tps": [], "cpu": [], "other_tps": [], "loads": []} for c in cases}
     try:
         for r in range(S["rounds"] + 1):
             b.wait_idle(30)
@@ -312,12 +325,13 @@ def session_under_churn(b, conn, S):
                     t = threading.Thread(target=lambda: got.update(pgbench(b, conn, [other], S["seconds"] + 1)))
                     t.start()
                     time.sleep(0.5)
-                tps, cpu = session_loop(b, session, tok, S["seconds"])
+                tps, cpu, loads = session_loop(b, session, tok, S["seconds"])
                 if t is not None:
                     t.join()
                 if r > 0:
                     res[case]["tps"].append(tps)
                     res[case]["cpu"].append(cpu)
+                    res[case]["loads"].append(loads)
                     if other is not None:
                         res[case]["other_tps"].append(got[other[0]]["tps"])
                 cur.execute("DELETE FROM jwt_logins WHERE sub = 'churn'")
@@ -331,7 +345,8 @@ def session_under_churn(b, conn, S):
     base = b.median(res["nothing"]["cpu"])
     return {c: {"tps": b.median(v["tps"]), "cpu_us": b.median(v["cpu"]),
                 "cpu_ratio": b.median(v["cpu"]) / base,
-                "other_tps": b.median(v["other_tps"]) if v["other_tps"] else None}
+                "other_tps": b.median(v["other_tps"]) if v["other_tps"] else None,
+                "loads_per_s": b.median(v["loads"]) / S["seconds"]}
             for c, v in res.items()}
 
 
@@ -372,11 +387,14 @@ def markdown(b, lg):
       "of its reaped children, as in section 3). `jwt_login` and `jwt_refresh` write, so each call's "
       "commit waits for its WAL to reach the disk (`synchronous_commit = on`, fsync on), which is what "
       "bounds their rate here; with `synchronous_commit = off` the CPU does.\n")
-    w("| call | synchronous_commit | calls/s (2 clients) | ms per call and client | backend CPU µs per call |\n"
-      "|---|---|---|---|---|")
+    w("| call | synchronous_commit | calls/s (2 clients) | the rounds, lowest to highest | ms per call and client | "
+      "backend CPU µs per call |\n|---|---|---|---|---|---|")
     for k, v in t.items():
-        w(f"| `{v['call']}` | {v['synchronous_commit']} | {v['tps']:,.0f} | {2000 / v['tps']:.2f} | "
-          f"{v['cpu_us']:.0f} |")
+        w(f"| `{v['call']}` | {v['synchronous_commit']} | {v['tps']:,.0f} | "
+          f"{min(v['runs']):,.0f} to {max(v['runs']):,.0f} | {2000 / v['tps']:.2f} | {v['cpu_us']:.0f} |")
+    w("")
+    w("With `synchronous_commit = on` the rate is the disk's: this machine's disk is shared with other "
+      "work, and the rounds differ by up to a factor of ten. The CPU figures are steady.\n")
     w("")
     w("**The session path while others log in and refresh.** The session runs a PostgREST-style "
       "transaction in a loop (`BEGIN`; role and `jwt.token` set in one statement; one row of the table "
@@ -385,13 +403,18 @@ def markdown(b, lg):
       "logs in and refreshes without pause (neither ends a login, so neither sends an invalidation); or one "
       f"that logs in and out {lg['logout_rate']} times a second (each logout invalidates the revocation "
       "set, which the session reads again at its next statement: the open and ended logins of "
-      "`jwt_logins`). *CPU* is the session backend's own CPU time per transaction "
-      "(`/proc/<pid>/schedstat`).\n")
+      "`jwt_logins`); and, for comparison, one that signs tokens without pause and writes nothing: "
+      "what a busy neighbour costs the session (the two CPUs of this virtual machine share a core's "
+      "caches), invalidations aside. *CPU* is the session backend's own CPU time per transaction "
+      "(`/proc/<pid>/schedstat`); *reads of the revocation set* are the session backend's, from "
+      "`jwt_cache_stats()` (one per run comes from the cleanup before it, which deletes the other "
+      "client's logins).\n")
     w("| beside the session | session transactions/s | session backend CPU µs per transaction | ratio | "
-      "the other client's calls/s |\n|---|---|---|---|---|")
+      "reads of the revocation set per second | the other client's calls/s |\n|---|---|---|---|---|---|")
     for case, v in c.items():
         other = f"{v['other_tps']:,.0f}" if v["other_tps"] else ""
-        w(f"| {case} | {v['tps']:,.0f} | {v['cpu_us']:.1f} | {v['cpu_ratio']:.3f} | {other} |")
+        w(f"| {case} | {v['tps']:,.0f} | {v['cpu_us']:.1f} | {v['cpu_ratio']:.3f} | "
+          f"{v['loads_per_s']:.1f} | {other} |")
     w("")
     w(END_MARK)
     return "\n".join(L)
