@@ -412,3 +412,23 @@ GRANT EXECUTE ON FUNCTION jwt_add_issuer(text, text, text, text[], text[]),
                           jwt_refresh_issuers(text, boolean),
                           jwt_wake_issuer(text)
     TO @extowner@ WITH GRANT OPTION;
+-- [lifecycle] own keys that rotate themselves
+-- jwt_rotate_signing_key() generates an asymmetric key in the registry,
+-- published by jwt_jwks() at once and signing from now + publish_ahead on,
+-- and retires the keys it takes over from once the last token they can
+-- sign has expired (src/rotation.c).  In C and closed to PUBLIC, as the
+-- registry's other administrative functions are.
+CREATE FUNCTION jwt_rotate_signing_key(algorithm text, publish_ahead interval DEFAULT '1 hour')
+RETURNS text
+AS 'MODULE_PATHNAME', 'jwt_rotate_signing_key'
+LANGUAGE C VOLATILE PARALLEL UNSAFE;
+COMMENT ON FUNCTION jwt_rotate_signing_key(text, interval) IS
+'add a new signing key for an asymmetric algorithm, published at once and signing after publish_ahead, and retire the signing keys it takes over from once their last token has expired; returns its kid';
+REVOKE ALL ON FUNCTION jwt_rotate_signing_key(text, interval) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION jwt_rotate_signing_key(text, interval) TO @extowner@ WITH GRANT OPTION;
+
+-- [lifecycle] ended logins by index
+-- Each backend reads the ended logins again after a login ends (a logout,
+-- a replay): through this partial index, so that the cost grows with the
+-- ended logins, not with every open one (src/registry.c).
+CREATE INDEX jwt_logins_ended ON jwt_logins (ended_at) WHERE ended_at IS NOT NULL;

@@ -16,10 +16,14 @@ that same run (every figure is the median of at least three runs):
  5. the backend's RSS before and after 1,000,000 verifications;
  6. identity providers: the session path with 1 and 20 registered issuers,
     and jwt_has_scope() per row against a constant policy;
+ 7. logins and refresh tokens (bench/logins.py): the session path with
+    10,000 ended logins against none, jwt_login and jwt_refresh throughput,
+    the session path while other sessions log in and refresh;
 
 and writes bench/results.md and bench/results.png (--quick: smaller sizes,
 written to bench/out/ instead, for trying the script out; --only=issuers:
-section 6 alone, written to bench/out/results-issuers.md).  Where a target is
+section 6 alone, written to bench/out/results-issuers.md; --only=logins:
+section 7 alone, rewritten in place in results.md).  Where a target is
 missed and perf works here, it profiles the case (bench/out/profile-*.txt) and
 puts the top of the profile into results.md.
 
@@ -1158,7 +1162,7 @@ def fmt_rate(x):
     return f"{x:,.0f}"
 
 
-def write_results(m, tp, rl, pb, gc, gr, gj, mem, misses, profiles, iss, sc):
+def write_results(m, tp, rl, pb, gc, gr, gj, mem, misses, profiles, iss, sc, lg=None):
     L = []
     w = L.append
     w("# jwt benchmarks\n")
@@ -1194,7 +1198,7 @@ def write_results(m, tp, rl, pb, gc, gr, gj, mem, misses, profiles, iss, sc):
 
     w("## Summary of targets\n")
     w("| target | measured | |\n|---|---|---|")
-    for row in summary_rows(tp, rl, pb, gr) + issuers_summary_rows(iss, sc):
+    for row in summary_rows(tp, rl, pb, gr, lg) + issuers_summary_rows(iss, sc):
         w(f"| {row[0]} | {row[1]} | {row[2]} |")
     w("")
 
@@ -1338,6 +1342,9 @@ def write_results(m, tp, rl, pb, gc, gr, gj, mem, misses, profiles, iss, sc):
                     "shows under the function that called into it: `RSA_verify`, `EVP_Digest`, `HMAC_Final`, "
                     "or ours); *own* the share in the function itself. Full reports: "
                     "`bench/out/profile-*.txt`.\n")
+    if lg is not None:
+        import logins
+        w(logins.markdown(sys.modules[__name__], lg) + "\n")
     if misses:
         w("## Targets missed, and where the time goes\n")
         w(PROFILE_NOTE)
@@ -1361,7 +1368,7 @@ def write_results(m, tp, rl, pb, gc, gr, gj, mem, misses, profiles, iss, sc):
     log(f"wrote {path}")
 
 
-def summary_rows(tp, rl, pb, gr):
+def summary_rows(tp, rl, pb, gr, lg=None):
     rows = []
     for alg, t in VERIFY_TARGETS.items():
         r = tp["algs"][alg]["verify"]["ratio"]
@@ -1385,6 +1392,11 @@ def summary_rows(tp, rl, pb, gr):
     g = gr[1000]["own_us"] / gr[1]["own_us"]
     rows.append((f"registry of 1,000 keys ≤ {REGISTRY_TARGET:.2f}x one key (lookup does not grow)",
                  f"{g:.2f}x", verdict(g, "max", REGISTRY_TARGET)[0]))
+    if lg is not None:
+        import logins
+        r = lg["session"]["ratio"]
+        rows.append((f"RLS `owner = jwt_claim('sub')` with 10,000 ended logins ≤ {logins.TARGET:.2f}x none",
+                     f"{r:.3f}x", verdict(r, "max", logins.TARGET)[0]))
     return rows
 
 
@@ -1469,12 +1481,19 @@ def plot(tp, rl, pb, gr, gj):
 
 
 def main():
-    if ONLY:
-        if ONLY != {"issuers"}:
-            raise SystemExit(f"bench.py: --only knows issuers, not {','.join(sorted(ONLY - {'issuers'}))}")
-        only_issuers()
-        return
     t_start = time.time()
+    if ONLY:
+        unknown = ONLY - {"issuers", "logins"}
+        if unknown:
+            raise SystemExit(f"bench.py: --only knows issuers and logins, not {','.join(sorted(unknown))}")
+        if "issuers" in ONLY:
+            only_issuers()
+        if "logins" in ONLY:
+            import logins
+            lg = logins.run(sys.modules[__name__])
+            logins.splice(sys.modules[__name__], lg)
+            log(f"bench --only=logins: done in {time.time() - t_start:.0f} s")
+        return
     global POSTMASTER
     c0 = connect("postgres")
     with open(f"/proc/{c0.info.backend_pid}/stat") as f:
@@ -1500,6 +1519,8 @@ def main():
     iss = issuers_bench(conn)
     sc = scopes_bench(conn)
     mem = memory()
+    import logins
+    lg = logins.run(sys.modules[__name__])
 
     # what missed, and a profile of each
     misses = []
@@ -1618,13 +1639,13 @@ def main():
                 cur2.execute("DROP TABLE bench_saved_keys")
                 c2.close()
 
-    write_results(m, tp, rl, pb, gc, gr, gj, mem, misses, profiles, iss, sc)
+    write_results(m, tp, rl, pb, gc, gr, gj, mem, misses, profiles, iss, sc, lg)
     plot(tp, rl, pb, gr, gj)
     with open(os.path.join(OUT, "results.json"), "w") as f:
         json.dump({"machine": m, "throughput": tp, "rls": rl, "pgbench": pb,
                    "claims": {f"{k[0]} {k[1]}": v for k, v in gc.items()},
                    "registry": gr, "jwks": {f"{k[0]} {k[1]}": v for k, v in gj.items()},
-                   "memory": mem, "misses": misses, "profiles": profiles,
+                   "memory": mem, "logins": lg, "misses": misses, "profiles": profiles,
                    "issuers": {f"{k[0]} {k[1]}": v for k, v in iss.items()}, "scopes": sc,
                    "wall_vs_cpu": WALL}, f, indent=1, default=str)
     log(f"bench: done in {time.time() - t_start:.0f} s; {len(misses)} target(s) missed")

@@ -196,6 +196,23 @@ SELECT jwt_sign(jsonb_build_object('sub', 'erin', 'sid', :'e2'::jsonb ->> 'sid',
                 :'secret') AS late \gset
 SELECT * FROM pg_temp.session(:'late');
 --
+-- The ended logins are read through the partial index jwt_logins_ended;
+-- without it, or with an index of that name that is not it, the whole
+-- table is read: the same logins are refused either way.
+--
+SELECT indexdef FROM pg_indexes WHERE indexname = 'jwt_logins_ended';
+SELECT jwt_sign(jsonb_build_object('sub', 'erin', 'sid', :'e1'::jsonb ->> 'sid', 'exp', 4102444800),
+                :'secret') AS e1_token \gset
+SELECT * FROM pg_temp.session(:'e1_token');
+DROP INDEX jwt_logins_ended;
+SELECT * FROM pg_temp.session(:'e1_token');
+CREATE INDEX jwt_logins_ended ON jwt_logins (ended_at) WHERE end_reason = 'reuse';
+SELECT * FROM pg_temp.session(:'e1_token');
+DROP INDEX jwt_logins_ended;
+CREATE INDEX jwt_logins_ended ON jwt_logins (ended_at) WHERE ended_at IS NOT NULL;
+SELECT * FROM pg_temp.session(:'e1_token');
+SELECT * FROM pg_temp.session(:'f1'::jsonb ->> 'access_token');
+--
 -- jwt_purge_revocations() deletes the logins that can no longer matter:
 -- ended or past their end, with their last access token expired (here
 -- only e2's); their refresh tokens go with them.
@@ -206,6 +223,60 @@ SELECT count(*) AS e2_left FROM jwt_logins WHERE sid = :'e2'::jsonb ->> 'sid';
 SELECT count(*) AS e2_tokens_left FROM jwt_refresh_tokens WHERE sid = :'e2'::jsonb ->> 'sid';
 SELECT count(*) > 0 AS others_kept FROM jwt_logins;
 SELECT jwt_refresh(:'e2'::jsonb ->> 'refresh_token') ->> 'error_description' AS purged_token;
+--
+-- What a change invalidates.  A login or a refresh that ends nothing sends
+-- no invalidation; ending a login reloads the revocation set of every
+-- session, never its parsed keys.  Another session (through dblink) and
+-- this one count their loads of the registry's two parts
+-- (jwt_cache_stats()).
+--
+CREATE EXTENSION IF NOT EXISTS dblink;
+CREATE ROLE regress_jwt_logins_other LOGIN PASSWORD 'regress-jwt-logins-other';
+SELECT dblink_connect('other',
+    format('dbname=%s user=regress_jwt_logins_other password=regress-jwt-logins-other host=%s port=%s',
+           current_database(),
+           coalesce(host(inet_server_addr()), split_part(current_setting('unix_socket_directories'), ',', 1)),
+           current_setting('port')));
+CREATE FUNCTION pg_temp.loads(OUT sub text, OUT key_loads bigint, OUT revocation_loads bigint)
+LANGUAGE sql AS $$
+    SELECT * FROM dblink('other', 'SELECT jwt_claim(''sub''),
+                                          (jwt_cache_stats() ->> ''registry_key_loads'')::bigint,
+                                          (jwt_cache_stats() ->> ''registry_revocation_loads'')::bigint')
+        AS r(sub text, key_loads bigint, revocation_loads bigint)
+$$;
+SELECT jwt_login('{"sub": "gina"}') AS g1 \gset
+SELECT dblink_exec('other', format('SET jwt.token = %L', :'g1'::jsonb ->> 'access_token'));
+SELECT set_config('jwt.token', :'g1'::jsonb ->> 'access_token', false) IS NOT NULL AS set;
+SELECT sub, key_loads AS other_keys_before, revocation_loads AS other_revocations_before
+FROM pg_temp.loads() \gset
+SELECT jwt_claim('sub') AS sub, (jwt_cache_stats() ->> 'registry_key_loads')::bigint AS keys_before,
+       (jwt_cache_stats() ->> 'registry_revocation_loads')::bigint AS revocations_before \gset
+SELECT jwt_refresh(:'g1'::jsonb ->> 'refresh_token') ? 'refresh_token' AS rotated,
+       jwt_login('{"sub": "gina"}') AS g2 \gset
+SELECT :'rotated' AS rotated;
+SELECT sub, key_loads - :other_keys_before AS key_loads,
+       revocation_loads - :other_revocations_before AS revocation_loads
+FROM pg_temp.loads();
+SELECT jwt_claim('sub') AS sub,
+       (jwt_cache_stats() ->> 'registry_key_loads')::bigint - :keys_before AS key_loads,
+       (jwt_cache_stats() ->> 'registry_revocation_loads')::bigint - :revocations_before AS revocation_loads;
+SELECT jwt_logout(:'g2'::jsonb ->> 'refresh_token') AS ended;
+SELECT sub, key_loads - :other_keys_before AS key_loads,
+       revocation_loads - :other_revocations_before AS revocation_loads
+FROM pg_temp.loads();
+SELECT jwt_claim('sub') AS sub,
+       (jwt_cache_stats() ->> 'registry_key_loads')::bigint - :keys_before AS key_loads,
+       (jwt_cache_stats() ->> 'registry_revocation_loads')::bigint - :revocations_before AS revocation_loads;
+-- a key added reloads the keys (and only them)
+SELECT jwt_add_key(:'secret' || '-2', 'HS256', 'logins-hs256-2');
+SELECT sub, key_loads - :other_keys_before AS key_loads,
+       revocation_loads - :other_revocations_before AS revocation_loads
+FROM pg_temp.loads();
+DELETE FROM jwt_keys WHERE kid = 'logins-hs256-2';
+RESET jwt.token;
+SELECT dblink_disconnect('other');
+DROP ROLE regress_jwt_logins_other;
+DROP EXTENSION dblink;
 --
 -- Dump safety: the tables hold SHA-256 hashes and sealed successors, never a
 -- refresh token's text.

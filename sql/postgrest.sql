@@ -402,11 +402,268 @@ COMMIT;
 RESET SESSION AUTHORIZATION;
 DELETE FROM jwt_revocations WHERE jti = 'alice-1';
 -- ---------------------------------------------------------------------
+-- Logins over PostgREST (README, "Logins over PostgREST"): /rpc/login,
+-- /rpc/refresh and /rpc/logout in both transports.  JSON: the token
+-- response is the body.  Cookie: the refresh token only in an HttpOnly;
+-- Secure; SameSite=Strict cookie set through response.headers and read
+-- back from request.cookies, the body carrying the access token alone.  A
+-- refused refresh token is 400 (response.status) with the RFC 6749 error
+-- object, and PostgREST commits: a replay's ending of the login stands.
+-- PostgREST reads response.headers and response.status after its main
+-- query, in the same transaction; here a SELECT after the call shows them.  (The
+-- users' passwords are checked with sha256 here; the README uses
+-- pgcrypto's crypt().)
+-- ---------------------------------------------------------------------
+RESET SESSION AUTHORIZATION;
+CREATE PROCEDURE pgrst.tx_vars(method text, path text, headers jsonb, cookies jsonb)
+LANGUAGE sql AS $$
+    SELECT set_config('search_path', '"api", "public"', true),
+           set_config('role', 'regress_anon', true),
+           set_config('request.jwt.claims', '{"role":"regress_anon"}', true),
+           set_config('request.method', method, true),
+           set_config('request.path', path, true),
+           set_config('request.headers', headers::text, true),
+           set_config('request.cookies', cookies::text, true)
+$$;
+-- what PostgREST sends back besides the body
+CREATE FUNCTION pgrst.response(OUT status text, OUT set_cookie text) LANGUAGE sql AS $$
+    SELECT nullif(current_setting('response.status', true), ''),
+           regexp_replace(nullif(current_setting('response.headers', true), '')::jsonb -> 0 ->> 'Set-Cookie',
+                          '^refresh_token=[A-Za-z0-9_-]{43};', 'refresh_token=<43 characters>;')
+$$;
+-- the refresh token of a Set-Cookie header
+CREATE FUNCTION pgrst.cookie() RETURNS jsonb LANGUAGE sql AS $$
+    SELECT jsonb_build_object('refresh_token',
+               substring(current_setting('response.headers', true)::jsonb -> 0 ->> 'Set-Cookie'
+                         FROM '^refresh_token=([^;]+);'))
+$$;
+-- read as PostgREST reads them: as the request's role
+GRANT USAGE ON SCHEMA pgrst TO regress_anon, regress_web_user;
+CREATE SCHEMA private;
+CREATE TABLE private.users (name text PRIMARY KEY, salt text NOT NULL, password_hash bytea NOT NULL,
+                            role name NOT NULL DEFAULT 'regress_web_user');
+INSERT INTO private.users (name, salt, password_hash)
+SELECT 'alice', s, sha256(convert_to(s || 'correct horse', 'UTF8')) FROM (VALUES ('pepper-1')) AS v(s);
+CREATE SCHEMA auth;
+CREATE FUNCTION auth.refresh_cookie(token text, max_age bigint) RETURNS void
+LANGUAGE sql VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+    SELECT set_config('response.headers',
+               (coalesce(nullif(current_setting('response.headers', true), '')::jsonb, '[]')
+                || jsonb_build_array(jsonb_build_object('Set-Cookie',
+                       format('refresh_token=%s; Path=/rpc; Max-Age=%s; HttpOnly; Secure; SameSite=Strict',
+                              token, max_age))))::text,
+               true)
+$$;
+CREATE FUNCTION auth.respond(response jsonb, cookie boolean) RETURNS jsonb
+LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    IF response ? 'error' THEN
+        PERFORM set_config('response.status', '400', true);
+        IF cookie THEN
+            PERFORM auth.refresh_cookie('', 0);
+        END IF;
+        RETURN response;
+    END IF;
+    IF NOT cookie THEN
+        RETURN response;
+    END IF;
+    PERFORM auth.refresh_cookie(response ->> 'refresh_token',
+        extract(epoch FROM current_setting('jwt.refresh_token_lifetime')::interval)::bigint);
+    RETURN response - 'refresh_token';
+END
+$$;
+CREATE FUNCTION api.login(name text, password text, cookie boolean DEFAULT false) RETURNS jsonb
+LANGUAGE plpgsql VOLATILE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    u private.users;
+BEGIN
+    SELECT * INTO u FROM private.users a WHERE a.name = login.name;
+    IF NOT FOUND OR u.password_hash IS DISTINCT FROM sha256(convert_to(u.salt || login.password, 'UTF8')) THEN
+        RAISE EXCEPTION 'invalid user or password' USING ERRCODE = 'invalid_password';
+    END IF;
+    RETURN auth.respond(public.jwt_login(jsonb_build_object('sub', u.name, 'role', u.role), 'pgrst-2026'),
+                        cookie);
+END
+$$;
+CREATE FUNCTION api.refresh(refresh_token text DEFAULT NULL) RETURNS jsonb
+LANGUAGE plpgsql VOLATILE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    cookie text := nullif(nullif(current_setting('request.cookies', true), '')::json ->> 'refresh_token', '');
+BEGIN
+    IF refresh.refresh_token IS NOT NULL THEN
+        RETURN auth.respond(public.jwt_refresh(refresh.refresh_token), false);
+    ELSIF cookie IS NOT NULL THEN
+        RETURN auth.respond(public.jwt_refresh(cookie), true);
+    END IF;
+    RETURN auth.respond('{"error": "invalid_request", "error_description": "no refresh token"}', false);
+END
+$$;
+CREATE FUNCTION api.logout() RETURNS boolean
+LANGUAGE plpgsql VOLATILE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    cookie text := nullif(nullif(current_setting('request.cookies', true), '')::json ->> 'refresh_token', '');
+BEGIN
+    IF cookie IS NOT NULL THEN
+        PERFORM auth.refresh_cookie('', 0);
+        RETURN public.jwt_logout(cookie);
+    END IF;
+    RETURN public.jwt_logout();
+END
+$$;
+REVOKE ALL ON FUNCTION auth.refresh_cookie(text, bigint), auth.respond(jsonb, boolean),
+                       api.login(text, text, boolean), api.refresh(text), api.logout() FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION api.login(text, text, boolean), api.refresh(text), api.logout()
+    TO regress_anon, regress_web_user;
+SET SESSION AUTHORIZATION regress_authenticator;
+--
+-- The cookie transport.  POST /rpc/login {"name":"alice","password":"correct
+-- horse","cookie":true}: the body has no refresh token, the cookie has it.
+--
+BEGIN ISOLATION LEVEL READ COMMITTED;
+CALL pgrst.tx_vars('POST', '/rpc/login', pg_temp.headers(NULL), '{}');
+SELECT api.pre_request();
+SELECT api.login(name => 'alice', password => 'correct horse', cookie => true) AS c1 \gset
+SELECT array(SELECT jsonb_object_keys(:'c1'::jsonb) ORDER BY 1) AS body_members, * FROM pgrst.response();
+SELECT pgrst.cookie() AS c1_cookie \gset
+COMMIT;
+-- GET /notes with the access token, kept in the client's memory
+BEGIN ISOLATION LEVEL READ COMMITTED READ ONLY;
+CALL pgrst.tx_vars('GET', '/notes', pg_temp.headers('Bearer ' || (:'c1'::jsonb ->> 'access_token')), '{}');
+SELECT api.pre_request();
+SELECT current_user, jwt_claim('sub') AS sub, jwt_claim('sid') = :'c1'::jsonb ->> 'sid' AS sid;
+SELECT id, owner FROM api.notes ORDER BY id;
+COMMIT;
+-- POST /rpc/refresh {}, the browser sending the cookie (and no access token:
+-- it may have expired): a new access token in the body, a new cookie
+BEGIN ISOLATION LEVEL READ COMMITTED;
+CALL pgrst.tx_vars('POST', '/rpc/refresh', pg_temp.headers(NULL), :'c1_cookie');
+SELECT api.pre_request();
+SELECT api.refresh() AS c2 \gset
+SELECT array(SELECT jsonb_object_keys(:'c2'::jsonb) ORDER BY 1) AS body_members,
+       :'c2'::jsonb ->> 'sid' = :'c1'::jsonb ->> 'sid' AS same_login, * FROM pgrst.response();
+SELECT pgrst.cookie() AS c2_cookie \gset
+SELECT :'c2_cookie'::jsonb <> :'c1_cookie'::jsonb AS rotated;
+COMMIT;
+-- the old cookie again after the reuse interval (0 here, set by a superuser):
+-- 400 invalid_grant, the cookie cleared; the commit ends the login
+RESET SESSION AUTHORIZATION;
+SET jwt.refresh_reuse_interval = 0;
+SET SESSION AUTHORIZATION regress_authenticator;
+BEGIN ISOLATION LEVEL READ COMMITTED;
+CALL pgrst.tx_vars('POST', '/rpc/refresh', pg_temp.headers(NULL), :'c1_cookie');
+SELECT api.pre_request();
+SELECT api.refresh() AS body;
+SELECT * FROM pgrst.response();
+COMMIT;
+RESET SESSION AUTHORIZATION;
+RESET jwt.refresh_reuse_interval;
+SET SESSION AUTHORIZATION regress_authenticator;
+-- the login's access tokens are refused from the next request on (403)
+BEGIN ISOLATION LEVEL READ COMMITTED READ ONLY;
+CALL pgrst.tx_vars('GET', '/notes', pg_temp.headers('Bearer ' || (:'c2'::jsonb ->> 'access_token')), '{}');
+SELECT api.pre_request();
+ROLLBACK;
+-- and the new cookie too
+BEGIN ISOLATION LEVEL READ COMMITTED;
+CALL pgrst.tx_vars('POST', '/rpc/refresh', pg_temp.headers(NULL), :'c2_cookie');
+SELECT api.pre_request();
+SELECT api.refresh() ->> 'error_description' AS refused;
+SELECT * FROM pgrst.response();
+COMMIT;
+-- logout with the cookie: the login ends, the cookie is cleared
+BEGIN ISOLATION LEVEL READ COMMITTED;
+CALL pgrst.tx_vars('POST', '/rpc/login', pg_temp.headers(NULL), '{}');
+SELECT api.pre_request();
+SELECT api.login('alice', 'correct horse', true) AS c3 \gset
+SELECT pgrst.cookie() AS c3_cookie \gset
+COMMIT;
+BEGIN ISOLATION LEVEL READ COMMITTED;
+CALL pgrst.tx_vars('POST', '/rpc/logout', pg_temp.headers('Bearer ' || (:'c3'::jsonb ->> 'access_token')),
+                   :'c3_cookie');
+SELECT api.pre_request();
+SELECT api.logout() AS ended;
+SELECT * FROM pgrst.response();
+COMMIT;
+BEGIN ISOLATION LEVEL READ COMMITTED;
+CALL pgrst.tx_vars('POST', '/rpc/refresh', pg_temp.headers(NULL), :'c3_cookie');
+SELECT api.pre_request();
+SELECT api.refresh() ->> 'error_description' AS refused;
+SELECT * FROM pgrst.response();
+COMMIT;
+--
+-- The JSON transport.  POST /rpc/login {"name":"alice","password":"correct
+-- horse"}: the token response is the body; no cookie.
+--
+BEGIN ISOLATION LEVEL READ COMMITTED;
+CALL pgrst.tx_vars('POST', '/rpc/login', pg_temp.headers(NULL), '{}');
+SELECT api.pre_request();
+SELECT api.login(name => 'alice', password => 'correct horse') AS j1 \gset
+SELECT array(SELECT jsonb_object_keys(:'j1'::jsonb) ORDER BY 1) AS body_members, * FROM pgrst.response();
+COMMIT;
+-- POST /rpc/refresh {"refresh_token": …}
+BEGIN ISOLATION LEVEL READ COMMITTED;
+CALL pgrst.tx_vars('POST', '/rpc/refresh', pg_temp.headers(NULL), '{}');
+SELECT api.pre_request();
+SELECT api.refresh(refresh_token => :'j1'::jsonb ->> 'refresh_token') AS j2 \gset
+SELECT array(SELECT jsonb_object_keys(:'j2'::jsonb) ORDER BY 1) AS body_members,
+       :'j2'::jsonb ->> 'refresh_token' <> :'j1'::jsonb ->> 'refresh_token' AS rotated, * FROM pgrst.response();
+COMMIT;
+-- POST /rpc/logout with the access token alone (a client that lost its
+-- refresh token): jwt_logout() ends the login the verified token names
+BEGIN ISOLATION LEVEL READ COMMITTED;
+CALL pgrst.tx_vars('POST', '/rpc/logout', pg_temp.headers('Bearer ' || (:'j2'::jsonb ->> 'access_token')), '{}');
+SELECT api.pre_request();
+SELECT api.logout() AS ended;
+SELECT * FROM pgrst.response();
+COMMIT;
+BEGIN ISOLATION LEVEL READ COMMITTED;
+CALL pgrst.tx_vars('POST', '/rpc/refresh', pg_temp.headers(NULL), '{}');
+SELECT api.pre_request();
+SELECT api.refresh(:'j2'::jsonb ->> 'refresh_token') AS body;
+SELECT * FROM pgrst.response();
+COMMIT;
+-- no refresh token at all: 400 invalid_request
+BEGIN ISOLATION LEVEL READ COMMITTED;
+CALL pgrst.tx_vars('POST', '/rpc/refresh', pg_temp.headers(NULL), '{}');
+SELECT api.pre_request();
+SELECT api.refresh() AS body;
+SELECT * FROM pgrst.response();
+COMMIT;
+-- a wrong password: 28P01 (PostgREST answers 403), nothing written
+BEGIN ISOLATION LEVEL READ COMMITTED;
+CALL pgrst.tx_vars('POST', '/rpc/login', pg_temp.headers(NULL), '{}');
+SELECT api.pre_request();
+SELECT api.login('alice', 'wrong horse');
+ROLLBACK;
+-- anon cannot reach the helpers nor the extension's functions directly
+BEGIN ISOLATION LEVEL READ COMMITTED;
+CALL pgrst.tx_vars('POST', '/rpc/login', pg_temp.headers(NULL), '{}');
+SELECT api.pre_request();
+SELECT public.jwt_login('{"sub": "mallory"}');
+ROLLBACK;
+RESET SESSION AUTHORIZATION;
+SELECT count(*) AS logins, count(*) FILTER (WHERE ended_at IS NOT NULL) AS ended,
+       array_agg(DISTINCT end_reason ORDER BY end_reason) FILTER (WHERE end_reason IS NOT NULL) AS reasons
+FROM jwt_logins WHERE sub = 'alice';
+DELETE FROM jwt_logins WHERE sub = 'alice';
+-- ---------------------------------------------------------------------
 -- Clean up (the cluster is shared with the other suites)
 -- ---------------------------------------------------------------------
 SET client_min_messages = warning;
 DROP SCHEMA api CASCADE;
 DROP SCHEMA pgrst CASCADE;
+DROP SCHEMA auth CASCADE;
+DROP SCHEMA private CASCADE;
 RESET client_min_messages;
 DELETE FROM jwt_keys WHERE kid = 'pgrst-2026';
 DROP ROLE regress_authenticator, regress_anon, regress_web_user, regress_auditor, regress_superuser;

@@ -37,6 +37,7 @@ extern JwtRequiredClaims *jwt_policy_required;
 extern uint64 jwt_token_generation;
 extern uint64 jwt_policy_generation;
 extern uint64 jwt_registry_generation;
+extern uint64 jwt_revocation_generation;
 extern void jwt_define_settings(void);
 
 /* registry.c: the key registry and the revocations as this backend sees them */
@@ -46,19 +47,32 @@ typedef struct RevokedJti
 	double		until;			/* expires_at, seconds since the epoch */
 } RevokedJti;
 
+/*
+ * Two parts, loaded and invalidated apart: the keys (jwt_keys), whose load
+ * parses every key, and the revocation set (jwt_revocations and the ended
+ * logins of jwt_logins), which ending a login or revoking a jti changes
+ * without touching a key.
+ */
 typedef struct JwtRegistry
 {
+	/* the key part */
 	bool		valid;
 	bool		bound;			/* valid only under the snapshot it was read with */
 	Oid			keys_relid;
 	Oid			revocations_relid;
 	jose_keyset *keys;			/* NULL when the table is empty */
 	int			nkeys;
-	RevokedJti *revoked;		/* sorted by hash, in the registry's context */
+	/* the revocation part */
+	bool		revoked_valid;
+	bool		revoked_bound;	/* as bound, for this part */
+	RevokedJti *revoked;		/* sorted by hash, in the part's context */
 	int			nrevoked;
 	Oid			logins_relid;	/* InvalidOid before 0.2.0 */
 	RevokedJti *ended;			/* ended logins' sids, as revoked is */
 	int			nended;
+	/* how often each part was loaded in this backend (jwt_cache_stats()) */
+	uint64		key_loads;
+	uint64		revocation_loads;
 } JwtRegistry;
 
 extern JwtRegistry jwt_registry;
@@ -159,6 +173,8 @@ extern jose_algset jwt_algset_from_array(ArrayType *arr);
 
 /* issue.c: claims signed with the registry's signing key (or the kid given) */
 extern text *jwt_sign_with_registry(FunctionCallInfo fcinfo, Jsonb *claims, text *want);
+extern Jsonb *jwt_token_claims(Jsonb *claims, int64 iat, int64 exp, const char *sub,
+							   const char *sid);
 
 /* session.c: the session token's claims as jwt_claims() returns them, or NULL */
 extern Jsonb *jwt_session_claims(FunctionCallInfo fcinfo);

@@ -161,7 +161,10 @@ jwt_keyset_lookup(FunctionCallInfo fcinfo, const char *data, int len,
 
 PG_FUNCTION_INFO_V1(jwt_cache_stats);
 
-/* What the key cache of this backend has done: to see that keys are reused. */
+/*
+ * What the key cache of this backend has done, to see that keys are reused;
+ * and how often it loaded the registry's two parts (registry.c).
+ */
 Datum
 jwt_cache_stats(PG_FUNCTION_ARGS)
 {
@@ -172,7 +175,10 @@ jwt_cache_stats(PG_FUNCTION_ARGS)
 		if (key_cache[i].len >= 0)
 			cached++;
 	json = psprintf("{\"key_lookups\":" UINT64_FORMAT ",\"key_parses\":" UINT64_FORMAT
-					",\"keys_cached\":%d,\"key_cache_size\":%d}",
-					key_cache_lookups, key_cache_parses, cached, KEY_CACHE_SIZE);
+					",\"keys_cached\":%d,\"key_cache_size\":%d"
+					",\"registry_key_loads\":" UINT64_FORMAT
+					",\"registry_revocation_loads\":" UINT64_FORMAT "}",
+					key_cache_lookups, key_cache_parses, cached, KEY_CACHE_SIZE,
+					jwt_registry.key_loads, jwt_registry.revocation_loads);
 	PG_RETURN_DATUM(jwt_json_to_jsonb(json, strlen(json)));
 }

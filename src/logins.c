@@ -263,33 +263,11 @@ append_string_member(StringInfo out, const char *name, const char *val, bool com
 	jwt_json_escape(out, val, strlen(val));
 }
 
-/*
- * The access token's claims: base with sub, sid, a fresh iat, exp and jti,
- * and iss and aud from jwt.issuer and jwt.audience when those are set and
- * base lacks them.
- */
+/* The access token's claims (issue.c): the login's sub, sid, iat and exp. */
 static Jsonb *
 access_claims(Jsonb *base, const char *sub, const char *sid, int64 iat, int64 exp)
 {
-	StringInfoData o;
-	unsigned char r[16];
-	char		jti[JOSE_B64_ENCODED_LEN(16) + 1];
-
-	random_bytes(r, sizeof(r));
-	jti[jose_b64url_encode(r, sizeof(r), jti)] = '\0';
-	initStringInfo(&o);
-	appendStringInfoChar(&o, '{');
-	append_string_member(&o, "sub", sub, false);
-	append_string_member(&o, "sid", sid, true);
-	append_string_member(&o, "jti", jti, true);
-	appendStringInfo(&o, ",\"iat\":" INT64_FORMAT ",\"exp\":" INT64_FORMAT, iat, exp);
-	if (jwt_policy_issuer && jwt_policy_issuer[0] && claim(base, "iss") == NULL)
-		append_string_member(&o, "iss", jwt_policy_issuer, true);
-	if (jwt_policy_audience && jwt_policy_audience[0] && claim(base, "aud") == NULL)
-		append_string_member(&o, "aud", jwt_policy_audience, true);
-	appendStringInfoChar(&o, '}');
-	return DatumGetJsonbP(DirectFunctionCall2(jsonb_concat, JsonbPGetDatum(base),
-											  jwt_json_to_jsonb(o.data, o.len)));
+	return jwt_token_claims(base, iat, exp, sub, sid);
 }
 
 /* The RFC 6749 section 5.1 token response. */

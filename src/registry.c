@@ -9,15 +9,24 @@
  * search_path and no privilege of the caller is involved.  A trigger on each
  * table sends a relcache invalidation that every backend and every hot
  * standby receives once the change commits.
+ *
+ * The registry has two parts, each loaded and invalidated on its own: the
+ * keys (jwt_keys, and the identity providers' keys of jwt_issuers, which
+ * issuers.c reads with them), whose load parses every key, and the
+ * revocation set (jwt_revocations and the ended logins of jwt_logins).  An invalidation
+ * names the table that changed, so ending a login or revoking a jti reloads
+ * the revocation set only, and the backends keep their parsed keys.
  */
 #include "postgres.h"
 
+#include "access/genam.h"
 #include "access/table.h"
 #include "access/tableam.h"
 #include "access/xact.h"
 #include "storage/proc.h"
 #include "catalog/dependency.h"
 #include "catalog/namespace.h"
+#include "catalog/pg_am.h"
 #include "catalog/pg_class.h"
 #include "catalog/pg_proc.h"
 #include "catalog/pg_type.h"
@@ -25,6 +34,7 @@
 #include "common/hashfn.h"
 #include "executor/spi.h"
 #include "executor/tuptable.h"
+#include "nodes/primnodes.h"
 #include "miscadmin.h"
 #include "utils/builtins.h"
 #include "utils/inval.h"
@@ -32,6 +42,7 @@
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
 #include "utils/rel.h"
+#include "utils/relcache.h"
 #include "utils/snapmgr.h"
 #include "utils/timestamp.h"
 
@@ -42,7 +53,16 @@ static TimestampTz last_inval_stmt = 0;
 
 
 JwtRegistry jwt_registry = {0};
-static MemoryContext registry_context = NULL;
+
+/* The parts of the registry, each with its own memory and bound snapshot. */
+typedef enum RegistryPart
+{
+	PART_KEYS,
+	PART_REVOKED,
+	NUM_PARTS
+} RegistryPart;
+
+static MemoryContext part_context[NUM_PARTS];
 
 /*
  * The snapshot a bound registry was read with (jwt_registry.bound): enough of
@@ -58,11 +78,11 @@ typedef struct SnapshotIdentity
 	bool		takenDuringRecovery;
 	uint32		xcnt;
 	int32		subxcnt;
-	TransactionId *xip;			/* in registry_context */
+	TransactionId *xip;			/* in the part's context */
 	TransactionId *subxip;
 } SnapshotIdentity;
 
-static SnapshotIdentity bound_snapshot;
+static SnapshotIdentity bound_snapshot[NUM_PARTS];
 
 /* The command in which a row trigger left out an invalidation (see below). */
 static LocalTransactionId skipped_lxid = InvalidLocalTransactionId;
@@ -113,15 +133,25 @@ jti_hash(const char *jti, size_t len)
 	return DatumGetUInt64(hash_bytes_extended((const unsigned char *) jti, (int) len, 0x6a7469));
 }
 
+/*
+ * A relcache invalidation: the part that holds the table goes stale (both
+ * on InvalidOid, a reset of every cache).  Never free here: an invalidation
+ * can arrive while the keys are in use.
+ */
 static void
 registry_invalidate(Datum arg, Oid relid)
 {
-	/* never free here: an invalidation can arrive while the keys are in use */
-	if (relid == InvalidOid || relid == jwt_registry.keys_relid ||
-		relid == jwt_registry.revocations_relid ||
-		(relid == jwt_registry.logins_relid && OidIsValid(relid)) ||
-		(relid == jwt_issuers_relid && OidIsValid(relid)))	/* [issuers] keys */
+	if (relid == InvalidOid)
+	{
 		jwt_registry.valid = false;
+		jwt_registry.revoked_valid = false;
+	}
+	else if (relid == jwt_registry.keys_relid ||
+			 (relid == jwt_issuers_relid && OidIsValid(relid)))	/* [issuers] keys */
+		jwt_registry.valid = false;
+	else if (relid == jwt_registry.revocations_relid ||
+			 (relid == jwt_registry.logins_relid && OidIsValid(relid)))
+		jwt_registry.revoked_valid = false;
 }
 
 void
@@ -230,96 +260,122 @@ registry_add_key(jose_keyset *keys, Datum kid_d, Datum key_d, Datum alg_d,
 }
 
 /*
- * Read one table with snap.  With latest, also count in *same the rows it
- * sees that latest sees too.
+ * What one part's load reads with: the statement's snapshot, and (but in
+ * parallel mode, where no newer snapshot may be taken) the latest one, to
+ * tell whether the load is simply the committed registry.  nseen counts the
+ * rows that matter that snap sees, same those of them latest sees too,
+ * nlatest those that latest sees.
  */
-static void
-registry_scan(Relation rel, Snapshot snap, jose_keyset *keys, bool is_keys,
-			  Snapshot latest, uint64 *nseen, uint64 *same)
+typedef struct RegistryRead
 {
-	TupleDesc	desc = RelationGetDescr(rel);
+	Snapshot	snap;
+	Snapshot	latest;
+	uint64		nseen;
+	uint64		same;
+	uint64		nlatest;
+} RegistryRead;
+
+/* One row that matters, seen with r->snap. */
+static inline void
+read_count(Relation rel, TupleTableSlot *slot, RegistryRead *r)
+{
+	r->nseen++;
+	if (r->latest != NULL && table_tuple_satisfies_snapshot(rel, slot, r->latest))
+		r->same++;
+}
+
+/* How many rows of rel r->latest sees. */
+static void
+read_count_latest(Relation rel, RegistryRead *r)
+{
+	TupleTableSlot *slot;
+	TableScanDesc scan;
+
+	if (r->latest == NULL)
+		return;
+	slot = table_slot_create(rel, NULL);
+	scan = jwt_table_beginscan(rel, r->latest);
+	while (table_scan_getnextslot(scan, ForwardScanDirection, slot))
+	{
+		CHECK_FOR_INTERRUPTS();
+		r->nlatest++;
+	}
+	table_endscan(scan);
+	ExecDropSingleTupleTableSlot(slot);
+}
+
+/* Read jwt_keys (kid, key, algorithm, valid_from, valid_until, ...) with r->snap into keys. */
+static void
+registry_scan_keys(Relation rel, RegistryRead *r, jose_keyset *keys)
+{
 	TupleTableSlot *slot = table_slot_create(rel, NULL);
-	TableScanDesc scan = jwt_table_beginscan(rel, snap);
+	TableScanDesc scan = jwt_table_beginscan(rel, r->snap);
+
+	while (table_scan_getnextslot(scan, ForwardScanDirection, slot))
+	{
+		bool	   *isnull;
+		Datum	   *v;
+
+		CHECK_FOR_INTERRUPTS();
+		read_count(rel, slot, r);
+		slot_getsomeattrs(slot, 5);
+		v = slot->tts_values;
+		isnull = slot->tts_isnull;
+		if (isnull[0] || isnull[1] || isnull[2] || isnull[3])
+			continue;
+		if (registry_add_key(keys, v[0], v[1], v[2], v[3], isnull[4], v[4]))
+			jwt_registry.nkeys++;
+	}
+	table_endscan(scan);
+	ExecDropSingleTupleTableSlot(slot);
+	read_count_latest(rel, r);
+}
+
+/* Read jwt_revocations (jti, expires_at, ...) with r->snap into the revoked set. */
+static void
+registry_scan_revocations(Relation rel, RegistryRead *r)
+{
+	TupleTableSlot *slot = table_slot_create(rel, NULL);
+	TableScanDesc scan = jwt_table_beginscan(rel, r->snap);
 	List	   *revoked = NIL;
+	ListCell   *lc;
+	int			i = 0;
 
 	while (table_scan_getnextslot(scan, ForwardScanDirection, slot))
 	{
-		bool		isnull[8];
-		Datum		v[8];
+		RevokedJti *rj;
+		text	   *jti;
 
 		CHECK_FOR_INTERRUPTS();
-		(*nseen)++;
-		if (latest != NULL && table_tuple_satisfies_snapshot(rel, slot, latest))
-			(*same)++;
-		slot_getallattrs(slot);
-		for (int i = 0; i < desc->natts && i < 8; i++)
-		{
-			v[i] = slot->tts_values[i];
-			isnull[i] = slot->tts_isnull[i];
-		}
-		if (is_keys)
-		{
-			/* kid, key, algorithm, valid_from, valid_until, ... */
-			if (isnull[0] || isnull[1] || isnull[2] || isnull[3])
-				continue;
-			if (registry_add_key(keys, v[0], v[1], v[2], v[3], isnull[4], v[4]))
-				jwt_registry.nkeys++;
-		}
-		else
-		{
-			/* jti, expires_at, ... */
-			RevokedJti *r;
-			text	   *jti;
-
-			if (isnull[0] || isnull[1])
-				continue;
-			jti = DatumGetTextPP(v[0]);
-			r = MemoryContextAlloc(registry_context, sizeof(RevokedJti));
-			r->hash = jti_hash(VARDATA_ANY(jti), VARSIZE_ANY_EXHDR(jti));
-			r->until = jwt_timestamptz_to_unix(DatumGetTimestampTz(v[1]));
-			revoked = lappend(revoked, r);
-		}
+		read_count(rel, slot, r);
+		slot_getsomeattrs(slot, 2);
+		if (slot->tts_isnull[0] || slot->tts_isnull[1])
+			continue;
+		jti = DatumGetTextPP(slot->tts_values[0]);
+		rj = MemoryContextAlloc(part_context[PART_REVOKED], sizeof(RevokedJti));
+		rj->hash = jti_hash(VARDATA_ANY(jti), VARSIZE_ANY_EXHDR(jti));
+		rj->until = jwt_timestamptz_to_unix(DatumGetTimestampTz(slot->tts_values[1]));
+		revoked = lappend(revoked, rj);
 	}
 	table_endscan(scan);
 	ExecDropSingleTupleTableSlot(slot);
+	read_count_latest(rel, r);
 
-	if (!is_keys)
-	{
-		ListCell   *lc;
-		int			i = 0;
-
-		jwt_registry.nrevoked = list_length(revoked);
-		jwt_registry.revoked = jwt_registry.nrevoked > 0 ?
-			MemoryContextAlloc(registry_context, jwt_registry.nrevoked * sizeof(RevokedJti)) : NULL;
-		foreach(lc, revoked)
-			jwt_registry.revoked[i++] = *(RevokedJti *) lfirst(lc);
-		if (jwt_registry.nrevoked > 1)
-			qsort(jwt_registry.revoked, jwt_registry.nrevoked, sizeof(RevokedJti), cmp_revoked);
-	}
-}
-
-/* How many rows of rel snap sees. */
-static uint64
-registry_count(Relation rel, Snapshot snap)
-{
-	TupleTableSlot *slot = table_slot_create(rel, NULL);
-	TableScanDesc scan = jwt_table_beginscan(rel, snap);
-	uint64		n = 0;
-
-	while (table_scan_getnextslot(scan, ForwardScanDirection, slot))
-	{
-		CHECK_FOR_INTERRUPTS();
-		n++;
-	}
-	table_endscan(scan);
-	ExecDropSingleTupleTableSlot(slot);
-	return n;
+	jwt_registry.nrevoked = list_length(revoked);
+	jwt_registry.revoked = jwt_registry.nrevoked > 0 ?
+		MemoryContextAlloc(part_context[PART_REVOKED],
+						   jwt_registry.nrevoked * sizeof(RevokedJti)) : NULL;
+	foreach(lc, revoked)
+		jwt_registry.revoked[i++] = *(RevokedJti *) lfirst(lc);
+	if (jwt_registry.nrevoked > 1)
+		qsort(jwt_registry.revoked, jwt_registry.nrevoked, sizeof(RevokedJti), cmp_revoked);
 }
 
 static void
-snapshot_remember(Snapshot snap)
+snapshot_remember(RegistryPart part, Snapshot snap)
 {
-	SnapshotIdentity *b = &bound_snapshot;
+	SnapshotIdentity *b = &bound_snapshot[part];
+	MemoryContext cxt = part_context[part];
 
 	b->lxid = jwt_my_lxid();
 	b->xmin = snap->xmin;
@@ -330,20 +386,20 @@ snapshot_remember(Snapshot snap)
 	b->xcnt = snap->xcnt;
 	b->subxcnt = snap->subxcnt;
 	b->xip = b->xcnt > 0 ?
-		MemoryContextAlloc(registry_context, b->xcnt * sizeof(TransactionId)) : NULL;
+		MemoryContextAlloc(cxt, b->xcnt * sizeof(TransactionId)) : NULL;
 	if (b->xcnt > 0)
 		memcpy(b->xip, snap->xip, b->xcnt * sizeof(TransactionId));
 	b->subxip = b->subxcnt > 0 ?
-		MemoryContextAlloc(registry_context, b->subxcnt * sizeof(TransactionId)) : NULL;
+		MemoryContextAlloc(cxt, b->subxcnt * sizeof(TransactionId)) : NULL;
 	if (b->subxcnt > 0)
 		memcpy(b->subxip, snap->subxip, b->subxcnt * sizeof(TransactionId));
 }
 
-/* Whether snap sees what the snapshot of a bound registry saw. */
+/* Whether snap sees what the snapshot of a bound part saw. */
 static bool
-snapshot_matches(Snapshot snap)
+snapshot_matches(RegistryPart part, Snapshot snap)
 {
-	const SnapshotIdentity *b = &bound_snapshot;
+	const SnapshotIdentity *b = &bound_snapshot[part];
 
 	return b->lxid == jwt_my_lxid() && b->xmin == snap->xmin && b->xmax == snap->xmax &&
 		b->curcid == snap->curcid && b->suboverflowed == snap->suboverflowed &&
@@ -364,45 +420,93 @@ registry_snapshot(void)
 /*
  * The ended logins of jwt_logins (sid, sub, claims, created_at, expires_at,
  * access_expires_at, ended_at, ...): their sids, each refused until the last
- * access token of its login has expired.  Counted like the other two tables
- * (see registry_load), so that a login ended after the statement's snapshot
+ * access token of its login has expired.  Only ended rows matter, so only
+ * they are counted (see read_end): a login started or refreshed after the
+ * statement's snapshot leaves the load unbound, a login ended after it
  * binds the load to that snapshot.
+ *
+ * They are read through the partial index jwt_logins_ended (ended_at WHERE
+ * ended_at IS NOT NULL), so that what a logout costs every backend grows
+ * with the ended logins, not with all the open ones.  Without that index
+ * (it is checked to be exactly that), the whole table is read; each row's
+ * ended_at is checked either way.
  */
-static void
-registry_scan_logins(Relation rel, Snapshot snap, Snapshot latest, uint64 *nseen,
-					 uint64 *same)
-{
-	TupleTableSlot *slot = table_slot_create(rel, NULL);
-	TableScanDesc scan = jwt_table_beginscan(rel, snap);
-	List	   *ended = NIL;
-	ListCell   *lc;
-	int			i = 0;
+#define LOGINS_ENDED_AT 7
 
-	while (table_scan_getnextslot(scan, ForwardScanDirection, slot))
+/* The index jwt_logins_ended on rel, or InvalidOid when it is not there as made. */
+static Oid
+ended_logins_index(Relation rel)
+{
+	Oid			idxid = get_relname_relid("jwt_logins_ended", RelationGetNamespace(rel));
+	Relation	idx;
+	List	   *pred;
+	bool		ok;
+
+	if (!OidIsValid(idxid) || get_rel_relkind(idxid) != RELKIND_INDEX)
+		return InvalidOid;
+	idx = index_open(idxid, AccessShareLock);
+	pred = RelationGetIndexPredicate(idx);
+	/* a btree: scanned whole, with no key, which not every access method allows */
+	ok = idx->rd_rel->relam == BTREE_AM_OID &&
+		idx->rd_index->indrelid == RelationGetRelid(rel) && idx->rd_index->indisvalid &&
+		list_length(pred) == 1 && IsA(linitial(pred), NullTest) &&
+		((NullTest *) linitial(pred))->nulltesttype == IS_NOT_NULL &&
+		IsA(((NullTest *) linitial(pred))->arg, Var) &&
+		((Var *) ((NullTest *) linitial(pred))->arg)->varattno == LOGINS_ENDED_AT;
+	index_close(idx, AccessShareLock);
+	return ok ? idxid : InvalidOid;
+}
+
+/* The ended logins snap sees: read (into *ended, when given) and counted. */
+static void
+logins_read(Relation rel, Oid idxid, Snapshot snap, RegistryRead *r, List **ended)
+{
+	SysScanDesc scan = systable_beginscan(rel, idxid, OidIsValid(idxid), snap, 0, NULL);
+	TupleTableSlot *slot = scan->slot;
+
+	while (systable_getnext(scan) != NULL)
 	{
-		RevokedJti *r;
+		RevokedJti *rj;
 		text	   *sid;
 
 		CHECK_FOR_INTERRUPTS();
-		/* every row counts: a login that ended after snap must unbind the load */
-		(*nseen)++;
-		if (latest != NULL && table_tuple_satisfies_snapshot(rel, slot, latest))
-			(*same)++;
-		slot_getsomeattrs(slot, 7);
-		if (slot->tts_isnull[0] || slot->tts_isnull[5] || slot->tts_isnull[6])
+		slot_getsomeattrs(slot, LOGINS_ENDED_AT);
+		if (slot->tts_isnull[LOGINS_ENDED_AT - 1])
+			continue;
+		if (ended == NULL)
+		{
+			r->nlatest++;
+			continue;
+		}
+		read_count(rel, slot, r);
+		if (slot->tts_isnull[0] || slot->tts_isnull[5])
 			continue;
 		sid = DatumGetTextPP(slot->tts_values[0]);
-		r = MemoryContextAlloc(registry_context, sizeof(RevokedJti));
-		r->hash = jti_hash(VARDATA_ANY(sid), VARSIZE_ANY_EXHDR(sid));
-		r->until = jwt_timestamptz_to_unix(DatumGetTimestampTz(slot->tts_values[5]));
-		ended = lappend(ended, r);
+		rj = MemoryContextAlloc(part_context[PART_REVOKED], sizeof(RevokedJti));
+		rj->hash = jti_hash(VARDATA_ANY(sid), VARSIZE_ANY_EXHDR(sid));
+		rj->until = jwt_timestamptz_to_unix(DatumGetTimestampTz(slot->tts_values[5]));
+		*ended = lappend(*ended, rj);
 	}
-	table_endscan(scan);
-	ExecDropSingleTupleTableSlot(slot);
+	systable_endscan(scan);
+}
+
+static void
+registry_scan_logins(Relation rel, RegistryRead *r)
+{
+	List	   *ended = NIL;
+	ListCell   *lc;
+	int			i = 0;
+	Oid			idxid;
+
+	idxid = ended_logins_index(rel);
+	logins_read(rel, idxid, r->snap, r, &ended);
+	if (r->latest != NULL)
+		logins_read(rel, idxid, r->latest, r, NULL);
 
 	jwt_registry.nended = list_length(ended);
 	jwt_registry.ended = jwt_registry.nended > 0 ?
-		MemoryContextAlloc(registry_context, jwt_registry.nended * sizeof(RevokedJti)) : NULL;
+		MemoryContextAlloc(part_context[PART_REVOKED],
+						   jwt_registry.nended * sizeof(RevokedJti)) : NULL;
 	foreach(lc, ended)
 		jwt_registry.ended[i++] = *(RevokedJti *) lfirst(lc);
 	if (jwt_registry.nended > 1)
@@ -442,89 +546,91 @@ registry_open(Oid relid, const Oid *layout, int ncols)
 	return rel;
 }
 
+/* A part's load starts: its memory emptied, the snapshots taken. */
+static void
+read_begin(RegistryPart part, RegistryRead *r)
+{
+	if (part_context[part] == NULL && part == PART_KEYS)
+		part_context[part] = AllocSetContextCreate(TopMemoryContext, "jwt registry keys",
+												   ALLOCSET_SMALL_SIZES);
+	else if (part_context[part] == NULL)
+		part_context[part] = AllocSetContextCreate(TopMemoryContext, "jwt registry revocations",
+												   ALLOCSET_SMALL_SIZES);
+	MemoryContextReset(part_context[part]);
+	r->snap = RegisterSnapshot(registry_snapshot());
+	r->latest = IsInParallelMode() ? NULL : RegisterSnapshot(GetLatestSnapshot());
+	r->nseen = r->same = r->nlatest = 0;
+}
+
 /*
- * Load the registry from the schema where the calling function fn_oid (and
- * so the extension) lives: a direct scan of the extension's own tables, so no
+ * A part's load is done: whether it is bound to its snapshot, which is
+ * remembered then.  It is bound unless the latest snapshot sees exactly the
+ * rows it read, and unless a row trigger of this very command left its
+ * invalidation out (its rows are not visible yet, and no invalidation will
+ * say so).
+ */
+static bool
+read_end(RegistryPart part, RegistryRead *r)
+{
+	bool		bound;
+
+	bound = r->latest == NULL || r->same != r->nseen || r->nlatest != r->nseen ||
+		(skipped_lxid == jwt_my_lxid() && skipped_cid == GetCurrentCommandId(false));
+	if (bound)
+		snapshot_remember(part, r->snap);
+	if (r->latest != NULL)
+		UnregisterSnapshot(r->latest);
+	UnregisterSnapshot(r->snap);
+	return bound;
+}
+
+/*
+ * Load a part from the schema where the calling function fn_oid (and so the
+ * extension) lives: a direct scan of the extension's own tables, so no
  * privilege of the caller is involved (the tables are closed to PUBLIC).
  *
- * The registry is what the statement's snapshot sees, as for any table it
- * reads: in READ COMMITTED the statement's, in REPEATABLE READ and
- * SERIALIZABLE the transaction's.  Parallel workers get that snapshot from
- * the leader, so every plan of a statement gives the same answer.  When the
- * latest snapshot sees the same rows (the common case), what is loaded is
- * simply the committed registry and stays valid until an invalidation says
+ * A part is what the statement's snapshot sees, as for any table it reads:
+ * in READ COMMITTED the statement's, in REPEATABLE READ and SERIALIZABLE the
+ * transaction's.  Parallel workers get that snapshot from the leader, so
+ * every plan of a statement gives the same answer.  When the latest
+ * snapshot sees the same rows (the common case), what is loaded is simply
+ * the committed registry and stays valid until an invalidation says
  * otherwise; when it does not (a change committed after the statement's
- * snapshot was taken, or in parallel mode, where no newer snapshot may be
- * taken), the load is bound to its snapshot and read again under any other.
+ * snapshot was taken, or in parallel mode), the load is bound to its
+ * snapshot and read again under any other.
  */
 static void
-registry_load(Oid fn_oid)
+registry_load_keys(Oid fn_oid)
 {
 	jose_keyset *keys;
-	Snapshot	snap;
-	Snapshot volatile latest = NULL;
+	RegistryRead r;
 	Relation	rel;
-	uint64		nseen = 0,
-				same = 0;
-	volatile uint64 nlatest = 0;
 
-	if (registry_context == NULL)
-		registry_context = AllocSetContextCreate(TopMemoryContext, "jwt registry",
-												 ALLOCSET_SMALL_SIZES);
 	jose_keyset_free(jwt_registry.keys);
 	jwt_registry.keys = NULL;
 	jwt_registry.nkeys = 0;
-	jwt_registry.revoked = NULL;
-	jwt_registry.nrevoked = 0;
-	jwt_registry.ended = NULL;
-	jwt_registry.nended = 0;
+	jwt_registry.valid = false;
 	jwt_issuers_reset();
-	MemoryContextReset(registry_context);
-
 	jwt_registry.keys_relid = jwt_registry_relid(fn_oid, "jwt_keys");
-	jwt_registry.revocations_relid = jwt_registry_relid(fn_oid, "jwt_revocations");
-	/* absent before 0.2.0 */
-	jwt_registry.logins_relid = jwt_extension_relid(fn_oid, "jwt_logins");
 	jwt_issuers_relid = jwt_extension_relid(fn_oid, "jwt_issuers");
-	/* from here on, a change to either table marks the registry stale */
-	jwt_registry.valid = true;
-
-	snap = RegisterSnapshot(registry_snapshot());
-	if (!IsInParallelMode())
-		latest = RegisterSnapshot(GetLatestSnapshot());
-
 	keys = jose_keyset_new();
 	if (keys == NULL)
 		ereport(ERROR, (errcode(ERRCODE_OUT_OF_MEMORY), errmsg("out of memory")));
+	read_begin(PART_KEYS, &r);
+	/* from here on, a change to either table marks the part stale */
+	jwt_registry.valid = true;
 	PG_TRY();
 	{
 		rel = registry_open(jwt_registry.keys_relid, keys_layout, lengthof(keys_layout));
-		registry_scan(rel, snap, keys, true, latest, &nseen, &same);
-		if (latest != NULL)
-			nlatest += registry_count(rel, latest);
+		registry_scan_keys(rel, &r, keys);
 		table_close(rel, AccessShareLock);
-		rel = registry_open(jwt_registry.revocations_relid, revocations_layout,
-							lengthof(revocations_layout));
-		registry_scan(rel, snap, NULL, false, latest, &nseen, &same);
-		if (latest != NULL)
-			nlatest += registry_count(rel, latest);
-		table_close(rel, AccessShareLock);
-		if (OidIsValid(jwt_registry.logins_relid))
-		{
-			rel = registry_open(jwt_registry.logins_relid, logins_layout, lengthof(logins_layout));
-			registry_scan_logins(rel, snap, latest, &nseen, &same);
-			if (latest != NULL)
-				nlatest += registry_count(rel, latest);
-			table_close(rel, AccessShareLock);
-		}
 		/* [issuers] the identity providers and their keys (issuers.c) */
 		if (OidIsValid(jwt_issuers_relid))
 		{
 			/* a plain table; issuers.c checks each column's type */
 			rel = registry_open(jwt_issuers_relid, NULL, 0);
-			jwt_issuers_scan(rel, snap, latest, &nseen, &same);
-			if (latest != NULL)
-				nlatest += registry_count(rel, latest);
+			jwt_issuers_scan(rel, r.snap, r.latest, &r.nseen, &r.same);
+			read_count_latest(rel, &r);
 			table_close(rel, AccessShareLock);
 		}
 	}
@@ -536,19 +642,7 @@ registry_load(Oid fn_oid)
 		PG_RE_THROW();
 	}
 	PG_END_TRY();
-
-	/*
-	 * Bound to snap unless the latest snapshot sees exactly these rows, and
-	 * unless a row trigger of this very command left its invalidation out
-	 * (its rows are not visible yet, and no invalidation will say so).
-	 */
-	jwt_registry.bound = latest == NULL || same != nseen || nlatest != nseen ||
-		(skipped_lxid == jwt_my_lxid() && skipped_cid == GetCurrentCommandId(false));
-	if (jwt_registry.bound)
-		snapshot_remember(snap);
-	if (latest != NULL)
-		UnregisterSnapshot(latest);
-	UnregisterSnapshot(snap);
+	jwt_registry.bound = read_end(PART_KEYS, &r);
 
 	if (jose_keyset_index(keys) != JOSE_OK)
 	{
@@ -557,19 +651,75 @@ registry_load(Oid fn_oid)
 		ereport(ERROR, (errcode(ERRCODE_OUT_OF_MEMORY), errmsg("out of memory")));
 	}
 	jwt_registry.keys = keys;
+	jwt_registry.key_loads++;
 	jwt_registry_generation++;
+}
+
+static void
+registry_load_revoked(Oid fn_oid)
+{
+	RegistryRead r;
+	Relation	rel;
+
+	jwt_registry.revoked = NULL;
+	jwt_registry.nrevoked = 0;
+	jwt_registry.ended = NULL;
+	jwt_registry.nended = 0;
+	jwt_registry.revocations_relid = jwt_registry_relid(fn_oid, "jwt_revocations");
+	/* absent before 0.2.0 */
+	jwt_registry.logins_relid = jwt_extension_relid(fn_oid, "jwt_logins");
+	read_begin(PART_REVOKED, &r);
+	/* from here on, a change to either table marks the part stale */
+	jwt_registry.revoked_valid = true;
+	PG_TRY();
+	{
+		rel = registry_open(jwt_registry.revocations_relid, revocations_layout,
+							lengthof(revocations_layout));
+		registry_scan_revocations(rel, &r);
+		table_close(rel, AccessShareLock);
+		if (OidIsValid(jwt_registry.logins_relid))
+		{
+			rel = registry_open(jwt_registry.logins_relid, logins_layout, lengthof(logins_layout));
+			registry_scan_logins(rel, &r);
+			table_close(rel, AccessShareLock);
+		}
+	}
+	PG_CATCH();
+	{
+		jwt_registry.revoked_valid = false;
+		PG_RE_THROW();
+	}
+	PG_END_TRY();
+	jwt_registry.revoked_bound = read_end(PART_REVOKED, &r);
+	jwt_registry.revocation_loads++;
+	jwt_revocation_generation++;
+}
+
+/* Whether a part must be read again for this statement. */
+static bool
+part_stale(RegistryPart part)
+{
+	bool		valid = part == PART_KEYS ? jwt_registry.valid : jwt_registry.revoked_valid;
+	bool		bound = part == PART_KEYS ? jwt_registry.bound : jwt_registry.revoked_bound;
+
+	return !valid || (bound && !snapshot_matches(part, registry_snapshot()));
 }
 
 void
 jwt_registry_ensure(FunctionCallInfo fcinfo)
 {
-	if (!jwt_registry.valid ||
-		(jwt_registry.bound && !snapshot_matches(registry_snapshot())))
-	{
-		if (fcinfo->flinfo == NULL)
-			elog(ERROR, "jwt: session functions need their call context");
-		registry_load(fcinfo->flinfo->fn_oid);
-	}
+	Oid			fn_oid;
+
+	if (!part_stale(PART_KEYS) && !part_stale(PART_REVOKED))
+		return;
+	if (fcinfo->flinfo == NULL)
+		elog(ERROR, "jwt: session functions need their call context");
+	fn_oid = fcinfo->flinfo->fn_oid;
+	if (part_stale(PART_KEYS))
+		registry_load_keys(fn_oid);
+	/* asked again: an invalidation may have arrived while the keys loaded */
+	if (part_stale(PART_REVOKED))
+		registry_load_revoked(fn_oid);
 }
 
 static bool

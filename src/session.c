@@ -14,6 +14,10 @@
  *	  generation counter that its setting's assign hook or the invalidation
  *	  bumps).
  *
+ * The per-backend entry depends on the registry's keys only (it holds the
+ * key that verified the token); a new revocation set (a jti revoked, a login
+ * ended) costs a re-check of the cached payload, never a new verification.
+ *
  * "Now" is the statement's start (jwt_now(): in a procedure that commits,
  * the current transaction's start), so a call site re-checks the time
  * claims and revocation once per statement and transaction, which is every
@@ -58,6 +62,7 @@ typedef struct ClaimsSite
 	uint64		token_gen;
 	uint64		policy_gen;
 	uint64		registry_gen;
+	uint64		revocation_gen;
 	uint64		epoch;
 	TimestampTz stmt;
 	bool		isnull;
@@ -380,7 +385,8 @@ session_claims(FunctionCallInfo fcinfo, ClaimsSite *site)
 	if (site != NULL && site->stmt == stmt && site->token_gen == jwt_token_generation &&
 		!((jwt_policy_fallback || jwt_policy_fallback_settings) && (tok == NULL || tok[0] == '\0')) &&
 		site->policy_gen == jwt_policy_generation && jwt_registry.valid &&
-		site->registry_gen == jwt_registry_generation && site->epoch == claims_cache.epoch &&
+		site->registry_gen == jwt_registry_generation && jwt_registry.revoked_valid &&
+		site->revocation_gen == jwt_revocation_generation && site->epoch == claims_cache.epoch &&
 		(site->isnull || claims_cache.valid))
 		return site->isnull ? NULL : claims_cache.claims;
 
@@ -412,6 +418,7 @@ session_claims(FunctionCallInfo fcinfo, ClaimsSite *site)
 		site->token_gen = jwt_token_generation;
 		site->policy_gen = jwt_policy_generation;
 		site->registry_gen = jwt_registry_generation;
+		site->revocation_gen = jwt_revocation_generation;
 		site->epoch = claims_cache.epoch;
 		site->isnull = result == NULL;
 		site->name_valid = false;
@@ -563,6 +570,7 @@ jwt_claim(PG_FUNCTION_ARGS)
 		  (jwt_session_token == NULL || jwt_session_token[0] == '\0')) &&
 		site->token_gen == jwt_token_generation && site->policy_gen == jwt_policy_generation &&
 		jwt_registry.valid && site->registry_gen == jwt_registry_generation &&
+		jwt_registry.revoked_valid && site->revocation_gen == jwt_revocation_generation &&
 		site->epoch == claims_cache.epoch &&
 		VARSIZE_ANY_EXHDR(site->name) == VARSIZE_ANY_EXHDR(name) &&
 		memcmp(VARDATA_ANY(site->name), VARDATA_ANY(name), VARSIZE_ANY_EXHDR(name)) == 0)

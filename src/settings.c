@@ -54,7 +54,8 @@ JwtRequiredClaims *jwt_policy_required = NULL;
 /* generations: a call site's answer stands while none of these moves */
 uint64 jwt_token_generation = 1;
 uint64 jwt_policy_generation = 1;
-uint64 jwt_registry_generation = 1;
+uint64 jwt_registry_generation = 1;	/* the registry's keys */
+uint64 jwt_revocation_generation = 1;	/* its revocation set */
 
 static void
 assign_token(const char *newval, void *extra)

@@ -19,7 +19,10 @@ checks:
      as the cluster's owner) verifies tokens and applies the RLS policy while
      read-only; a key retired, a jti revoked and a key added on the primary
      take effect on the standby once replayed (the registry trigger's
-     relcache invalidation travels in the WAL);
+     relcache invalidation travels in the WAL); a login's access token
+     verifies there, jwt_refresh, jwt_logout and jwt_login fail with the
+     read-only error (25006), and a login ended on the primary is refused
+     there once replayed;
   3. pgbouncer, transaction pooling, two server connections: clients with
      different tokens interleave BEGIN; set_config('jwt.token', tok, true);
      SELECT ... FROM an RLS table; COMMIT and see only their own rows; a
@@ -228,6 +231,11 @@ CL = None
 
 
 def token(conn, claims, kid=None):
+    """A token jwt_issue signs.  It fills iat and jti where the claims lack
+    them: the claims get them here, so that a check compares the claims it
+    made with those the token carries."""
+    claims.setdefault("iat", int(time.time()))
+    claims.setdefault("jti", "cluster-" + os.urandom(9).hex())
     return q1(conn, "SELECT jwt_issue(%s::jsonb, %s)", (json.dumps(claims), kid))
 
 
@@ -529,6 +537,44 @@ def item_standby():
             T.check("standby: a key added on the primary verifies after replay", got is None,
                     err_text(got))
             T.check("standby: ... with its claims", q1(s3, "SELECT jwt_claim('sub')") == "user4")
+
+        # [lifecycle] logins: a login's access token verifies on the standby;
+        # a refresh, a logout or a login there is PostgreSQL's read-only
+        # error; a login ended on the primary is refused there once replayed
+        login = q1(primary, "SELECT jwt_login('{\"sub\": \"user5\", \"role\": \"reader\"}', 'ks-stay')")
+        if wait_replayed(primary, s1, "jwt_login"):
+            s5 = standby_conn()
+            run(s5, "SET jwt.token = %s", (login["access_token"],))
+            T.check("standby: a login's access token verifies (jwt_claim)",
+                    sql_error(s5, "SELECT jwt_claim('sub')") is None
+                    and q1(s5, "SELECT jwt_claim('sub') || ' ' || jwt_claim('sid')") ==
+                    f"user5 {login['sid']}")
+            for what, sql, args in (
+                    ("jwt_refresh", "SELECT jwt_refresh(%s)", (login["refresh_token"],)),
+                    ("jwt_logout(refresh_token)", "SELECT jwt_logout(%s)", (login["refresh_token"],)),
+                    ("jwt_logout()", "SELECT jwt_logout()", None),
+                    ("jwt_login", "SELECT jwt_login('{\"sub\": \"user6\"}', 'ks-stay')", None)):
+                e = sql_error(s1, sql, args) if what != "jwt_logout()" else sql_error(s5, sql, args)
+                T.check(f"standby: {what} fails with PostgreSQL's read-only error (25006)",
+                        e is not None and e.pgcode == "25006", err_text(e))
+            T.check("standby: ... and the session token still verifies after them",
+                    sql_error(s5, "SELECT jwt_claim('sub')") is None)
+            # the refresh token is untouched: it still rotates on the primary
+            rotated = q1(primary, "SELECT jwt_refresh(%s)", (login["refresh_token"],))
+            T.check("standby: the refresh token the standby refused rotates on the primary",
+                    isinstance(rotated, dict) and rotated.get("sid") == login["sid"]
+                    and "refresh_token" in rotated, rotated)
+            T.check("standby: the primary's logout ends the login",
+                    q1(primary, "SELECT jwt_logout(%s)", (rotated["refresh_token"],)) is True)
+            if wait_replayed(primary, s5, "jwt_logout"):
+                e = sql_error(s5, "SELECT jwt_claim('sub')")
+                T.check("standby: the ended login's access token is refused after replay (cached session)",
+                        is_refusal(e, "revoked"), err_text(e))
+                s6 = standby_conn()
+                run(s6, "SET jwt.token = %s", (login["access_token"],))
+                e = sql_error(s6, "SELECT jwt_claims()")
+                T.check("standby: ... and in a new session",
+                        is_refusal(e, "revoked"), err_text(e))
     finally:
         close_quietly(*conns)
         if started:

@@ -20,6 +20,9 @@ directories only, removed again at the end, and checks:
      - a revocation on the publisher;
      - the retirement of its key on the publisher;
      - a TRUNCATE of jwt_keys on the publisher;
+     - the logout, on the publisher, of the login whose access token it
+       holds (jwt_logins is published too: its ALWAYS trigger fires in the
+       apply worker);
      and accepts a revoked one again after a TRUNCATE of jwt_revocations
      (the apply worker runs with session_replication_role = replica and an
      empty search_path, where only ENABLE REPLICA or ALWAYS triggers fire;
@@ -219,7 +222,7 @@ def item_logical():
             (LOCAL_SECRET,))
         t_sync = token(LOCAL_SECRET, "k-local", "j-sync")
         run(p, "SELECT jwt_revoke(%s, to_timestamp(%s))", (t_sync["jti"], t_sync["exp"]))
-        run(p, "CREATE PUBLICATION jwt_pub FOR TABLE jwt_keys, jwt_revocations")
+        run(p, "CREATE PUBLICATION jwt_pub FOR TABLE jwt_keys, jwt_revocations, jwt_logins")
 
         # an open session on the subscriber, valid before the subscription
         a = session(sub, "jwt_replicas", sign(s, t_sync))
@@ -231,8 +234,8 @@ def item_logical():
                "PUBLICATION jwt_pub")
         ready = wait_for("initial sync", lambda: q1(
             s, "SELECT count(*) FROM pg_subscription_rel WHERE srsubstate = 'r'"),
-            lambda n: n == 2, 60)
-        T.check("logical: both tables synced (pg_subscription_rel ready)", ready == 2,
+            lambda n: n == 3, 60)
+        T.check("logical: the three tables synced (pg_subscription_rel ready)", ready == 3,
                 f"{ready} ready; {sub.tail()}")
         got = wait_for("revoked by the initial sync", lambda: claim(a),
                        lambda g: g != "alice")
@@ -271,6 +274,20 @@ def item_logical():
         got = wait_for("new key", lambda: claim(d), lambda g: g == "alice")
         T.check("logical: a key added on the publisher verifies on the subscriber",
                 got == "alice", got)
+
+        # 4b. a login ended on the publisher: its access token is refused
+        login = q1(p, "SELECT jwt_login('{\"sub\": \"alice\"}', 'k2')")
+        f = session(sub, "jwt_replicas", login["access_token"])
+        conns.append(f)
+        T.check("logical: a login's access token verifies on the subscriber",
+                claim(f) == "alice", claim(f))
+        T.check("logical: the publisher's logout ends the login",
+                q1(p, "SELECT jwt_logout(%s)", (login["refresh_token"],)) is True)
+        got = wait_for("logout", lambda: claim(f), lambda g: g != "alice")
+        T.check("logical: a login ended on the publisher is refused by the open session "
+                "on the subscriber", got.startswith("28000") and "revoked" in got, got)
+        T.check("logical: ... and its row there says why",
+                q1(s, "SELECT end_reason FROM jwt_logins WHERE sid = %s", (login["sid"],)) == "logout")
 
         # 5. TRUNCATE jwt_revocations: the revoked token is accepted again
         run(p, "SELECT jwt_add_key(%s, 'HS256', 'k3', now() - interval '1 hour')",

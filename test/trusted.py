@@ -16,7 +16,8 @@ README's "Trusted install" section says why it is safe):
      fails if the extension has one it does not exercise);
   3. it administers the registry as its owner: jwt_add_key, jwt_issue,
      jwt_jwks, jwt_retire_key, jwt_revoke, jwt_revoke_token,
-     jwt_purge_revocations, and plain SELECT/INSERT/UPDATE/DELETE/TRUNCATE;
+     jwt_purge_revocations, jwt_rotate_signing_key, and plain
+     SELECT/INSERT/UPDATE/DELETE/TRUNCATE;
      it can hand jwt_issue to another role; an RLS policy on jwt_claim works;
   4. another plain role reads no key and runs no administrative function,
      yet verifies session tokens against the registry;
@@ -24,11 +25,12 @@ README's "Trusted install" section says why it is safe):
      it, no policy setting without a superuser's GRANT SET ON PARAMETER;
      renaming the extension's schema and planting look-alike tables (with
      triggers) and functions under the old name, then having a superuser
-     call every function a superuser might call (the five administrative
-     ones, jwt_issue, jwt_jwks, jwt_claims, jwt_claim, jwt_issuer_jwks,
-     jwt_scopes, jwt_has_scope, and the issuers' jwt_add_issuer,
-     jwt_refresh_issuers, jwt_drop_issuer, jwt_wake_issuer, with a planted jwt_issuers holding another
-     key under the real issuer's name and kid) through the real
+     call every function a superuser might call (the registry's
+     administrative ones, jwt_rotate_signing_key, the logins', jwt_issue,
+     jwt_jwks, jwt_claims, jwt_claim, jwt_issuer_jwks, jwt_scopes,
+     jwt_has_scope, and the issuers' jwt_add_issuer, jwt_refresh_issuers,
+     jwt_drop_issuer, jwt_wake_issuer, with a planted jwt_issuers holding
+     another key under the real issuer's name and kid) through the real
      schema runs none of the planted code and hands it no secret; GRANT
      EXECUTE alone delegates key management; no SECURITY DEFINER function is owned by a superuser; every
      SQL function pins its search_path; the C sources open no file, and
@@ -97,6 +99,7 @@ ADMIN_FUNCTIONS = {
     "jwt_drop_issuer(text)",
     "jwt_refresh_issuers(text,boolean)",
     "jwt_wake_issuer(text)",
+    "jwt_rotate_signing_key(text,interval)",
 }
 TRIGGER_FUNCTIONS = {"jwt_keys_check()", "jwt_registry_changed()"}
 BINDIR = subprocess.run([os.environ.get("PG_CONFIG", "pg_config"), "--bindir"], capture_output=True, text=True).stdout.strip()
@@ -394,6 +397,7 @@ def run(admin):
         "jwt_drop_issuer(text)": ("SELECT jwt_drop_issuer('https://127.0.0.1:1/')", None),
         "jwt_refresh_issuers(text,boolean)": ("SELECT jwt_refresh_issuers()", None),
         "jwt_wake_issuer(text)": ("SELECT jwt_wake_issuer('https://127.0.0.1:1/')", None),
+        "jwt_rotate_signing_key(text,interval)": ("SELECT jwt_rotate_signing_key('ES256')", None),
     }
     T.check("the test calls every administrative function", set(admin_calls) == ADMIN_FUNCTIONS)
     for f, (sql, params) in sorted(admin_calls.items()):
@@ -694,6 +698,9 @@ def hijack(admin_dsn_conn):
          lambda: (login["access_token"],), lambda v: v is True),
         ("jwt_login", "SELECT real_public.jwt_login('{\"sub\":\"su\"}', 'su-key')", None, keep_login),
         ("jwt_logout_all", "SELECT real_public.jwt_logout_all('su')", None, lambda v: v == 1),
+        # last: it adds a published key and retires su-key, the signing key
+        ("jwt_rotate_signing_key", "SELECT real_public.jwt_rotate_signing_key('ES256', '1 hour')", None,
+         lambda v: isinstance(v, str) and re.fullmatch(r"[\w-]{43}", v) is not None),
     ]
     for name, sql, params, ok in calls:
         if callable(params):
@@ -716,9 +723,12 @@ def hijack(admin_dsn_conn):
             sq1(c, "SELECT count(*) FROM public.jwt_keys WHERE key IN (%s, %s)", (SECRET, SECRET2)) == 0
             and sq1(c, "SELECT count(*) FROM public.jwt_keys") == 1
             and sq1(c, "SELECT count(*) FROM public.jwt_revocations") == 1)
-    T.check("the real registry has the superuser's key and the retirement",
+    T.check("the real registry has the superuser's key, the retirement, and the rotation's key "
+            "(su-key, the signing key it takes over from, retiring)",
             sq1(c, "SELECT string_agg(kid || ':' || (valid_until IS NOT NULL), ',' ORDER BY kid) "
-                   "FROM real_public.jwt_keys") == "hs-real:true,su-key:false")
+                   "FROM real_public.jwt_keys WHERE algorithm = 'HS256'") == "hs-real:true,su-key:true"
+            and sq1(c, "SELECT count(*) FROM real_public.jwt_keys WHERE algorithm = 'ES256' "
+                       "AND valid_until IS NULL AND valid_from > now() + interval '59 minutes'") == 1)
     got = sq1(su, "SELECT real_public.jwt_add_key(%s::jsonb, 'HS256', 'su-jwk')", (JWK_OCT,))
     T.check("after the schema swap a superuser's real_public.jwt_add_key(jsonb) does its work on the "
             "real registry", got == "su-jwk" and sq1(c, "SELECT count(*) FROM real_public.jwt_keys "
@@ -971,6 +981,7 @@ def race(su_install):
         ("jwt_revoke", "SELECT public.jwt_revoke('race-1', 'infinity')", None),
         ("jwt_revoke_token", "SELECT public.jwt_revoke_token(%s)", (token,)),
         ("jwt_purge_revocations", "SELECT public.jwt_purge_revocations()", None),
+        ("jwt_rotate_signing_key", "SELECT public.jwt_rotate_signing_key('ES256', '1 hour')", None),
     ]
     refused = set()
     for name, sql, params in calls:
@@ -1014,8 +1025,9 @@ def race(su_install):
         q(c, "DELETE FROM lootbox.loot; SELECT setval('lootbox.ran', 1, false)")
         q(c, "BEGIN; ALTER SCHEMA public RENAME TO planted; ALTER SCHEMA real_public RENAME TO public; COMMIT")
     T.check(f"{tag}: the calls whose statement's lookup raced were refused by the check (at least "
-            "jwt_retire_key, whose UPDATE a planted rule rewrites, and jwt_revoke)",
-            {"jwt_retire_key", "jwt_revoke"} <= refused, sorted(refused))
+            "jwt_retire_key, whose UPDATE a planted rule rewrites, jwt_revoke, and "
+            "jwt_rotate_signing_key, which waited on its lock on jwt_keys taken by OID)",
+            {"jwt_retire_key", "jwt_revoke", "jwt_rotate_signing_key"} <= refused, sorted(refused))
     # The owner of a trusted install owns the extension, so it may ALTER
     # EXTENSION jwt ADD an object of its own: an update script's CREATE OR
     # REPLACE would then take that object for the extension's (and leave it
@@ -1041,7 +1053,8 @@ def race(su_install):
             and sq1(c, "SELECT count(*) FROM planted.jwt_revocations") == 1)
     T.check(f"{tag}: no refused call wrote to the real registry",
             sq1(c, "SELECT count(*) FROM public.jwt_keys WHERE kid = 'race-key'") == 0
-            and sq1(c, "SELECT count(*) FROM public.jwt_revocations WHERE jti = 'race-1'") == 0)
+            and sq1(c, "SELECT count(*) FROM public.jwt_revocations WHERE jti = 'race-1'") == 0
+            and sq1(c, "SELECT count(*) FROM public.jwt_keys WHERE algorithm = 'ES256'") == 0)
     su.close()
     c.close()
 
