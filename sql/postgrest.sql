@@ -444,8 +444,8 @@ CREATE TABLE private.users (name text PRIMARY KEY, salt text NOT NULL, password_
                             role name NOT NULL DEFAULT 'regress_web_user');
 INSERT INTO private.users (name, salt, password_hash)
 SELECT 'alice', s, sha256(convert_to(s || 'correct horse', 'UTF8')) FROM (VALUES ('pepper-1')) AS v(s);
-CREATE SCHEMA auth;
-CREATE FUNCTION auth.refresh_cookie(token text, max_age bigint) RETURNS void
+CREATE SCHEMA basic_auth;
+CREATE FUNCTION basic_auth.refresh_cookie(token text, max_age bigint) RETURNS void
 LANGUAGE sql VOLATILE
 SET search_path = pg_catalog, pg_temp
 AS $$
@@ -456,7 +456,7 @@ AS $$
                               token, max_age))))::text,
                true)
 $$;
-CREATE FUNCTION auth.respond(response jsonb, cookie boolean) RETURNS jsonb
+CREATE FUNCTION basic_auth.respond(response jsonb, cookie boolean) RETURNS jsonb
 LANGUAGE plpgsql VOLATILE
 SET search_path = pg_catalog, pg_temp
 AS $$
@@ -464,14 +464,14 @@ BEGIN
     IF response ? 'error' THEN
         PERFORM set_config('response.status', '400', true);
         IF cookie THEN
-            PERFORM auth.refresh_cookie('', 0);
+            PERFORM basic_auth.refresh_cookie('', 0);
         END IF;
         RETURN response;
     END IF;
     IF NOT cookie THEN
         RETURN response;
     END IF;
-    PERFORM auth.refresh_cookie(response ->> 'refresh_token',
+    PERFORM basic_auth.refresh_cookie(response ->> 'refresh_token',
         extract(epoch FROM current_setting('jwt.refresh_token_lifetime')::interval)::bigint);
     RETURN response - 'refresh_token';
 END
@@ -487,7 +487,7 @@ BEGIN
     IF NOT FOUND OR u.password_hash IS DISTINCT FROM sha256(convert_to(u.salt || login.password, 'UTF8')) THEN
         RAISE EXCEPTION 'invalid user or password' USING ERRCODE = 'invalid_password';
     END IF;
-    RETURN auth.respond(public.jwt_login(jsonb_build_object('sub', u.name, 'role', u.role), 'pgrst-2026'),
+    RETURN basic_auth.respond(public.jwt_login(jsonb_build_object('sub', u.name, 'role', u.role), 'pgrst-2026'),
                         cookie);
 END
 $$;
@@ -499,11 +499,11 @@ DECLARE
     cookie text := nullif(nullif(current_setting('request.cookies', true), '')::json ->> 'refresh_token', '');
 BEGIN
     IF refresh.refresh_token IS NOT NULL THEN
-        RETURN auth.respond(public.jwt_refresh(refresh.refresh_token), false);
+        RETURN basic_auth.respond(public.jwt_refresh(refresh.refresh_token), false);
     ELSIF cookie IS NOT NULL THEN
-        RETURN auth.respond(public.jwt_refresh(cookie), true);
+        RETURN basic_auth.respond(public.jwt_refresh(cookie), true);
     END IF;
-    RETURN auth.respond('{"error": "invalid_request", "error_description": "no refresh token"}', false);
+    RETURN basic_auth.respond('{"error": "invalid_request", "error_description": "no refresh token"}', false);
 END
 $$;
 CREATE FUNCTION api.logout() RETURNS boolean
@@ -514,13 +514,13 @@ DECLARE
     cookie text := nullif(nullif(current_setting('request.cookies', true), '')::json ->> 'refresh_token', '');
 BEGIN
     IF cookie IS NOT NULL THEN
-        PERFORM auth.refresh_cookie('', 0);
+        PERFORM basic_auth.refresh_cookie('', 0);
         RETURN public.jwt_logout(cookie);
     END IF;
     RETURN public.jwt_logout();
 END
 $$;
-REVOKE ALL ON FUNCTION auth.refresh_cookie(text, bigint), auth.respond(jsonb, boolean),
+REVOKE ALL ON FUNCTION basic_auth.refresh_cookie(text, bigint), basic_auth.respond(jsonb, boolean),
                        api.login(text, text, boolean), api.refresh(text), api.logout() FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION api.login(text, text, boolean), api.refresh(text), api.logout()
     TO regress_anon, regress_web_user;
@@ -662,7 +662,7 @@ DELETE FROM jwt_logins WHERE sub = 'alice';
 SET client_min_messages = warning;
 DROP SCHEMA api CASCADE;
 DROP SCHEMA pgrst CASCADE;
-DROP SCHEMA auth CASCADE;
+DROP SCHEMA basic_auth CASCADE;
 DROP SCHEMA private CASCADE;
 RESET client_min_messages;
 DELETE FROM jwt_keys WHERE kid = 'pgrst-2026';
