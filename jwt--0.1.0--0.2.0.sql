@@ -161,11 +161,16 @@ SELECT pg_catalog.pg_extension_config_dump('jwt_logins', '');
 SELECT pg_catalog.pg_extension_config_dump('jwt_refresh_tokens', '');
 GRANT SELECT, INSERT, UPDATE, DELETE, TRUNCATE ON TABLE jwt_logins, jwt_refresh_tokens TO @extowner@;
 
--- Ending a login (or un-ending it by deleting the row) invalidates the
--- revocation set of every session and replica; a login or a refresh that
--- ends nothing sends no invalidation.  ALWAYS: on logical replicas too.
-CREATE TRIGGER jwt_logins_ended AFTER UPDATE OF ended_at ON jwt_logins
-    FOR EACH ROW WHEN (OLD.ended_at IS DISTINCT FROM NEW.ended_at)
+-- Ending a login (or un-ending it by deleting the row), and any change to
+-- an ended login's row that the revocation set holds (its sid, how long its
+-- access tokens last), invalidates the revocation set of every session and
+-- replica; a login or a refresh that ends nothing sends no invalidation.
+-- ALWAYS: on logical replicas too.
+CREATE TRIGGER jwt_logins_ended AFTER UPDATE ON jwt_logins
+    FOR EACH ROW WHEN (OLD.ended_at IS DISTINCT FROM NEW.ended_at
+                       OR (NEW.ended_at IS NOT NULL
+                           AND (OLD.access_expires_at IS DISTINCT FROM NEW.access_expires_at
+                                OR OLD.sid IS DISTINCT FROM NEW.sid)))
     EXECUTE FUNCTION jwt_registry_changed();
 CREATE TRIGGER jwt_logins_added_ended AFTER INSERT ON jwt_logins
     FOR EACH ROW WHEN (NEW.ended_at IS NOT NULL)

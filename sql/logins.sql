@@ -278,6 +278,83 @@ SELECT dblink_disconnect('other');
 DROP ROLE regress_jwt_logins_other;
 DROP EXTENSION dblink;
 --
+-- A token that names another subject's login ends nothing: jwt_logout()
+-- ends the login of the token's sid only when the token's sub is that
+-- login's (jwt_issue() signs whatever sid its claims carry).
+--
+SELECT jwt_login('{"sub": "erin"}') AS e1 \gset
+SELECT set_config('jwt.token', jwt_issue(jsonb_build_object('sub', 'mallory', 'sid', :'e1'::jsonb ->> 'sid')),
+                  false) IS NOT NULL AS set;
+SELECT jwt_logout() AS ended_erins_login;
+RESET jwt.token;
+SELECT ended_at IS NULL AS erin_still_open FROM jwt_logins WHERE sid = :'e1'::jsonb ->> 'sid';
+SELECT * FROM pg_temp.session(:'e1'::jsonb ->> 'access_token');
+--
+-- The login's absolute lifetime bounds its access tokens too: exp and
+-- expires_in never reach past the login's end, at login and at refresh.
+--
+SET jwt.login_lifetime = '1min';
+SELECT jwt_login('{"sub": "erin"}') AS e2 \gset
+RESET jwt.login_lifetime;
+SELECT jwt_refresh(:'e2'::jsonb ->> 'refresh_token') AS e2r \gset
+SELECT (:'e2'::jsonb ->> 'expires_in')::int BETWEEN 58 AND 60 AS login_expires_in_capped,
+       (:'e2r'::jsonb ->> 'expires_in')::int BETWEEN 58 AND 60 AS refresh_expires_in_capped,
+       (jwt_decode(:'e2'::jsonb ->> 'access_token') -> 'payload' ->> 'exp')::bigint
+           <= extract(epoch FROM l.expires_at) AS login_exp_within,
+       (jwt_decode(:'e2r'::jsonb ->> 'access_token') -> 'payload' ->> 'exp')::bigint
+           <= extract(epoch FROM l.expires_at) AS refresh_exp_within,
+       l.access_expires_at <= l.expires_at AS noted_within
+FROM jwt_logins l WHERE sid = :'e2'::jsonb ->> 'sid';
+--
+-- Claims given to a refresh within the reuse interval are kept as a
+-- rotation's are: the login's claims are those of its last access token.
+--
+SELECT jwt_login('{"sub": "erin", "role": "a"}') AS e3 \gset
+SELECT jwt_refresh(:'e3'::jsonb ->> 'refresh_token', '{"role": "b"}') ? 'access_token' AS rotated;
+SELECT jwt_decode(jwt_refresh(:'e3'::jsonb ->> 'refresh_token', '{"role": "c"}') ->> 'access_token')
+           -> 'payload' ->> 'role' AS role_within_interval;
+SELECT claims ->> 'role' AS kept_role FROM jwt_logins WHERE sid = :'e3'::jsonb ->> 'sid';
+--
+-- Any change to an ended login's row that the revocation set holds is sent
+-- to every backend: an ended login whose access tokens are marked expired is
+-- no longer refused from the next statement (and one marked later would be
+-- refused longer).
+--
+SELECT jwt_login('{"sub": "erin"}') AS e4 \gset
+SELECT jwt_logout(:'e4'::jsonb ->> 'refresh_token') AS ended;
+SELECT code, sub FROM pg_temp.session(:'e4'::jsonb ->> 'access_token');
+UPDATE jwt_logins SET access_expires_at = now() - interval '1 hour' WHERE sid = :'e4'::jsonb ->> 'sid';
+SELECT code, sub FROM pg_temp.session(:'e4'::jsonb ->> 'access_token');
+--
+-- A call site's scopes follow the revocation set within one statement, as
+-- jwt_claim() does: after jwt_logout() the same call site refuses.
+--
+SELECT jwt_login('{"sub": "erin", "scope": "read"}') AS e5 \gset
+SELECT set_config('jwt.token', :'e5'::jsonb ->> 'access_token', false) IS NOT NULL AS set;
+CREATE FUNCTION pg_temp.scope_then_logout(OUT had_scope boolean, OUT code text)
+LANGUAGE plpgsql AS $$
+DECLARE
+    r boolean;
+BEGIN
+    FOR i IN 1..2 LOOP
+        r := jwt_has_scope('read');
+        had_scope := coalesce(had_scope, r);
+        IF i = 1 THEN
+            PERFORM jwt_logout();
+        END IF;
+    END LOOP;
+    code := '00000';
+EXCEPTION WHEN OTHERS THEN
+    GET STACKED DIAGNOSTICS code = RETURNED_SQLSTATE;
+END
+$$;
+SELECT * FROM pg_temp.scope_then_logout();
+RESET jwt.token;
+-- the function's exception block rolled its logout back: the login is open
+SELECT ended_at IS NULL AS e5_open FROM jwt_logins WHERE sid = :'e5'::jsonb ->> 'sid';
+-- refresh tokens of any other shape are not known (and never hashed)
+SELECT jwt_refresh(repeat('A', 44)), jwt_logout(repeat('A', 44)) AS logout_other_shape;
+--
 -- Dump safety: the tables hold SHA-256 hashes and sealed successors, never a
 -- refresh token's text.
 --

@@ -178,6 +178,23 @@ SELECT * FROM pg_temp.try($$SELECT jwt_rotate_signing_key('ES256', '-1 minute')$
 SELECT * FROM pg_temp.try($$SELECT jwt_rotate_signing_key('XS256')$$);
 SELECT * FROM pg_temp.try($$SELECT jwt_rotate_signing_key('none')$$);
 SELECT count(*) - :keys_before AS keys_added FROM jwt_keys;
+-- at REPEATABLE READ or SERIALIZABLE a rotation committed after the
+-- transaction's snapshot would be unseen: refused (25000)
+BEGIN ISOLATION LEVEL REPEATABLE READ;
+SELECT * FROM pg_temp.try($$SELECT jwt_rotate_signing_key('ES256')$$);
+COMMIT;
+BEGIN ISOLATION LEVEL SERIALIZABLE;
+SELECT * FROM pg_temp.try($$SELECT jwt_rotate_signing_key('ES256')$$);
+COMMIT;
+SELECT count(*) - :keys_before AS keys_added FROM jwt_keys;
+-- publish_ahead counts from the clock, not from the transaction's start
+BEGIN;
+DELETE FROM jwt_keys;
+SELECT pg_sleep(1.5);
+SELECT jwt_rotate_signing_key('ES256', '1 hour') AS k_late \gset
+SELECT valid_from >= now() + interval '1 hour 1 second' AS counted_from_the_clock
+FROM jwt_keys WHERE kid = :'k_late';
+ROLLBACK;
 --
 -- Closed to PUBLIC; VOLATILE, PARALLEL UNSAFE.
 --

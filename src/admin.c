@@ -134,6 +134,14 @@ admin_begin_ext(Oid ext, Oid nsp, Oid owner, AdminCall *c)
 	c->save_nestlevel = NewGUCNestLevel();
 	(void) set_config_option("search_path", "pg_catalog, pg_temp", PGC_USERSET,
 							 PGC_S_SESSION, GUC_ACTION_SAVE, true, 0, false);
+	/*
+	 * auto_explain (16 and later) writes a statement's parameters into the
+	 * log beside its plan, and a parameter may be jwt_add_key()'s key: none
+	 * for these statements, back to the caller's setting when they are done.
+	 */
+	if (GetConfigOption("auto_explain.log_parameter_max_length", true, false) != NULL)
+		(void) set_config_option("auto_explain.log_parameter_max_length", "0", PGC_SUSET,
+								 PGC_S_SESSION, GUC_ACTION_SAVE, true, 0, false);
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "jwt: SPI_connect failed");
 }
@@ -511,9 +519,19 @@ jwt_purge_revocations(PG_FUNCTION_ARGS)
 				   1, types, values, NULL, SPI_OK_DELETE);
 	/*
 	 * [lifecycle] logins that can no longer matter: ended or past their
-	 * end, and their last access token expired (their refresh tokens go
-	 * with them, ON DELETE CASCADE)
+	 * end, and their last access token expired.  Their refresh tokens first,
+	 * in the order jwt_refresh() locks (a token's row, then its login's), so
+	 * a refresh and a purge never wait on each other in a cycle; the
+	 * cascade then finds none left.
 	 */
+	if (OidIsValid(c.logins_relid) && OidIsValid(c.refresh_tokens_relid))
+		(void) admin_exec(&c, psprintf("DELETE FROM %s t USING %s l "
+									   "WHERE t.sid OPERATOR(pg_catalog.=) l.sid "
+									   "AND (l.ended_at IS NOT NULL "
+									   "OR l.expires_at OPERATOR(pg_catalog.<) $1) "
+									   "AND l.access_expires_at OPERATOR(pg_catalog.<) $1",
+									   c.refresh_tokens, c.logins),
+						  1, types, values, NULL, SPI_OK_DELETE);
 	if (OidIsValid(c.logins_relid))
 		n += admin_exec(&c, psprintf("DELETE FROM %s WHERE (ended_at IS NOT NULL "
 									 "OR expires_at OPERATOR(pg_catalog.<) $1) "

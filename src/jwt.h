@@ -194,6 +194,7 @@ typedef struct JwtClaimsStamp
 	uint64		token_gen;
 	uint64		policy_gen;
 	uint64		registry_gen;
+	uint64		revocation_gen;
 	uint64		epoch;
 } JwtClaimsStamp;
 

@@ -307,6 +307,25 @@ unix_seconds(TimestampTz t)
 	return (int64) floor(jwt_timestamptz_to_unix(t));
 }
 
+/*
+ * An access token issued at now for a login that ends at login_end: its
+ * exp, never past the login's end (the login's absolute lifetime bounds its
+ * access tokens too), and when it expires as a timestamp.
+ */
+static int64
+access_exp(TimestampTz now, TimestampTz login_end, TimestampTz *until)
+{
+	*until = Min(now + (TimestampTz) jwt_access_token_lifetime * USECS_PER_SEC, login_end);
+	return Min(unix_seconds(now) + jwt_access_token_lifetime, unix_seconds(login_end));
+}
+
+/* Whether a text can be one of our refresh tokens: anything else is not known, unhashed. */
+static bool
+refresh_token_shaped(size_t len)
+{
+	return len == REFRESH_B64_LEN;
+}
+
 /* A new refresh token of login sid, valid until Min(now + lifetime, login's end). */
 static char *
 insert_refresh_token(AdminCall *c, const char *sid, TimestampTz now, TimestampTz login_end,
@@ -344,7 +363,8 @@ jwt_login(PG_FUNCTION_ARGS)
 	TimestampTz now = GetCurrentTimestamp();
 	TimestampTz login_end = now + (TimestampTz) jwt_login_lifetime * USECS_PER_SEC;
 	int64		iat = unix_seconds(now);
-	int64		exp = iat + jwt_access_token_lifetime;
+	TimestampTz access_until;
+	int64		exp = access_exp(now, login_end, &access_until);
 	unsigned char raw[REFRESH_RAW_LEN];
 	char	   *refresh;
 	text	   *access;
@@ -373,7 +393,7 @@ jwt_login(PG_FUNCTION_ARGS)
 	values[2] = JsonbPGetDatum(claims);
 	values[3] = TimestampTzGetDatum(now);
 	values[4] = TimestampTzGetDatum(login_end);
-	values[5] = TimestampTzGetDatum(now + (TimestampTz) jwt_access_token_lifetime * USECS_PER_SEC);
+	values[5] = TimestampTzGetDatum(access_until);
 	jwt_admin_begin(fcinfo, &c);
 	(void) jwt_admin_exec(&c, psprintf("INSERT INTO %s (sid, sub, claims, created_at, expires_at, access_expires_at) "
 									   "VALUES ($1, $2, $3, $4, $5, $6)", c.logins),
@@ -381,11 +401,15 @@ jwt_login(PG_FUNCTION_ARGS)
 	refresh = insert_refresh_token(&c, sid, now, login_end, raw);
 	jwt_admin_end(&c);
 	jose_cleanse(raw, sizeof(raw));
-	PG_RETURN_DATUM(token_response(text_to_cstring(access), jwt_access_token_lifetime,
-								   refresh, sid));
+	PG_RETURN_DATUM(token_response(text_to_cstring(access), (int) (exp - iat), refresh, sid));
 }
 
-/* The login that a refresh token belongs to, as read after the token's row was locked. */
+/*
+ * The login that a refresh token belongs to, read after the token's row was
+ * locked, and locked in turn (the lock order: token, then login): a logout,
+ * a replay or jwt_logout_all() committing meanwhile is waited for and seen,
+ * so no refresh succeeds for a login ended under it.
+ */
 typedef struct LoginRow
 {
 	char	   *sub;
@@ -406,7 +430,7 @@ read_login(AdminCall *c, Datum sid, LoginRow *l)
 	MemoryContext old;
 
 	if (jwt_admin_exec(c, psprintf("SELECT sub, claims, expires_at, ended_at, end_reason FROM %s "
-								   "WHERE sid OPERATOR(pg_catalog.=) $1", c->logins),
+								   "WHERE sid OPERATOR(pg_catalog.=) $1 FOR NO KEY UPDATE", c->logins),
 					   1, types, values, NULL, SPI_OK_SELECT) != 1)
 		return false;
 	tup = SPI_tuptable->vals[0];
@@ -484,8 +508,10 @@ jwt_refresh(PG_FUNCTION_ARGS)
 	Jsonb	   *base;
 	JsonbValue *gsub;
 	int64		iat = unix_seconds(now);
-	int64		exp = iat + jwt_access_token_lifetime;
+	int64		exp;
+	TimestampTz access_until;
 	text	   *access;
+	StringInfoData who;
 
 	if (PG_ARGISNULL(0))
 		wrong_call("the refresh token must not be NULL",
@@ -498,6 +524,8 @@ jwt_refresh(PG_FUNCTION_ARGS)
 	tok_t = PG_GETARG_TEXT_PP(0);
 	tok = VARDATA_ANY(tok_t);
 	tok_len = VARSIZE_ANY_EXHDR(tok_t);
+	if (!refresh_token_shaped(tok_len))
+		PG_RETURN_DATUM(grant_error("the refresh token is not known"));
 	hash = token_hash(tok, tok_len);
 	values[0] = PointerGetDatum(hash);
 
@@ -531,7 +559,7 @@ jwt_refresh(PG_FUNCTION_ARGS)
 	}
 	sid_d = CStringGetTextDatum(sid);
 	if (!read_login(&c, sid_d, &l))
-		elog(ERROR, "jwt: refresh token of login %s without its login", sid);
+		elog(ERROR, "jwt: a refresh token's login is missing from jwt_logins");
 
 	if (l.ended)
 		refused = strcmp(l.end_reason, "reuse") == 0 ?
@@ -544,9 +572,14 @@ jwt_refresh(PG_FUNCTION_ARGS)
 	{
 		/* a replay: the whole login ends, and the ending commits */
 		(void) end_login(&c, sid_d, now, "reuse");
+		/* the subject as a JSON string: whatever it holds, it shapes no log line */
+		initStringInfo(&who);
+		appendStringInfoChar(&who, '"');
+		jwt_json_escape(&who, l.sub, strlen(l.sub));
+		appendStringInfoChar(&who, '"');
 		ereport(LOG_SERVER_ONLY,
-				(errmsg("jwt: a used refresh token was presented again: login %s of subject \"%s\" is ended",
-						sid, l.sub),
+				(errmsg("jwt: a used refresh token was presented again: login %s of subject %s is ended",
+						sid, who.data),
 				 errhidestmt(true), errhidecontext(true)));
 		refused = "the refresh token was already used: the login has ended";
 	}
@@ -571,7 +604,8 @@ jwt_refresh(PG_FUNCTION_ARGS)
 		if (!open_successor(tok, tok_len, hash, sealed, raw))
 			elog(ERROR, "jwt: the successor of a refresh token does not open");
 		refresh = encode_token(c.caller, raw);
-		note_access_token(&c, sid_d, now + (TimestampTz) jwt_access_token_lifetime * USECS_PER_SEC, NULL);
+		exp = access_exp(now, l.expires_at, &access_until);
+		note_access_token(&c, sid_d, access_until, given);
 	}
 	else
 	{
@@ -585,16 +619,15 @@ jwt_refresh(PG_FUNCTION_ARGS)
 		(void) jwt_admin_exec(&c, psprintf("UPDATE %s SET used_at = $2, successor_enc = $3 "
 										   "WHERE hash OPERATOR(pg_catalog.=) $1", c.refresh_tokens),
 							  3, utypes, uvalues, NULL, SPI_OK_UPDATE);
-		note_access_token(&c, sid_d, now + (TimestampTz) jwt_access_token_lifetime * USECS_PER_SEC,
-						  given);
+		exp = access_exp(now, l.expires_at, &access_until);
+		note_access_token(&c, sid_d, access_until, given);
 	}
 	jwt_admin_end(&c);
 	jose_cleanse(raw, sizeof(raw));
 
 	base = given ? given : l.claims;
 	access = jwt_sign_with_registry(fcinfo, access_claims(base, l.sub, sid, iat, exp), NULL);
-	PG_RETURN_DATUM(token_response(text_to_cstring(access), jwt_access_token_lifetime,
-								   refresh, sid));
+	PG_RETURN_DATUM(token_response(text_to_cstring(access), (int) (exp - iat), refresh, sid));
 }
 
 /* jwt_logout(refresh_token) → whether this call ended the token's login. */
@@ -611,6 +644,8 @@ jwt_logout(PG_FUNCTION_ARGS)
 		wrong_call("the refresh token must not be NULL",
 				   "Pass the refresh token of the login to end, or call jwt_logout() to end the session token's login.");
 	tok = PG_GETARG_TEXT_PP(0);
+	if (!refresh_token_shaped(VARSIZE_ANY_EXHDR(tok)))
+		PG_RETURN_BOOL(false);
 	values[0] = PointerGetDatum(token_hash(VARDATA_ANY(tok), VARSIZE_ANY_EXHDR(tok)));
 	values[1] = TimestampTzGetDatum(GetCurrentTimestamp());
 	values[2] = CStringGetTextDatum("logout");
@@ -633,17 +668,31 @@ jwt_logout_session(PG_FUNCTION_ARGS)
 {
 	Jsonb	   *claims = jwt_session_claims(fcinfo);
 	JsonbValue *sid;
+	JsonbValue *sub;
 	AdminCall	c;
+	Oid			types[4] = {TEXTOID, TIMESTAMPTZOID, TEXTOID, TEXTOID};
+	Datum		values[4];
 	bool		ended;
 
 	/* [issuers] an identity provider's token names no login of ours */
 	if (claims == NULL || jwt_session_from_issuer() ||
-		(sid = claim(claims, "sid")) == NULL || sid->type != jbvString)
+		(sid = claim(claims, "sid")) == NULL || sid->type != jbvString ||
+		(sub = claim(claims, "sub")) == NULL || sub->type != jbvString)
 		PG_RETURN_BOOL(false);
+	/*
+	 * The login of that sid and of the token's own subject: a token that
+	 * names another subject's sid (jwt_issue() signs the claims it is given,
+	 * sid included) ends nothing.
+	 */
+	values[0] = PointerGetDatum(cstring_to_text_with_len(sid->val.string.val, sid->val.string.len));
+	values[1] = TimestampTzGetDatum(GetCurrentTimestamp());
+	values[2] = CStringGetTextDatum("logout");
+	values[3] = PointerGetDatum(cstring_to_text_with_len(sub->val.string.val, sub->val.string.len));
 	jwt_admin_begin(fcinfo, &c);
-	ended = end_login(&c, PointerGetDatum(cstring_to_text_with_len(sid->val.string.val,
-																   sid->val.string.len)),
-					  GetCurrentTimestamp(), "logout");
+	ended = jwt_admin_exec(&c, psprintf("UPDATE %s SET ended_at = $2, end_reason = $3 "
+										"WHERE sid OPERATOR(pg_catalog.=) $1 AND sub OPERATOR(pg_catalog.=) $4 "
+										"AND ended_at IS NULL", c.logins),
+						   4, types, values, NULL, SPI_OK_UPDATE) > 0;
 	jwt_admin_end(&c);
 	PG_RETURN_BOOL(ended);
 }

@@ -33,10 +33,13 @@
  * tables, found in the function's own namespace, under a pinned
  * search_path, as the extension's owner.  Rotations are serialised by a
  * lock on jwt_keys taken by OID, so that two at once cannot both take over
- * from the same key and leave one of the new keys out of the line.
+ * from the same key and leave one of the new keys out of the line; and run
+ * at READ COMMITTED only, where each statement after the lock sees what a
+ * rotation before it committed.
  */
 #include "postgres.h"
 
+#include "access/xact.h"
 #include "catalog/pg_type.h"
 #include "executor/spi.h"
 #include "miscadmin.h"
@@ -45,6 +48,7 @@
 #include "utils/builtins.h"
 #include "utils/timestamp.h"
 
+#include "compat.h"
 #include "jwt.h"
 
 PG_FUNCTION_INFO_V1(jwt_rotate_signing_key);
@@ -92,7 +96,7 @@ take_over_at(SigningKey *keys, int n, TimestampTz t)
 		best->taken_over = true;
 }
 
-static void refuse(const char *msg, const char *hint) pg_attribute_noreturn();
+jwt_noreturn static void refuse(const char *msg, const char *hint);
 
 static void
 refuse(const char *msg, const char *hint)
@@ -139,7 +143,7 @@ jwt_rotate_signing_key(PG_FUNCTION_ARGS)
 	jose_alg	alg;
 	const jose_alg_info *info;
 	Interval   *ahead;
-	TimestampTz now = GetCurrentTransactionStartTimestamp();
+	TimestampTz now;
 	TimestampTz from;
 	TimestampTz retire;
 	TimestampTz last_access;
@@ -169,6 +173,12 @@ jwt_rotate_signing_key(PG_FUNCTION_ARGS)
 			   "add a new secret with jwt_add_key(..., valid_from => ...) and hand it to every verifier, "
 			   "or rotate to an asymmetric algorithm such as ES256.");
 	ahead = PG_GETARG_INTERVAL_P(1);
+	/*
+	 * From the clock, not the transaction's start, so that a long
+	 * transaction does not eat into publish_ahead; a key that signs at once
+	 * (0) does so from this statement on, as the registry's time is.
+	 */
+	now = ahead->month == 0 && ahead->day == 0 && ahead->time == 0 ? jwt_now() : GetCurrentTimestamp();
 	from = DatumGetTimestampTz(DirectFunctionCall2(timestamptz_pl_interval,
 												   TimestampTzGetDatum(now),
 												   IntervalPGetDatum(ahead)));
@@ -178,6 +188,18 @@ jwt_rotate_signing_key(PG_FUNCTION_ARGS)
 	if (TIMESTAMP_NOT_FINITE(from))
 		refuse("publish_ahead must be finite",
 			   "Pass how long jwt_jwks() publishes the key before it signs, e.g. '1 hour'.");
+
+	/*
+	 * Under a transaction snapshot (REPEATABLE READ, SERIALIZABLE) the lock
+	 * below comes after the snapshot: a rotation committed meanwhile would be
+	 * unseen, and its key would never be taken over nor retired.
+	 */
+	if (IsolationUsesXactSnapshot())
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_TRANSACTION_STATE),
+				 errmsg("jwt_rotate_signing_key() must run at READ COMMITTED"),
+				 errdetail("At REPEATABLE READ or SERIALIZABLE a rotation committed by another session after this transaction's snapshot would be unseen."),
+				 errhint("Call it in a READ COMMITTED transaction, as pg_cron and a plain psql session do.")));
 
 	key = new_key(alg, &kid);
 

@@ -476,6 +476,7 @@ jwt_session_claims_stamped(FunctionCallInfo fcinfo, JwtClaimsStamp *stamp)
 	stamp->token_gen = jwt_token_generation;
 	stamp->policy_gen = jwt_policy_generation;
 	stamp->registry_gen = jwt_registry_generation;
+	stamp->revocation_gen = jwt_revocation_generation;
 	stamp->epoch = claims_cache.epoch;
 	stamp->isnull = claims == NULL;
 	stamp->valid = true;
@@ -492,7 +493,8 @@ jwt_claims_stamp_current(const JwtClaimsStamp *stamp)
 		stamp->token_gen == jwt_token_generation &&
 		!((jwt_policy_fallback || jwt_policy_fallback_settings) && (tok == NULL || tok[0] == '\0')) &&
 		stamp->policy_gen == jwt_policy_generation && jwt_registry.valid &&
-		stamp->registry_gen == jwt_registry_generation &&
+		stamp->registry_gen == jwt_registry_generation && jwt_registry.revoked_valid &&
+		stamp->revocation_gen == jwt_revocation_generation &&
 		stamp->epoch == claims_cache.epoch &&
 		(stamp->isnull || claims_cache.valid);
 }

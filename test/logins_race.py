@@ -221,7 +221,8 @@ def replay_log(admin):
     start = os.path.getsize(path)
     conn = connect()
     one(conn, "SET client_min_messages = debug5")
-    sub = "logins-race-log"
+    # a quote and a line break: written as a JSON string, it shapes no line of its own
+    sub = 'logins-race-log"\nLOG:  forged line'
     login = one(conn, "SELECT jwt_login(%s::jsonb, %s)", (json.dumps({"sub": sub}), KID))
     rotated = one(conn, "SELECT jwt_refresh(%s)", (login["refresh_token"],))
     one(admin, "UPDATE jwt_refresh_tokens SET used_at = used_at - interval '1 minute' "
@@ -232,21 +233,71 @@ def replay_log(admin):
     conn.close()
     S.check("replay log: the client gets invalid_grant", out.get("error") == "invalid_grant", out)
     S.check("replay log: no message to the client names sid or sub",
-            login["sid"] not in notices and sub not in notices, notices)
+            login["sid"] not in notices and "logins-race-log" not in notices, notices)
     with open(path, "rb") as f:
         f.seek(start)
         log = f.read().decode("utf-8", "replace")
     lines = [ln for ln in log.splitlines() if login["sid"] in ln]
-    S.check("replay log: one LOG line names sid and sub",
-            len(lines) == 1 and "LOG:" in lines[0] and f'"{sub}"' in lines[0], lines)
+    S.check("replay log: one LOG line names sid and sub (as a JSON string)",
+            len(lines) == 1 and "LOG:" in lines[0] and json.dumps(sub) in lines[0], lines)
+    S.check("replay log: the subject's line break makes no line of its own",
+            not any(ln.lstrip().startswith("LOG:  forged line") for ln in log.splitlines()),
+            [ln for ln in log.splitlines() if "forged line" in ln])
     tokens = [login["refresh_token"], rotated["refresh_token"], rotated["access_token"]]
     S.check("replay log: no token in the server log", not any(t in log for t in tokens))
     S.check("replay log: no statement text logged with it",
             "jwt_refresh(" not in log, [ln for ln in log.splitlines() if "jwt_refresh(" in ln])
 
 
+def logout_during_refresh(admin, other):
+    """A logout that commits while a refresh of the same login runs: the
+    refresh waits for it and is refused, and the login's access tokens stay
+    refused everywhere (the refresh never marks an ended login's tokens as
+    lasting longer).  The logout's transaction is held open, its row locked,
+    while the refresh starts."""
+    for r in range(4):
+        login = one(admin, "SELECT jwt_login(%s::jsonb, %s)",
+                    (json.dumps({"sub": f"logins-race-logout-{r}"}), KID))
+        before = one(admin, "SELECT access_expires_at FROM jwt_logins WHERE sid = %s", (login["sid"],))
+        logout = connect(psycopg2.extensions.ISOLATION_LEVEL_READ_COMMITTED)
+        refresher = connect()
+        one(logout, "SELECT jwt_logout(%s)", (login["refresh_token"],))        # open, row locked
+        out = {}
+
+        def refresh():
+            try:
+                out["r"] = one(refresher, "SELECT jwt_refresh(%s)", (login["refresh_token"],))
+            except psycopg2.Error as e:
+                out["r"] = e.pgcode
+        t = threading.Thread(target=refresh)
+        t.start()
+        # the refresh is waiting on a lock before the logout commits
+        waited = False
+        for _ in range(200):
+            if one(admin, "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
+                          "AND query LIKE 'SELECT jwt_refresh(%%'") > 0:
+                waited = True
+                break
+            threading.Event().wait(0.01)
+        logout.commit()
+        t.join(30)
+        got = out.get("r")
+        S.check(f"logout during refresh {r}: the refresh waited for the logout's row lock", waited)
+        S.check(f"logout during refresh {r}: the refresh is refused (the login was ended by logout)",
+                isinstance(got, dict) and got.get("error") == "invalid_grant"
+                and "logout" in got.get("error_description", ""), str(got)[:100])
+        S.check(f"logout during refresh {r}: the ended login's access tokens last no longer",
+                one(admin, "SELECT access_expires_at FROM jwt_logins WHERE sid = %s", (login["sid"],))
+                == before)
+        S.check(f"logout during refresh {r}: another session refuses its access token",
+                session_accepts(other, login["access_token"]) == "28000")
+        logout.close()
+        refresher.close()
+
+
 def run(admin, other):
     replay_log(admin)
+    logout_during_refresh(admin, other)
     conns = [connect() for _ in range(N)]
     rotation_rounds(admin, other, conns, None, "read-committed")
     for c in conns:
