@@ -892,6 +892,16 @@ same_kid(const jose_kid_entry *a, const jose_kid_entry *b)
 	return cmp_kid(a->key->kid, a->key->kid_len, b->key->kid, b->key->kid_len) == 0;
 }
 
+static uint64_t
+kid_prefix(const char *kid, size_t len)
+{
+	uint64_t	p = 0;
+
+	for (size_t i = 0; i < 8; i++)
+		p = (p << 8) | (i < len ? (unsigned char) kid[i] : 0);
+	return p;
+}
+
 /* By kid, then by place in the set: a total order, whatever qsort does with ties. */
 static int
 cmp_kid_entry(const void *a, const void *b)
@@ -934,6 +944,7 @@ jose_keyset_index(jose_keyset *ks)
 	for (size_t i = 0; i < ks->n; i++)
 		if (ks->keys[i]->kid != NULL)
 		{
+			ks->by_kid[m].prefix = kid_prefix(ks->keys[i]->kid, ks->keys[i]->kid_len);
 			ks->by_kid[m].key = ks->keys[i];
 			ks->by_kid[m].pos = i;
 			m++;
@@ -948,6 +959,7 @@ jose_keyset_index(jose_keyset *ks)
 int
 jose_keyset_find_kid(const jose_keyset *ks, const char *kid, size_t len, size_t *pos)
 {
+	uint64_t	want = kid_prefix(kid, len);
 	size_t		lo = 0,
 				hi = ks->nkid;
 
@@ -955,9 +967,10 @@ jose_keyset_find_kid(const jose_keyset *ks, const char *kid, size_t len, size_t 
 	while (lo < hi)
 	{
 		size_t		mid = lo + (hi - lo) / 2;
-		const jose_key *k = ks->by_kid[mid].key;
+		const jose_kid_entry *e = &ks->by_kid[mid];
 
-		if (cmp_kid(k->kid, k->kid_len, kid, len) < 0)
+		if (e->prefix != want ? e->prefix < want :
+			cmp_kid(e->key->kid, e->key->kid_len, kid, len) < 0)
 			lo = mid + 1;
 		else
 			hi = mid;

@@ -80,9 +80,15 @@ typedef struct jose_pkey_cache
 	EVP_MD	   *md[3];			/* SHA-256, SHA-384, SHA-512 */
 } jose_pkey_cache;
 
-/* A key of the kid index, and where it stands in the set's keys. */
+/*
+ * A key of the kid index, and where it stands in the set's keys.  prefix is
+ * the kid's first 8 bytes, big-endian, zero-padded: when two prefixes differ
+ * they order the kids as memcmp does, so a search reads the index alone and
+ * the keys' kids only where prefixes tie.
+ */
 typedef struct jose_kid_entry
 {
+	uint64_t	prefix;
 	const jose_key *key;
 	size_t		pos;
 } jose_kid_entry;

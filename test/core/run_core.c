@@ -2120,13 +2120,16 @@ test_verify_large_sets(void)
 	jose_status st;
 	int			bad = 0;
 
-	/* kids whose sorted order is not the keys' order: "k0", "k37", "k74", ... */
+	/*
+	 * kids whose sorted order is not the keys' order ("...k0", "...k37",
+	 * "...k74"), sharing more than the index's 8-byte prefix
+	 */
 	for (int i = 0; i < NK; i++)
 	{
 		char		secret[64];
 
 		snprintf(secret, sizeof(secret), "large-set-secret-%05d-0123456789abcdef", i);
-		parts[i] = oct_jwk(secret, strlen(secret), kfmt(",\"kid\":\"k%d\"", (i * 37) % NK));
+		parts[i] = oct_jwk(secret, strlen(secret), kfmt(",\"kid\":\"long-shared-prefix-k%d\"", (i * 37) % NK));
 	}
 	{
 		size_t		cap = 16;
@@ -2159,14 +2162,14 @@ test_verify_large_sets(void)
 	for (int i = 0; i < NK; i++)
 	{
 		const jose_key *key = jose_keyset_key(ks, (size_t) i);
-		char	   *hdr = kfmt("{\"alg\":\"HS256\",\"kid\":\"k%d\"}", (i * 37) % NK);
+		char	   *hdr = kfmt("{\"alg\":\"HS256\",\"kid\":\"long-shared-prefix-k%d\"}", (i * 37) % NK);
 		char	   *t = sign_raw(key, JOSE_ALG_HS256, hdr, strlen(hdr), CLAIMS, strlen(CLAIMS));
 
 		st = verify_ex("large sets: kid selects its key", t, strlen(t), ks, &o, &res, NULL, NULL);
 		if (st != JOSE_OK || res.key != key)
 			bad++;
 		/* the same token under the next key's kid: that key, which did not sign it */
-		hdr = kfmt("{\"alg\":\"HS256\",\"kid\":\"k%d\"}", ((i + 1) * 37) % NK);
+		hdr = kfmt("{\"alg\":\"HS256\",\"kid\":\"long-shared-prefix-k%d\"}", ((i + 1) * 37) % NK);
 		t = sign_raw(key, JOSE_ALG_HS256, hdr, strlen(hdr), CLAIMS, strlen(CLAIMS));
 		if (verify_ex("large sets: kid of another key", t, strlen(t), ks, &o, NULL, NULL, NULL) !=
 			JOSE_E_SIGNATURE)
@@ -2174,13 +2177,19 @@ test_verify_large_sets(void)
 	}
 	CHECK(bad == 0, "large sets: in a JWKS of %d keys each kid selects its own key (%d wrong)", NK, bad);
 	EXPECT("large sets: a kid in no key",
-		   sign_raw(jose_keyset_key(ks, 0), JOSE_ALG_HS256, LIT("{\"alg\":\"HS256\",\"kid\":\"k200\"}"),
+		   sign_raw(jose_keyset_key(ks, 0), JOSE_ALG_HS256, LIT("{\"alg\":\"HS256\",\"kid\":\"long-shared-prefix-k200\"}"),
+					CLAIMS, strlen(CLAIMS)), ks, &o, JOSE_E_KID_UNKNOWN);
+	EXPECT("large sets: a kid that starts every kid",
+		   sign_raw(jose_keyset_key(ks, 0), JOSE_ALG_HS256, LIT("{\"alg\":\"HS256\",\"kid\":\"long-shared-prefix-k\"}"),
+					CLAIMS, strlen(CLAIMS)), ks, &o, JOSE_E_KID_UNKNOWN);
+	EXPECT("large sets: a kid of the index's prefix alone",
+		   sign_raw(jose_keyset_key(ks, 0), JOSE_ALG_HS256, LIT("{\"alg\":\"HS256\",\"kid\":\"long-sha\"}"),
 					CLAIMS, strlen(CLAIMS)), ks, &o, JOSE_E_KID_UNKNOWN);
 	EXPECT("large sets: a kid before every kid",
 		   sign_raw(jose_keyset_key(ks, 0), JOSE_ALG_HS256, LIT("{\"alg\":\"HS256\",\"kid\":\"a\"}"),
 					CLAIMS, strlen(CLAIMS)), ks, &o, JOSE_E_KID_UNKNOWN);
 	EXPECT("large sets: a kid after every kid",
-		   sign_raw(jose_keyset_key(ks, 0), JOSE_ALG_HS256, LIT("{\"alg\":\"HS256\",\"kid\":\"z\"}"),
+		   sign_raw(jose_keyset_key(ks, 0), JOSE_ALG_HS256, LIT("{\"alg\":\"HS256\",\"kid\":\"long-shared-prefix-z\"}"),
 					CLAIMS, strlen(CLAIMS)), ks, &o, JOSE_E_KID_UNKNOWN);
 	EXPECT("large sets: no kid, more candidates than the bound",
 		   sign_raw(jose_keyset_key(ks, 0), JOSE_ALG_HS256, LIT("{\"alg\":\"HS256\"}"),
