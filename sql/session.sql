@@ -201,6 +201,24 @@ COMMIT;
 SELECT ord, set_config('jwt.token', tok, true) IS NOT NULL AS token_set, jwt_claim('sub'),
        jwt_claims() ->> 'sub' AS from_claims
 FROM (VALUES (1, :'alice'), (2, :'bob'), (3, ''), (4, :'alice'), (5, :'alice'), (6, :'carol')) AS v(ord, tok);
+-- a call site hands its answer out uncopied while the token stands, and
+-- keeps what it lent when the token moves on (past a bound on what it
+-- keeps, it copies again): 100 tokens of three rows each, every answer
+-- right, also once sorted, all rows held to the end
+CREATE TEMP TABLE many_tokens AS
+SELECT n, jwt_sign(jsonb_build_object('sub', 'user' || n, 'exp', 4102444800), :'secret') AS tok
+FROM generate_series(0, 99) n;
+SELECT count(*) AS answers,
+       count(*) FILTER (WHERE sub = 'user' || (i / 3) AND from_claims = sub) AS right_answers,
+       string_agg(sub, ',' ORDER BY sub DESC, i) =
+           string_agg('user' || (i / 3), ',' ORDER BY 'user' || (i / 3) DESC, i) AS right_once_sorted
+FROM (SELECT i,
+             CASE WHEN i % 3 = 0
+                  THEN set_config('jwt.token', (SELECT tok FROM many_tokens WHERE n = i / 3), true)
+             END AS token_set,
+             jwt_claim('sub') AS sub, jwt_claims() ->> 'sub' AS from_claims
+      FROM generate_series(0, 299) i) q;
+DROP TABLE many_tokens;
 -- the same from a PL/pgSQL function, whose expressions live for the
 -- transaction
 CREATE FUNCTION pg_temp.sub_of(token text) RETURNS text

@@ -27,6 +27,8 @@
 #include "postgres.h"
 
 #include "access/xact.h"
+#include "nodes/pg_list.h"
+#include "nodes/primnodes.h"
 #include "utils/builtins.h"
 #include "utils/guc.h"
 #include "utils/jsonb.h"
@@ -56,6 +58,18 @@ typedef struct ClaimsCache
 static ClaimsCache claims_cache = {0};
 static MemoryContext claims_context = NULL;
 
+/*
+ * A call site hands its answer out as it is, not copied, once the statement
+ * asks for it again: the answer then lives in the site's memory (fn_mcxt,
+ * the query's) and never changes nor is freed before the query ends, as a
+ * Const's value would not, so a row that still holds it is never left with
+ * freed memory.  When the answer moves on (a new token, a new statement),
+ * a lent answer is kept, not freed; after SITE_MAX_KEPT of those the site
+ * copies again, so that a query whose token changes on every other row
+ * keeps a bounded number of answers, never one per row.
+ */
+#define SITE_MAX_KEPT 32
+
 /* What a call site remembers for the statement. */
 typedef struct ClaimsSite
 {
@@ -69,7 +83,15 @@ typedef struct ClaimsSite
 	/* jwt_claim() only: the name asked for and its answer, reused */
 	bool		name_valid;
 	text	   *name;
+	Datum		name_datum;		/* the argument as passed, when name_const */
+	bool		name_const;		/* the argument is a constant of the call */
 	text	   *value;
+	bool		value_lent;		/* value was handed out: kept, never freed */
+	/* jwt_claims() only: a copy of the claims of claims_epoch, lent */
+	Jsonb	   *claims;
+	uint64		claims_epoch;
+	uint64		asked_epoch;	/* the epoch last asked for, 0 for none */
+	int			nkept;			/* lent answers left behind, kept for the query */
 } ClaimsSite;
 
 static void
@@ -505,11 +527,33 @@ PG_FUNCTION_INFO_V1(jwt_claim);
 Datum
 jwt_claims(PG_FUNCTION_ARGS)
 {
-	Jsonb	   *claims = session_claims(fcinfo, claims_site(fcinfo));
+	ClaimsSite *site = claims_site(fcinfo);
+	Jsonb	   *claims = session_claims(fcinfo, site);
 	Jsonb	   *copy;
 
 	if (claims == NULL)
 		PG_RETURN_NULL();
+
+	/*
+	 * The cache entry of one epoch never changes, but a new token refills
+	 * it: the site lends a copy of its own, made when the statement asks
+	 * for the same claims a second time (a policy on every row), so that a
+	 * token set on every row costs no more than before.
+	 */
+	if (site != NULL && site->claims != NULL && site->claims_epoch == claims_cache.epoch)
+		PG_RETURN_JSONB_P(site->claims);
+	if (site != NULL && site->asked_epoch == claims_cache.epoch && site->nkept < SITE_MAX_KEPT)
+	{
+		/* the previous lent copy stays: a row of this query may hold it */
+		if (site->claims != NULL)
+			site->nkept++;
+		site->claims = MemoryContextAlloc(fcinfo->flinfo->fn_mcxt, VARSIZE(claims));
+		memcpy(site->claims, claims, VARSIZE(claims));
+		site->claims_epoch = claims_cache.epoch;
+		PG_RETURN_JSONB_P(site->claims);
+	}
+	if (site != NULL)
+		site->asked_epoch = claims_cache.epoch;
 	copy = palloc(VARSIZE(claims));
 	memcpy(copy, claims, VARSIZE(claims));
 	PG_RETURN_JSONB_P(copy);
@@ -549,6 +593,35 @@ claim_text(Jsonb *claims, text *name, bool *isnull)
 	return NULL;
 }
 
+/* Whether argument argnum of the call is a Const: the same datum on every call. */
+static bool
+arg_is_const(FmgrInfo *flinfo, int argnum)
+{
+	List	   *args;
+
+	if (flinfo == NULL || flinfo->fn_expr == NULL || !IsA(flinfo->fn_expr, FuncExpr))
+		return false;
+	args = ((FuncExpr *) flinfo->fn_expr)->args;
+	return argnum < list_length(args) && IsA(list_nth(args, argnum), Const);
+}
+
+/*
+ * Whether the name asked for is the one the site's answer is for.  A name
+ * that is a constant of the call (a policy's jwt_claim('sub')) is the same
+ * datum, never changed, on every call: its address says it is the same.
+ */
+static inline bool
+site_same_name(const ClaimsSite *site, Datum arg)
+{
+	text	   *name;
+
+	if (site->name_const && arg == site->name_datum)
+		return true;
+	name = (text *) PG_DETOAST_DATUM_PACKED(arg);
+	return VARSIZE_ANY_EXHDR(site->name) == VARSIZE_ANY_EXHDR(name) &&
+		memcmp(VARDATA_ANY(site->name), VARDATA_ANY(name), VARSIZE_ANY_EXHDR(name)) == 0;
+}
+
 Datum
 jwt_claim(PG_FUNCTION_ARGS)
 {
@@ -562,7 +635,6 @@ jwt_claim(PG_FUNCTION_ARGS)
 
 	if (PG_ARGISNULL(0))
 		PG_RETURN_NULL();
-	name = PG_GETARG_TEXT_PP(0);
 	site = claims_site(fcinfo);
 	stmt = jwt_now();
 
@@ -573,17 +645,21 @@ jwt_claim(PG_FUNCTION_ARGS)
 		site->token_gen == jwt_token_generation && site->policy_gen == jwt_policy_generation &&
 		jwt_registry.valid && site->registry_gen == jwt_registry_generation &&
 		jwt_registry.revoked_valid && site->revocation_gen == jwt_revocation_generation &&
-		site->epoch == claims_cache.epoch &&
-		VARSIZE_ANY_EXHDR(site->name) == VARSIZE_ANY_EXHDR(name) &&
-		memcmp(VARDATA_ANY(site->name), VARDATA_ANY(name), VARSIZE_ANY_EXHDR(name)) == 0)
+		site->epoch == claims_cache.epoch && site_same_name(site, PG_GETARG_DATUM(0)))
 	{
 		if (site->value == NULL)
 			PG_RETURN_NULL();
+		if (site->value_lent || site->nkept < SITE_MAX_KEPT)
+		{
+			site->value_lent = true;
+			PG_RETURN_TEXT_P(site->value);
+		}
 		copy = palloc(VARSIZE(site->value));
 		memcpy(copy, site->value, VARSIZE(site->value));
 		PG_RETURN_TEXT_P(copy);
 	}
 
+	name = PG_GETARG_TEXT_PP(0);
 	claims = session_claims(fcinfo, site);
 	if (claims == NULL)
 		PG_RETURN_NULL();
@@ -593,13 +669,21 @@ jwt_claim(PG_FUNCTION_ARGS)
 	{
 		MemoryContext old = MemoryContextSwitchTo(fcinfo->flinfo->fn_mcxt);
 
-		/* the previous answer's memory goes first: a site lives for the query */
+		/*
+		 * The previous answer's memory goes first, a site lives for the
+		 * query; but once lent, an answer stays until the query ends.
+		 */
 		if (site->name != NULL)
 			pfree(site->name);
-		if (site->value != NULL)
+		if (site->value != NULL && !site->value_lent)
 			pfree(site->value);
+		else if (site->value != NULL)
+			site->nkept++;
+		site->value_lent = false;
 		site->name = (text *) palloc(VARSIZE_ANY(name));
 		memcpy(site->name, name, VARSIZE_ANY(name));
+		site->name_datum = PG_GETARG_DATUM(0);
+		site->name_const = arg_is_const(fcinfo->flinfo, 0);
 		site->value = isnull ? NULL : (text *) palloc(VARSIZE(value));
 		if (!isnull)
 			memcpy(site->value, value, VARSIZE(value));

@@ -373,7 +373,10 @@ extern int	jose_key_window(const jose_key *key, double *from, double *until);
 extern int	jose_key_is_valid_at(const jose_key *key, double t);
 /*
  * Index a set's keys by kid, so that a token's kid finds its key by binary
- * search; a set changed afterwards (jose_keyset_adopt) drops its index.
+ * search, and summarise what they can do (jose_keyset_algs); a set changed
+ * afterwards (jose_keyset_adopt) drops both until it is indexed again.  A key
+ * changed in place (jose_key_restrict, jose_key_set_kid) is changed before
+ * its set is indexed, as the registry does: adopted, then indexed.
  */
 extern jose_status jose_keyset_index(jose_keyset *ks);
 /* An empty key set, and moving every key of src into dst (src is freed). */
@@ -382,7 +385,10 @@ extern jose_status jose_keyset_adopt(jose_keyset *dst, jose_keyset *src);
 
 /* The algorithm a key is most likely meant for, UNSET if it can do none. */
 extern jose_alg jose_key_natural_alg(const jose_key *key);
-/* Union over the set of jose_key_algs. */
+/*
+ * Union over the set of jose_key_algs: summarised once when the set is
+ * imported or indexed, so that it costs nothing by the set's size.
+ */
 extern jose_algset jose_keyset_algs(const jose_keyset *ks, jose_op op);
 
 /* ---------------------------------------------------------------------

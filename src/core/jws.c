@@ -182,8 +182,9 @@ kid_equals(const jose_key *key, const jose_json_value *kid)
  * refused; without one, every key that may verify the algorithm is tried,
  * if they are at most JOSE_MAX_KIDLESS_CANDIDATES: with more, the token is
  * refused before any signature is checked (JOSE_E_KID_REQUIRED).
- * In a set, a kid only matches a kid, and the set's kid index finds it in
- * logarithmic time, so a registry of a thousand keys costs what one does.
+ * In a set, a kid only matches a kid, and the set's kid index finds it, and
+ * its place among the keys, in logarithmic time, so a registry of a
+ * thousand keys costs what one does.
  */
 static jose_status
 verify_signature(const jose_keyset *keys, jose_alg alg, const jose_json_value *kid,
@@ -198,22 +199,20 @@ verify_signature(const jose_keyset *keys, jose_alg alg, const jose_json_value *k
 
 	if (kid != NULL && keys->by_kid != NULL)
 	{
-		const jose_key *k = NULL;
 		char		small[128];
 		char	   *want = kid->len <= sizeof(small) ? small : malloc(kid->len);
 		size_t		wlen;
+		int			found;
 
 		if (want == NULL)
 			return JOSE_E_NOMEM;
 		wlen = jose_json_string_decode(kid, want);
-		k = jose_keyset_find_kid(keys, want, wlen);
+		found = jose_keyset_find_kid(keys, want, wlen, &first);
 		if (want != small)
 			free(want);
-		if (k == NULL)
+		if (!found)
 			return JOSE_E_KID_UNKNOWN;
-		/* the loop below, over this one key */
-		for (first = 0; first < n && jose_keyset_key(keys, first) != k; first++)
-			;
+		/* the loop below, over this one key: the index knows its place */
 		n = first + 1;
 	}
 

@@ -388,7 +388,9 @@ done:
 	return JOSE_OK;
 }
 
-static int cmp_key_by_kid(const void *a, const void *b);
+static int cmp_kid_entry(const void *a, const void *b);
+static int	same_kid(const jose_kid_entry *a, const jose_kid_entry *b);
+static void keyset_summarise(jose_keyset *ks);
 
 /*
  * A JWKS's keys, in order.  Every key costs an import (parsing, range checks,
@@ -441,8 +443,8 @@ jwks_import(const jose_json_value *keys, const jose_stop *stop, jose_keyset *ks)
 		return st;
 	/* a kid selects exactly one key, so no two may share one: neighbours once sorted */
 	for (size_t i = 1; i < ks->nkid; i++)
-		/* mutation: key-jwks-duplicate-kid: if (cmp_key_by_kid( => if (0 && cmp_key_by_kid( */
-		if (cmp_key_by_kid(&ks->by_kid[i - 1], &ks->by_kid[i]) == 0)
+		/* mutation: key-jwks-duplicate-kid: if (same_kid( => if (0 && same_kid( */
+		if (same_kid(&ks->by_kid[i - 1], &ks->by_kid[i]))
 			return JOSE_E_KEYSET_DUP_KID;
 	if (ks->n == 0)
 		return JOSE_E_KEYSET_EMPTY;
@@ -749,6 +751,8 @@ jose_keyset_import_stop(const char *data, size_t len, jose_key_form form,
 		jose_keyset_free(ks);
 		return st;
 	}
+	if (!ks->algs_known)
+		keyset_summarise(ks);
 	*out = ks;
 	return JOSE_OK;
 }
@@ -867,7 +871,10 @@ jose_keyset_new(void)
 	jose_keyset *ks = calloc(1, sizeof(jose_keyset));
 
 	if (ks != NULL)
+	{
 		ks->is_set = 1;
+		keyset_summarise(ks);
+	}
 	return ks;
 }
 
@@ -880,12 +887,47 @@ cmp_kid(const char *a, size_t alen, const char *b, size_t blen)
 }
 
 static int
-cmp_key_by_kid(const void *a, const void *b)
+same_kid(const jose_kid_entry *a, const jose_kid_entry *b)
 {
-	const jose_key *x = *(const jose_key *const *) a;
-	const jose_key *y = *(const jose_key *const *) b;
+	return cmp_kid(a->key->kid, a->key->kid_len, b->key->kid, b->key->kid_len) == 0;
+}
 
-	return cmp_kid(x->kid, x->kid_len, y->kid, y->kid_len);
+static uint64_t
+kid_prefix(const char *kid, size_t len)
+{
+	uint64_t	p = 0;
+
+	for (size_t i = 0; i < 8; i++)
+		p = (p << 8) | (i < len ? (unsigned char) kid[i] : 0);
+	return p;
+}
+
+/* By kid, then by place in the set: a total order, whatever qsort does with ties. */
+static int
+cmp_kid_entry(const void *a, const void *b)
+{
+	const jose_kid_entry *x = a;
+	const jose_kid_entry *y = b;
+	int			c = cmp_kid(x->key->kid, x->key->kid_len, y->key->kid, y->key->kid_len);
+
+	return c != 0 ? c : (x->pos > y->pos) - (x->pos < y->pos);
+}
+
+/* What the set's keys can do together (jose_keyset_algs), computed once. */
+static void
+keyset_summarise(jose_keyset *ks)
+{
+	jose_algset sign = 0,
+				verify = 0;
+
+	for (size_t i = 0; i < ks->n; i++)
+	{
+		sign |= jose_key_algs(ks->keys[i], JOSE_OP_SIGN);
+		verify |= jose_key_algs(ks->keys[i], JOSE_OP_VERIFY);
+	}
+	ks->algs_sign = sign;
+	ks->algs_verify = verify;
+	ks->algs_known = 1;
 }
 
 jose_status
@@ -896,38 +938,48 @@ jose_keyset_index(jose_keyset *ks)
 	free(ks->by_kid);
 	ks->by_kid = NULL;
 	ks->nkid = 0;
-	ks->by_kid = malloc((ks->n + 1) * sizeof(jose_key *));
+	ks->by_kid = malloc((ks->n + 1) * sizeof(jose_kid_entry));
 	if (ks->by_kid == NULL)
 		return JOSE_E_NOMEM;
 	for (size_t i = 0; i < ks->n; i++)
 		if (ks->keys[i]->kid != NULL)
-			ks->by_kid[m++] = ks->keys[i];
+		{
+			ks->by_kid[m].prefix = kid_prefix(ks->keys[i]->kid, ks->keys[i]->kid_len);
+			ks->by_kid[m].key = ks->keys[i];
+			ks->by_kid[m].pos = i;
+			m++;
+		}
 	if (m > 1)
-		qsort(ks->by_kid, m, sizeof(jose_key *), cmp_key_by_kid);
+		qsort(ks->by_kid, m, sizeof(jose_kid_entry), cmp_kid_entry);
 	ks->nkid = m;
+	keyset_summarise(ks);
 	return JOSE_OK;
 }
 
-const jose_key *
-jose_keyset_find_kid(const jose_keyset *ks, const char *kid, size_t len)
+int
+jose_keyset_find_kid(const jose_keyset *ks, const char *kid, size_t len, size_t *pos)
 {
+	uint64_t	want = kid_prefix(kid, len);
 	size_t		lo = 0,
 				hi = ks->nkid;
 
+	/* the first entry whose kid is not below kid */
 	while (lo < hi)
 	{
 		size_t		mid = lo + (hi - lo) / 2;
-		const jose_key *k = ks->by_kid[mid];
-		int			c = cmp_kid(k->kid, k->kid_len, kid, len);
+		const jose_kid_entry *e = &ks->by_kid[mid];
 
-		if (c == 0)
-			return k;
-		if (c < 0)
+		if (e->prefix != want ? e->prefix < want :
+			cmp_kid(e->key->kid, e->key->kid_len, kid, len) < 0)
 			lo = mid + 1;
 		else
 			hi = mid;
 	}
-	return NULL;
+	if (lo == ks->nkid ||
+		cmp_kid(ks->by_kid[lo].key->kid, ks->by_kid[lo].key->kid_len, kid, len) != 0)
+		return 0;
+	*pos = ks->by_kid[lo].pos;
+	return 1;
 }
 
 jose_status
@@ -936,6 +988,7 @@ jose_keyset_adopt(jose_keyset *dst, jose_keyset *src)
 	free(dst->by_kid);
 	dst->by_kid = NULL;
 	dst->nkid = 0;
+	dst->algs_known = 0;
 	if (dst->n + src->n > dst->cap)
 	{
 		size_t		ncap = (dst->n + src->n) * 2 + 4;
@@ -988,6 +1041,10 @@ jose_keyset_algs(const jose_keyset *ks, jose_op op)
 {
 	jose_algset set = 0;
 
+	if (ks->algs_known && op == JOSE_OP_SIGN)
+		return ks->algs_sign;
+	if (ks->algs_known && op == JOSE_OP_VERIFY)
+		return ks->algs_verify;
 	for (size_t i = 0; i < ks->n; i++)
 		set |= jose_key_algs(ks->keys[i], op);
 	return set;

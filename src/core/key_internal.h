@@ -80,19 +80,46 @@ typedef struct jose_pkey_cache
 	EVP_MD	   *md[3];			/* SHA-256, SHA-384, SHA-512 */
 } jose_pkey_cache;
 
+/*
+ * A key of the kid index, and where it stands in the set's keys.  prefix is
+ * the kid's first 8 bytes, big-endian, zero-padded: when two prefixes differ
+ * they order the kids as memcmp does, so a search reads the index alone and
+ * the keys' kids only where prefixes tie.
+ */
+typedef struct jose_kid_entry
+{
+	uint64_t	prefix;
+	const jose_key *key;
+	size_t		pos;
+} jose_kid_entry;
+
 struct jose_keyset
 {
 	jose_key  **keys;
 	size_t		n;
 	size_t		cap;
 	int			is_set;
-	/* the keys with a kid, sorted by it (jose_keyset_index), or NULL */
-	jose_key  **by_kid;
+	/* the keys with a kid, sorted by it then by place (jose_keyset_index), or NULL */
+	jose_kid_entry *by_kid;
 	size_t		nkid;
+
+	/*
+	 * The union of jose_key_algs over the keys, for signing and verifying,
+	 * made once by an import or jose_keyset_index, so that asking what a
+	 * set can do costs nothing by its size; algs_known is 0 once the set
+	 * changes (jose_keyset_adopt), until it is indexed again.
+	 */
+	int			algs_known;
+	jose_algset algs_sign;
+	jose_algset algs_verify;
 };
 
-extern const jose_key *jose_keyset_find_kid(const jose_keyset *ks, const char *kid,
-											size_t len);
+/*
+ * The place in ks->keys of the first key whose kid is exactly kid (len
+ * bytes), found by binary search in the kid index: 1 and *pos, or 0.
+ */
+extern int	jose_keyset_find_kid(const jose_keyset *ks, const char *kid, size_t len,
+								 size_t *pos);
 
 /*
  * Whether a key is inside its window of validity at time t.  No time is a

@@ -2088,6 +2088,186 @@ test_verify_kid_signature(void)
 	}
 }
 
+/* The union of jose_key_algs over a set's keys, computed here key by key. */
+static jose_algset
+algs_of_keys(const jose_keyset *ks, jose_op op)
+{
+	jose_algset set = 0;
+
+	for (size_t i = 0; i < jose_keyset_count(ks); i++)
+		set |= jose_key_algs(jose_keyset_key(ks, i), op);
+	return set;
+}
+
+/*
+ * A large set: the kid index gives each key's place among the keys, so every
+ * kid selects its own key wherever it stands, and what the set can do
+ * (summarised once, when the set is imported or indexed) is what its keys
+ * can do together.
+ */
+static void
+test_verify_large_sets(void)
+{
+	enum
+	{
+		NK = 200
+	};
+	jose_verify_opts o = default_opts();
+	const char *parts[NK];
+	jose_keyset *ks = NULL;
+	jose_keyset *reg = jose_keyset_new();
+	jose_verified res;
+	jose_status st;
+	int			bad = 0;
+
+	/*
+	 * kids whose sorted order is not the keys' order ("...k0", "...k37",
+	 * "...k74"), sharing more than the index's 8-byte prefix
+	 */
+	for (int i = 0; i < NK; i++)
+	{
+		char		secret[64];
+
+		snprintf(secret, sizeof(secret), "large-set-secret-%05d-0123456789abcdef", i);
+		parts[i] = oct_jwk(secret, strlen(secret), kfmt(",\"kid\":\"long-shared-prefix-k%d\"", (i * 37) % NK));
+	}
+	{
+		size_t		cap = 16;
+		char	   *text;
+
+		for (int i = 0; i < NK; i++)
+			cap += strlen(parts[i]) + 1;
+		text = keep(malloc(cap));
+		strcpy(text, "{\"keys\":[");
+		for (int i = 0; i < NK; i++)
+		{
+			if (i > 0)
+				strcat(text, ",");
+			strcat(text, parts[i]);
+		}
+		strcat(text, "]}");
+		st = import_text(text, &ks);
+	}
+	SETUP(st == JOSE_OK && ks != NULL && jose_keyset_count(ks) == NK,
+		  "large sets: a JWKS of %d keys imports", NK);
+	SETUP(reg != NULL, "large sets: jose_keyset_new");
+	if (ks == NULL || reg == NULL)
+	{
+		jose_keyset_free(ks);
+		jose_keyset_free(reg);
+		return;
+	}
+
+	/* every kid selects its own key, at whatever place */
+	for (int i = 0; i < NK; i++)
+	{
+		const jose_key *key = jose_keyset_key(ks, (size_t) i);
+		char	   *hdr = kfmt("{\"alg\":\"HS256\",\"kid\":\"long-shared-prefix-k%d\"}", (i * 37) % NK);
+		char	   *t = sign_raw(key, JOSE_ALG_HS256, hdr, strlen(hdr), CLAIMS, strlen(CLAIMS));
+
+		st = verify_ex("large sets: kid selects its key", t, strlen(t), ks, &o, &res, NULL, NULL);
+		if (st != JOSE_OK || res.key != key)
+			bad++;
+		/* the same token under the next key's kid: that key, which did not sign it */
+		hdr = kfmt("{\"alg\":\"HS256\",\"kid\":\"long-shared-prefix-k%d\"}", ((i + 1) * 37) % NK);
+		t = sign_raw(key, JOSE_ALG_HS256, hdr, strlen(hdr), CLAIMS, strlen(CLAIMS));
+		if (verify_ex("large sets: kid of another key", t, strlen(t), ks, &o, NULL, NULL, NULL) !=
+			JOSE_E_SIGNATURE)
+			bad++;
+	}
+	CHECK(bad == 0, "large sets: in a JWKS of %d keys each kid selects its own key (%d wrong)", NK, bad);
+	EXPECT("large sets: a kid in no key",
+		   sign_raw(jose_keyset_key(ks, 0), JOSE_ALG_HS256, LIT("{\"alg\":\"HS256\",\"kid\":\"long-shared-prefix-k200\"}"),
+					CLAIMS, strlen(CLAIMS)), ks, &o, JOSE_E_KID_UNKNOWN);
+	EXPECT("large sets: a kid that starts every kid",
+		   sign_raw(jose_keyset_key(ks, 0), JOSE_ALG_HS256, LIT("{\"alg\":\"HS256\",\"kid\":\"long-shared-prefix-k\"}"),
+					CLAIMS, strlen(CLAIMS)), ks, &o, JOSE_E_KID_UNKNOWN);
+	EXPECT("large sets: a kid of the index's prefix alone",
+		   sign_raw(jose_keyset_key(ks, 0), JOSE_ALG_HS256, LIT("{\"alg\":\"HS256\",\"kid\":\"long-sha\"}"),
+					CLAIMS, strlen(CLAIMS)), ks, &o, JOSE_E_KID_UNKNOWN);
+	EXPECT("large sets: a kid before every kid",
+		   sign_raw(jose_keyset_key(ks, 0), JOSE_ALG_HS256, LIT("{\"alg\":\"HS256\",\"kid\":\"a\"}"),
+					CLAIMS, strlen(CLAIMS)), ks, &o, JOSE_E_KID_UNKNOWN);
+	EXPECT("large sets: a kid after every kid",
+		   sign_raw(jose_keyset_key(ks, 0), JOSE_ALG_HS256, LIT("{\"alg\":\"HS256\",\"kid\":\"long-shared-prefix-z\"}"),
+					CLAIMS, strlen(CLAIMS)), ks, &o, JOSE_E_KID_UNKNOWN);
+	EXPECT("large sets: no kid, more candidates than the bound",
+		   sign_raw(jose_keyset_key(ks, 0), JOSE_ALG_HS256, LIT("{\"alg\":\"HS256\"}"),
+					CLAIMS, strlen(CLAIMS)), ks, &o, JOSE_E_KID_REQUIRED);
+	CHECK(jose_keyset_algs(ks, JOSE_OP_VERIFY) == algs_of_keys(ks, JOSE_OP_VERIFY) &&
+		  jose_keyset_algs(ks, JOSE_OP_SIGN) == algs_of_keys(ks, JOSE_OP_SIGN) &&
+		  jose_keyset_algs(ks, JOSE_OP_VERIFY) == ALGBIT(HS256),
+		  "large sets: a JWKS's summary is the union of its keys' algorithms");
+
+	/*
+	 * A registry: keys adopted one by one, then indexed; key i is pinned to
+	 * HS256 or HS384 and is retired when i % 10 == 3.
+	 */
+	bad = 0;
+	for (int i = 0; i < NK && reg != NULL; i++)
+	{
+		jose_keyset *one = NULL;
+		char		secret[64];
+		char	   *kid = kfmt("r%d", (i * 37) % NK);
+
+		snprintf(secret, sizeof(secret), "registry-secret-%05d-0123456789abcdefghijklmnop", i);
+		st = jose_keyset_import(secret, strlen(secret), JOSE_KEY_SECRET, &one);
+		if (st == JOSE_OK)
+		{
+			jose_key   *k = (jose_key *) jose_keyset_key(one, 0);
+
+			jose_key_restrict(k, i % 2 ? JOSE_ALG_HS384 : JOSE_ALG_HS256, NOW - 3600,
+							  i % 10 == 3, NOW - 60);
+			st = jose_key_set_kid(k, kid, strlen(kid));
+		}
+		if (st == JOSE_OK)
+			st = jose_keyset_adopt(reg, one);
+		else
+			jose_keyset_free(one);
+		if (st != JOSE_OK)
+			bad++;
+	}
+	CHECK(bad == 0 && jose_keyset_count(reg) == NK, "large sets: a registry of %d keys is built", NK);
+	bad = 0;
+	CHECK(jose_keyset_algs(reg, JOSE_OP_VERIFY) == algs_of_keys(reg, JOSE_OP_VERIFY),
+		  "large sets: an adopted set, not indexed, says what its keys can do");
+	CHECK_ST(jose_keyset_index(reg), JOSE_OK, "large sets: the registry is indexed");
+	CHECK(jose_keyset_algs(reg, JOSE_OP_VERIFY) == algs_of_keys(reg, JOSE_OP_VERIFY) &&
+		  jose_keyset_algs(reg, JOSE_OP_SIGN) == algs_of_keys(reg, JOSE_OP_SIGN) &&
+		  jose_keyset_algs(reg, JOSE_OP_VERIFY) == (ALGBIT(HS256) | ALGBIT(HS384)),
+		  "large sets: an indexed registry's summary is the union of its keys' algorithms");
+	o.check_key_time = 1;
+	o.key_time = NOW;
+	for (int i = 0; i < NK; i++)
+	{
+		const jose_key *key = jose_keyset_key(reg, (size_t) i);
+		jose_alg	alg = i % 2 ? JOSE_ALG_HS384 : JOSE_ALG_HS256;
+		char	   *hdr = kfmt("{\"alg\":\"%s\",\"kid\":\"r%d\"}", i % 2 ? "HS384" : "HS256", (i * 37) % NK);
+		char	   *t = sign_raw(key, alg, hdr, strlen(hdr), CLAIMS, strlen(CLAIMS));
+		jose_status want = i % 10 == 3 ? JOSE_E_KEY_NOT_VALID : JOSE_OK;
+
+		st = verify_ex("large sets: registry kid", t, strlen(t), reg, &o, &res, NULL, NULL);
+		if (st != want || (st == JOSE_OK && res.key != key))
+			bad++;
+		/* the key's kid with the other algorithm: the named key cannot do it */
+		hdr = kfmt("{\"alg\":\"%s\",\"kid\":\"r%d\"}", i % 2 ? "HS256" : "HS384", (i * 37) % NK);
+		t = sign_raw(key, alg, hdr, strlen(hdr), CLAIMS, strlen(CLAIMS));
+		want = i % 10 == 3 ? JOSE_E_KEY_NOT_VALID : JOSE_E_ALG_KEY;
+		if (verify_ex("large sets: registry kid, other alg", t, strlen(t), reg, &o, NULL, NULL, NULL) != want)
+			bad++;
+	}
+	CHECK(bad == 0, "large sets: in a registry of %d keys each kid selects its own key, "
+		  "retired keys refused, algorithms pinned (%d wrong)", NK, bad);
+
+	/* the fixtures: single keys and a JWKS with a member it cannot use */
+	CHECK(jose_keyset_algs(fx_jwks, JOSE_OP_VERIFY) == algs_of_keys(fx_jwks, JOSE_OP_VERIFY) &&
+		  jose_keyset_algs(fx_short, JOSE_OP_VERIFY) == algs_of_keys(fx_short, JOSE_OP_VERIFY) &&
+		  jose_keyset_algs(fx_short, JOSE_OP_SIGN) == algs_of_keys(fx_short, JOSE_OP_SIGN),
+		  "large sets: the fixtures' summaries are the union of their keys' algorithms");
+	jose_keyset_free(ks);
+	jose_keyset_free(reg);
+}
+
 static void
 test_verify_payload(void)
 {
@@ -2442,6 +2622,7 @@ test_verify(void)
 		test_verify_form();
 		test_verify_header();
 		test_verify_kid_signature();
+		test_verify_large_sets();
 		test_verify_payload();
 		test_verify_claims();
 		test_decode();

@@ -193,6 +193,17 @@ exercise_key(const jose_key *key)
 	exercise_signatures(key, sign, verify);
 }
 
+/* The union of jose_key_algs over the keys, key by key (a set keeps it summarised). */
+static jose_algset
+union_algs(const jose_keyset *ks, jose_op op)
+{
+	jose_algset set = 0;
+
+	for (size_t i = 0; i < jose_keyset_count(ks); i++)
+		set |= jose_key_algs(jose_keyset_key(ks, i), op);
+	return set;
+}
+
 static void
 exercise_set(const jose_keyset *ks)
 {
@@ -201,8 +212,9 @@ exercise_set(const jose_keyset *ks)
 	FUZZ_CHECK(n > 0, "an empty key set imported");
 	FUZZ_CHECK(jose_keyset_is_set(ks) || n == 1, "one key outside a set");
 	FUZZ_CHECK(jose_keyset_key(ks, n) == NULL, "a key past the end");
-	(void) jose_keyset_algs(ks, JOSE_OP_SIGN);
-	(void) jose_keyset_algs(ks, JOSE_OP_VERIFY);
+	FUZZ_CHECK(jose_keyset_algs(ks, JOSE_OP_SIGN) == union_algs(ks, JOSE_OP_SIGN) &&
+			   jose_keyset_algs(ks, JOSE_OP_VERIFY) == union_algs(ks, JOSE_OP_VERIFY),
+			   "a set's summary is not the union of its keys' algorithms");
 	for (size_t i = 0; i < n; i++)
 		exercise_key(jose_keyset_key(ks, i));
 }
@@ -218,7 +230,11 @@ registry(jose_keyset *one, const uint8_t *data, size_t size)
 	jose_key_restrict(k, jose_key_natural_alg(k), 1.0e9, size % 2 == 0, 2.0e9);
 	FUZZ_CHECK(jose_key_set_kid(k, (const char *) data, size < 8 ? size : 8) == JOSE_OK, "kid");
 	FUZZ_CHECK(jose_keyset_adopt(reg, one) == JOSE_OK, "adopt");
-	(void) jose_keyset_algs(reg, JOSE_OP_VERIFY);
+	FUZZ_CHECK(jose_keyset_algs(reg, JOSE_OP_VERIFY) == union_algs(reg, JOSE_OP_VERIFY),
+			   "an adopted set's algorithms");
+	FUZZ_CHECK(jose_keyset_index(reg) == JOSE_OK, "index");
+	FUZZ_CHECK(jose_keyset_algs(reg, JOSE_OP_VERIFY) == union_algs(reg, JOSE_OP_VERIFY),
+			   "an indexed set's summary");
 	jose_keyset_free(reg);
 }
 
