@@ -496,8 +496,9 @@ plan_database(WorkerShm *shm, Oid db, Oid nsp, Oid owner)
 	int			n = 0;
 	Size		count_at;
 
-	jwtlib.admin_begin_ext(nsp, owner, &c);
+	/* before the admin call: its SPI memory is gone after admin_end() */
 	store_config(&cfg, superuser_arg(owner));
+	jwtlib.admin_begin_ext(nsp, owner, &c);
 	nwakes = jwtlib.wake_take(db, wakes, MAX_WAKES, &all);
 	items = store_plan(&c, NULL, true, wakes, nwakes, all, &earliest);
 	jwtlib.admin_end(&c);
