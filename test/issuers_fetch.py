@@ -560,7 +560,7 @@ def in_backend(conn, sess, pki, prov, rogue):
             q1(conn, "SELECT bool_and(NOT k ? 'd') FROM jwt_issuers, jsonb_array_elements(jwks -> 'keys') k "
                      "WHERE issuer = %s", (oidc.url,)) is True)
     T.check("an issuer a superuser registers (the extension a superuser's) is not url_prefixed",
-            q1(conn, "SELECT url_prefixed FROM jwt_issuers WHERE issuer = %s", (oidc.url,)) is False)
+            outcome_of(conn, "SELECT url_prefixed FROM jwt_issuers WHERE issuer = %s", (oidc.url,))[0] is False)
     T.check("audience given as text is stored as a one-element array",
             q1(conn, "SELECT audience FROM jwt_issuers WHERE issuer = %s", (oidc.url,)) == ["api"])
     # the session path: the fetched keys verify the issuer's tokens, and only they
@@ -611,7 +611,7 @@ def in_backend(conn, sess, pki, prov, rogue):
     T.check("an ETag that is not one (CR LF in it) cannot be stored (23514)", state == "23514", f"{state} {msg}")
     run(conn, "BEGIN")
     try:
-        run(conn, "ALTER TABLE jwt_issuer_fetches DROP CONSTRAINT jwt_issuer_fetches_etag_check")
+        run(conn, "ALTER TABLE jwt_issuer_fetches DROP CONSTRAINT IF EXISTS jwt_issuer_fetches_etag_check")
         run(conn, "UPDATE jwt_issuer_fetches SET etag = %s WHERE issuer = %s", ('"x"\r\nX-Injected: 1', oidc.url))
         q1(conn, "SELECT jwt_refresh_issuers(%s)", (oidc.url,))
     finally:
@@ -766,6 +766,8 @@ def in_backend(conn, sess, pki, prov, rogue):
             except psycopg2.Error as e:
                 waited["update"] = e.pgcode
             try:
+                # well within the fetch's 1 s: a lock the fetch held would make it time out
+                run(other, "SET lock_timeout = '200ms'")
                 run(other, "BEGIN; LOCK TABLE jwt_issuers, jwt_issuer_fetches IN ACCESS EXCLUSIVE MODE; COMMIT")
                 waited["lock"] = "ok"
             except psycopg2.Error as e:
@@ -778,7 +780,7 @@ def in_backend(conn, sess, pki, prov, rogue):
     T.check("a slow fetch holds no lock on the issuer's row (FOR UPDATE NOWAIT meanwhile)", waited.get("update") == "ok",
             waited.get("update"))
     T.check("a slow fetch in a backend holds no lock on the tables (LOCK TABLE ... ACCESS EXCLUSIVE meanwhile, "
-            "lock_timeout 1 s)", waited.get("lock") == "ok", waited.get("lock"))
+            "lock_timeout 200 ms)", waited.get("lock") == "ok", waited.get("lock"))
     other.close()
 
     # a deadline per issuer: 2 x jwt.issuer_timeout for all its requests, redirects included
@@ -1209,9 +1211,8 @@ def policy(conn, pki, prov):
     T.check("with EXECUTE, a non-superuser refreshes what a superuser's tables name", v == 1, f"{state} {msg}")
     # what a non-superuser registered stays under the prefix rule, whoever fetches it later
     T.check("an issuer a non-superuser registered is marked url_prefixed; one a superuser registered is not",
-            qall(conn, "SELECT issuer, url_prefixed FROM jwt_issuers WHERE issuer IN (%s, %s) ORDER BY issuer",
-                 (f"{allowed}/realm", f"{prov.base}/other")) ==
-            [(f"{allowed}/realm", True), (f"{prov.base}/other", True)])
+            outcome_of(conn, "SELECT array_agg(url_prefixed ORDER BY issuer) FROM jwt_issuers WHERE issuer IN (%s, %s)",
+                       (f"{allowed}/realm", f"{prov.base}/other"))[0] == [True, True])
     prov.route("/allowed/realm/.well-known/openid-configuration",
                {"issuer": f"{allowed}/realm", "jwks_uri": f"{prov.base}/other/jwks"})
     before = len(prov.requests("/other/jwks"))
@@ -1273,7 +1274,7 @@ def trusted_install(conn, pki, prov):
     T.check("trusted install: under the prefix a superuser set for the database, the owner registers",
             v == 2, f"{v} {state} {msg}")
     T.check("trusted install: what the owner registers is url_prefixed",
-            q1(own, "SELECT url_prefixed FROM jwt_issuers WHERE issuer = %s", (iss.url,)) is True)
+            outcome_of(own, "SELECT url_prefixed FROM jwt_issuers WHERE issuer = %s", (iss.url,))[0] is True)
     # the owner may UPDATE its tables: url_prefixed set false changes nothing for an owner not a superuser
     run(own, "UPDATE jwt_issuers SET jwks_uri = %s, url_prefixed = false WHERE issuer = %s",
         (f"{prov.base}/internal/jwks", iss.url))
@@ -1567,6 +1568,10 @@ def with_worker(pki, prov):
         T.check("after the dropped database's fetch ends, the worker runs on",
                 wait_for(lambda: q1(c1, "SELECT jwt_issuers_worker_running()"), lambda v: v is True) is True)
 
+        # more databases than the worker's 64 slots: those without the extension give theirs up
+        for i in range(62):
+            run(admin, f"CREATE DATABASE jwt_idle_{i}")
+
         # a restart keeps the keys, and the worker runs again
         before = kids(c1, rot.url)
         for c in list(conns.values()) + [s.conn for s in sessions.values()] + [admin]:
@@ -1587,6 +1592,27 @@ def with_worker(pki, prov):
         rot.rotate_in()
         got = wait_for(lambda: kids(c1, rot.url), lambda k: k == rot.kids())
         T.check("after a restart rotation still reaches the database", got == rot.kids(), got)
+
+        def log_text():
+            with open(node.log) as f:
+                return f.read()
+        unserved = wait_for(lambda: re.findall(r"cannot serve database (\d+)", log_text()), lambda v: len(v) > 0)
+        T.check("66 databases, 64 slots: a database the worker cannot serve is logged", len(unserved) > 0,
+                node.tail())
+        run(c1, "CREATE DATABASE jwt_late")
+        cl = node.connect("jwt_late")
+        run(cl, "CREATE EXTENSION jwt")
+        run(cl, "SET client_min_messages = warning")
+        late = Issuer(cl, prov, "/worker/late", max_age=1)
+        T.check("setup: a database made after 62 without the extension registers an issuer",
+                q1(cl, "SELECT jwt_add_issuer(%s, 'api')", (late.url,)) == 2)
+        late.rotate_in()
+        got = wait_for(lambda: kids(cl, late.url), lambda k: k == late.kids(), deadline=100)
+        T.check("... and the worker serves it: a slot of a database without the extension was given up to it",
+                got == late.kids(), f"{got} {node.tail()}")
+        counts = {db: re.findall(r"cannot serve database (\d+)", log_text()).count(db) for db in set(unserved)}
+        T.check("each database the worker cannot serve is logged once", all(n == 1 for n in counts.values()), counts)
+        cl.close()
         c1.close()
         T.check("the server log has no crash and no worker error",
                 "terminated by signal" not in node.tail() and "was terminated" not in node.tail(), node.tail())

@@ -368,6 +368,18 @@ scan_databases(MemoryContext cxt)
 					 errhint("Keep the keys of that database current with jwt_refresh_issuers(), e.g. from pg_cron.")));
 		s->unserved_logged = true;
 	}
+	/* what it remembers of databases dropped since goes */
+	for (int i = 0; i < nseen;)
+	{
+		bool		present = false;
+
+		for (int j = 0; j < n && !present; j++)
+			present = dbs[j] == seen[i].db;
+		if (present)
+			i++;
+		else
+			seen[i] = seen[--nseen];
+	}
 	pfree(dbs);
 	pfree(candidate);
 	pfree(unserved);
