@@ -72,6 +72,7 @@ store_config(FetchConfig *cfg, bool any_url)
 	cfg->ca_file = string_setting("jwt.issuer_ca_file");
 	cfg->prefixes = string_setting("jwt.issuer_url_prefixes");
 	cfg->any_url = any_url;
+	cfg->deadline = 0;			/* fetch_issuer sets it per issuer */
 }
 
 /* The extension jwt of this database: its schema and owner; false without it. */

@@ -173,6 +173,7 @@ get_config(Reader *r, FetchConfig *cfg)
 	cfg->ca_file = get_str(r);
 	cfg->prefixes = get_str(r);
 	cfg->any_url = get_int(r) != 0;
+	cfg->deadline = 0;			/* fetch_issuer sets it per issuer */
 }
 
 static void
