@@ -625,7 +625,7 @@ RETURNS boolean
 AS 'MODULE_PATHNAME', 'jwt_wake_issuer'
 LANGUAGE C VOLATILE STRICT PARALLEL UNSAFE;
 COMMENT ON FUNCTION jwt_wake_issuer(text) IS
-'ask the background worker to fetch the issuer''s keys now; false without a worker or within 30 s of its last wake';
+'ask the background worker to fetch a registered issuer''s keys now (by its name or an alias); false without a worker, for a name no issuer has, or within 30 s of its last wake';
 
 -- Per issuer: where its keys come from, how many are held, the last fetch
 -- and its outcome, the next one, and whether a worker runs.  Never a key.
