@@ -234,6 +234,12 @@ COMMENT ON FUNCTION jwt_purge_revocations() IS
 -- A token whose iss names a registered issuer (or one of its aliases) is
 -- verified with that issuer's keys only, against its audience and
 -- algorithms (src/issuers.c); every other token takes the registry path.
+-- url_prefixed says the issuer was registered under the prefix rule (by a
+-- caller or in an extension that is not a superuser's): every fetch of it,
+-- by whoever, needs jwt.issuer_url_prefixes.  It can only add the rule:
+-- an owner who is not a superuser (who may UPDATE the row) gets it anyway.
+-- The ETag is checked to be one (RFC 9110 8.8.3, in ASCII), so that what is
+-- sent in If-None-Match is never more than one header line.
 -- jwt_issuers holds what a superuser registered and the last good key set
 -- a fetch stored (src/fetch/): written only when the set changes, so that
 -- a fetch that changes nothing invalidates nothing.  jwt_issuer_fetches
@@ -257,15 +263,17 @@ CREATE TABLE jwt_issuers (
     jwks            jsonb CHECK (pg_catalog.jsonb_typeof(jwks OPERATOR(pg_catalog.->) 'keys')
                                  OPERATOR(pg_catalog.=) 'array'),
     jwks_fetched_at timestamptz,
-    added_at        timestamptz NOT NULL
+    added_at        timestamptz NOT NULL,
+    url_prefixed    boolean NOT NULL DEFAULT false
 );
 COMMENT ON TABLE jwt_issuers IS
-'identity providers: issuer and its other spellings, audience (NULL: its tokens carry none), algorithms (NULL: every asymmetric one its keys allow), jwks_uri (NULL: discovered), and the last good key set fetched';
+'identity providers: issuer and its other spellings, audience (NULL: its tokens carry none), algorithms (NULL: every asymmetric one its keys allow), jwks_uri (NULL: discovered), the last good key set fetched, and url_prefixed (registered under jwt.issuer_url_prefixes: every fetch of it needs a prefix)';
 
 CREATE TABLE jwt_issuer_fetches (
     issuer              text PRIMARY KEY REFERENCES jwt_issuers ON DELETE CASCADE,
     discovered_jwks_uri text,
-    etag                text,
+    etag                text CHECK (pg_catalog.octet_length(etag) OPERATOR(pg_catalog.<=) 256
+                                AND etag OPERATOR(pg_catalog.~) '^(W/)?"[!#-~]*"$'),
     attempted_at        timestamptz,
     succeeded_at        timestamptz,
     outcome             text CHECK (outcome IN ('ok', 'not modified', 'http status', 'timeout',
@@ -379,7 +387,7 @@ RETURNS boolean
 AS 'MODULE_PATHNAME', 'jwt_wake_issuer'
 LANGUAGE C VOLATILE STRICT PARALLEL UNSAFE;
 COMMENT ON FUNCTION jwt_wake_issuer(text) IS
-'ask the background worker to fetch the issuer''s keys now; false without a worker or within 30 s of its last wake';
+'ask the background worker to fetch a registered issuer''s keys now (by its name or an alias); false without a worker, for a name no issuer has, or within 30 s of its last wake';
 
 -- Per issuer: where its keys come from, how many are held, the last fetch
 -- and its outcome, the next one, and whether a worker runs.  Never a key.

@@ -414,6 +414,17 @@ jwt_issuer_route(const char *tok, size_t len, unsigned char *buf, size_t buflen,
 	return true;
 }
 
+/* The name of the issuer s names (its name or an alias), or NULL: none, or more than one. */
+const char *
+jwt_issuer_name_of(const char *s, size_t len)
+{
+	const IssuerName *found = name_find(s, len);
+
+	if (found == NULL || found->issuer == &ambiguous)
+		return NULL;
+	return found->issuer->issuer;
+}
+
 /* Whether any issuer is registered (a token naming none then takes the registry path). */
 bool
 jwt_issuers_registered(void)

@@ -107,6 +107,7 @@ extern void jwt_issuers_reset(void);
 extern void jwt_issuers_scan(Relation rel, Snapshot snap, Snapshot latest,
 							 uint64 *nseen, uint64 *same);
 extern bool jwt_issuers_registered(void);
+extern const char *jwt_issuer_name_of(const char *s, size_t len);
 extern bool jwt_issuer_route(const char *tok, size_t len, unsigned char *buf,
 							 size_t buflen, JwtRoute *route);
 extern void jwt_issuer_rules(const JwtRoute *route, jose_claim_rules *rules);

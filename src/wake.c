@@ -46,7 +46,7 @@
 PG_FUNCTION_INFO_V1(jwt_issuers_worker_running_sql);
 PG_FUNCTION_INFO_V1(jwt_wake_issuer);
 
-#define WAKE_DBS 64				/* databases served */
+#define WAKE_DBS JWT_WAKE_DBS	/* databases served */
 #define WAKE_PER_DB 16			/* issuers woken per database between two rounds */
 #define WAKE_COOLDOWNS 512		/* (database, issuer) pairs remembered */
 
@@ -56,6 +56,7 @@ typedef struct WakeDb
 	TimestampTz next_due;
 	int			nwakes;
 	bool		all;			/* more woken than wakes[] holds */
+	bool		idle;			/* found without the extension or issuers: its slot may go */
 	uint64		wakes[WAKE_PER_DB];
 } WakeDb;
 
@@ -71,6 +72,7 @@ typedef struct WakeShared
 	slock_t		mutex;
 	pid_t		launcher_pid;	/* 0: no launcher */
 	Latch	   *launcher_latch;
+	int			next_rr;		/* where jwt_wake_next looks first */
 	WakeDb		dbs[WAKE_DBS];
 	WakeCooldown cooldown[WAKE_COOLDOWNS];
 } WakeShared;
@@ -134,11 +136,16 @@ jwt_wake_hash(const char *s, size_t len)
 	return hash_bytes_extended((const unsigned char *) s, (int) len, 0);
 }
 
-/* The database's slot, made when asked and one is free; NULL otherwise.  Under the lock. */
+/*
+ * The database's slot, made when asked: a free one, else one whose database
+ * was found idle (without the extension or issuers); NULL when there is
+ * none.  Under the lock.
+ */
 static WakeDb *
 db_slot(Oid db, bool make)
 {
 	WakeDb	   *free_slot = NULL;
+	WakeDb	   *idle_slot = NULL;
 
 	for (int i = 0; i < WAKE_DBS; i++)
 	{
@@ -146,7 +153,11 @@ db_slot(Oid db, bool make)
 			return &wake->dbs[i];
 		if (free_slot == NULL && wake->dbs[i].db == InvalidOid)
 			free_slot = &wake->dbs[i];
+		if (idle_slot == NULL && wake->dbs[i].db != InvalidOid && wake->dbs[i].idle)
+			idle_slot = &wake->dbs[i];
 	}
+	if (free_slot == NULL)
+		free_slot = idle_slot;
 	if (!make || free_slot == NULL)
 		return NULL;
 	memset(free_slot, 0, sizeof(*free_slot));
@@ -155,7 +166,12 @@ db_slot(Oid db, bool make)
 	return free_slot;
 }
 
-/* Whether the wake was passed on (a launcher runs, no wake for it in 30 s). */
+/*
+ * Whether the wake was passed on (a launcher runs, no wake for it in 30 s).
+ * The issuer is a registered one's name (the caller checked): so the
+ * cooldowns and wakes[] hold only real issuers, which a stream of made-up
+ * names can neither fill nor turn into "every issuer".
+ */
 static bool
 wake_issuer(const char *issuer, size_t len)
 {
@@ -204,6 +220,7 @@ wake_issuer(const char *issuer, size_t len)
 	{
 		bool		known = false;
 
+		d->idle = false;
 		for (int i = 0; i < d->nwakes; i++)
 			known |= d->wakes[i] == h;
 		if (!known && d->nwakes < WAKE_PER_DB)
@@ -272,11 +289,13 @@ jwt_wake_launcher_detach(void)
 	SpinLockRelease(&wake->mutex);
 }
 
-void
-jwt_wake_databases(const Oid *dbs, int n)
+int
+jwt_wake_databases(const Oid *dbs, int n, const bool *candidate, Oid *unserved)
 {
+	int			nunserved = 0;
+
 	if (wake == NULL)
-		return;
+		return 0;
 	SpinLockAcquire(&wake->mutex);
 	for (int i = 0; i < WAKE_DBS; i++)
 	{
@@ -288,7 +307,23 @@ jwt_wake_databases(const Oid *dbs, int n)
 			wake->dbs[i].db = InvalidOid;
 	}
 	for (int j = 0; j < n; j++)
-		(void) db_slot(dbs[j], true);
+		if (candidate[j] && db_slot(dbs[j], true) == NULL)
+			unserved[nunserved++] = dbs[j];
+	SpinLockRelease(&wake->mutex);
+	return nunserved;
+}
+
+void
+jwt_wake_idle(Oid db)
+{
+	WakeDb	   *d;
+
+	if (wake == NULL)
+		return;
+	SpinLockAcquire(&wake->mutex);
+	d = db_slot(db, false);
+	if (d != NULL)
+		d->idle = true;
 	SpinLockRelease(&wake->mutex);
 }
 
@@ -301,21 +336,29 @@ jwt_wake_next(TimestampTz now, TimestampTz *until)
 	if (wake == NULL)
 		return InvalidOid;
 	SpinLockAcquire(&wake->mutex);
-	/* woken databases first, then the one due longest */
-	for (int i = 0; i < WAKE_DBS && !OidIsValid(due); i++)
-		if (wake->dbs[i].db != InvalidOid && (wake->dbs[i].nwakes > 0 || wake->dbs[i].all))
-			due = wake->dbs[i].db;
+	/*
+	 * Round robin from where the last pick left off, over the databases woken
+	 * or due: one woken again and again cannot keep the others' scheduled
+	 * fetches (or wakes) waiting.
+	 */
+	for (int k = 0; k < WAKE_DBS && !OidIsValid(due); k++)
+	{
+		int			i = (wake->next_rr + k) % WAKE_DBS;
+		WakeDb	   *d = &wake->dbs[i];
+
+		if (d->db != InvalidOid && (d->nwakes > 0 || d->all || d->next_due <= now))
+		{
+			due = d->db;
+			wake->next_rr = (i + 1) % WAKE_DBS;
+		}
+	}
 	if (!OidIsValid(due))
 	{
 		TimestampTz first = DT_NOEND;
 
 		for (int i = 0; i < WAKE_DBS; i++)
 			if (wake->dbs[i].db != InvalidOid && wake->dbs[i].next_due < first)
-			{
 				first = wake->dbs[i].next_due;
-				if (first <= now)
-					due = wake->dbs[i].db;
-			}
 		*until = first;
 	}
 	SpinLockRelease(&wake->mutex);
@@ -361,7 +404,10 @@ jwt_wake_schedule(Oid db, TimestampTz next_due)
 	if (d == NULL)
 		d = db_slot(db, true);
 	if (d != NULL)
+	{
 		d->next_due = next_due;
+		d->idle = false;		/* whoever schedules it found issuers there */
+	}
 	SpinLockRelease(&wake->mutex);
 	if (latch != NULL)
 		SetLatch(latch);
@@ -378,13 +424,22 @@ jwt_issuers_worker_running_sql(PG_FUNCTION_ARGS)
 
 /*
  * jwt_wake_issuer(issuer) → whether the background worker was asked to
- * fetch the issuer's keys now: false without a worker, or within 30 s of the
+ * fetch the issuer's keys now: false without a worker, for a name no
+ * registered issuer has (as its name or an alias), or within 30 s of the
  * issuer's last wake.
  */
 Datum
 jwt_wake_issuer(PG_FUNCTION_ARGS)
 {
-	text	   *issuer = PG_GETARG_TEXT_PP(0);
+	text	   *name = PG_GETARG_TEXT_PP(0);
+	const char *issuer;
 
-	PG_RETURN_BOOL(wake_issuer(VARDATA_ANY(issuer), VARSIZE_ANY_EXHDR(issuer)));
+	if (wake == NULL)
+		PG_RETURN_BOOL(false);
+	/* a registered issuer's name or alias only, woken as the issuer's name */
+	jwt_registry_for_statement(fcinfo);
+	issuer = jwt_issuer_name_of(VARDATA_ANY(name), VARSIZE_ANY_EXHDR(name));
+	if (issuer == NULL)
+		PG_RETURN_BOOL(false);
+	PG_RETURN_BOOL(wake_issuer(issuer, strlen(issuer)));
 }

@@ -313,6 +313,7 @@ class Provider:
         provider = self
         self.routes = {}
         self.log = []           # (path, If-None-Match)
+        self.injected = []      # requests with an X-Injected header
         self.lock = threading.Lock()
 
         class Handler(BaseHTTPRequestHandler):
@@ -324,6 +325,8 @@ class Provider:
             def do_GET(self):
                 with provider.lock:
                     provider.log.append((self.path, self.headers.get("If-None-Match")))
+                    if self.headers.get("X-Injected") is not None:
+                        provider.injected.append(self.path)
                     route = provider.routes.get(self.path)
                 if route is None:
                     self.send_response(404)
@@ -461,6 +464,17 @@ def weak_rsa_jwk(kid):
     return {"kty": "RSA", "kid": kid, "alg": "RS256", "use": "sig", "n": b(n.n), "e": b(n.e)}
 
 
+def rsa16384_jwk(kid):
+    """The public JWK of test/timeouts-rsa16384.TEST-ONLY.pem: a key over the 8192 bits a fetched key may have."""
+    from cryptography.hazmat.primitives import serialization
+    with open(os.path.join(os.path.dirname(os.path.abspath(__file__)), "timeouts-rsa16384.TEST-ONLY.pem"), "rb") as f:
+        n = serialization.load_pem_private_key(f.read(), password=None).public_key().public_numbers()
+
+    def b(i):
+        return b64u(i.to_bytes((i.bit_length() + 7) // 8, "big"))
+    return {"kty": "RSA", "kid": kid, "alg": "RS256", "use": "sig", "n": b(n.n), "e": b(n.e)}
+
+
 def closed_port():
     s = socket.socket()
     s.bind(("127.0.0.1", 0))
@@ -545,6 +559,8 @@ def in_backend(conn, sess, pki, prov, rogue):
     T.check("the stored keys are public JWKs (no \"d\")",
             q1(conn, "SELECT bool_and(NOT k ? 'd') FROM jwt_issuers, jsonb_array_elements(jwks -> 'keys') k "
                      "WHERE issuer = %s", (oidc.url,)) is True)
+    T.check("an issuer a superuser registers (the extension a superuser's) is not url_prefixed",
+            outcome_of(conn, "SELECT url_prefixed FROM jwt_issuers WHERE issuer = %s", (oidc.url,))[0] is False)
     T.check("audience given as text is stored as a one-element array",
             q1(conn, "SELECT audience FROM jwt_issuers WHERE issuer = %s", (oidc.url,)) == ["api"])
     # the session path: the fetched keys verify the issuer's tokens, and only they
@@ -587,6 +603,21 @@ def in_backend(conn, sess, pki, prov, rogue):
     T.check("without an ETag in the response, none is kept", st.get("etag") is None, st)
     q1(conn, "SELECT jwt_refresh_issuers(%s)", (oidc.url,))
     T.check("without a stored ETag, no If-None-Match is sent", prov.requests(oidc.jwks_path)[-1] is None)
+    # the owner writes jwt_issuer_fetches: an ETag with CR LF would add header lines to the request
+    oidc.publish()
+    q1(conn, "SELECT jwt_refresh_issuers(%s)", (oidc.url,))
+    v, state, msg, _ = outcome_of(conn, "UPDATE jwt_issuer_fetches SET etag = %s WHERE issuer = %s",
+                                  ('"x"\r\nX-Injected: 1', oidc.url))
+    T.check("an ETag that is not one (CR LF in it) cannot be stored (23514)", state == "23514", f"{state} {msg}")
+    run(conn, "BEGIN")
+    try:
+        run(conn, "ALTER TABLE jwt_issuer_fetches DROP CONSTRAINT IF EXISTS jwt_issuer_fetches_etag_check")
+        run(conn, "UPDATE jwt_issuer_fetches SET etag = %s WHERE issuer = %s", ('"x"\r\nX-Injected: 1', oidc.url))
+        q1(conn, "SELECT jwt_refresh_issuers(%s)", (oidc.url,))
+    finally:
+        run(conn, "ROLLBACK")
+    T.check("... and one stored anyway (the constraint dropped) is not sent: no If-None-Match, no header added",
+            prov.requests(oidc.jwks_path)[-1] is None and not prov.injected, (prov.requests(oidc.jwks_path)[-1:], prov.injected))
 
     # -- rotation by jwt_refresh_issuers()
     removed = oidc.private[0]["kid"]
@@ -654,6 +685,13 @@ def in_backend(conn, sess, pki, prov, rogue):
             and "weak" in (st.get("detail") or ""), st)
     T.check("an encryption key (use enc) is left out and not counted",
             "enc-key" not in (kids(conn, direct.url) or []) and st.get("refused_keys") == 1, st)
+    # an RSA key over 8192 bits (16384: every backend's load would import it): left out, counted
+    direct.publish(body={"keys": [direct.public(k) for k in direct.private] + [rsa16384_jwk("huge")]})
+    q1(conn, "SELECT jwt_refresh_issuers(%s)", (direct.url,))
+    st = status(conn, direct.url) or {}
+    T.check("an RSA-16384 key in a good set is left out and counted (over 8192 bits), the others taken",
+            st.get("last_outcome") == "ok" and st.get("refused_keys") == 1 and kids(conn, direct.url) == direct.kids()
+            and "16384 bits" in (st.get("detail") or ""), st)
     direct.publish()
     q1(conn, "SELECT jwt_refresh_issuers(%s)", (direct.url,))
 
@@ -677,6 +715,9 @@ def in_backend(conn, sess, pki, prov, rogue):
                  lambda: case.publish(body={"keys": [case.private[0]]}), "secret")
     failure_case(conn, sess, case, "two keys with one kid",
                  lambda: case.publish(body={"keys": [case.public(case.private[0])] * 2}), "parse")
+    many = [dict(case.public(case.private[0]), kid=f"many-{i}") for i in range(101)]
+    failure_case(conn, sess, case, "a set of 101 keys (more than 100)", lambda: case.publish(body={"keys": many}),
+                 "too large", detail_has="more than 100 keys")
     run(conn, "SET jwt.issuer_max_response_size = 4096")
     big = case.document(extra=[{"kty": "EC", "use": "enc", "crv": "P-256", "x": "A" * 43, "y": "B" * 43,
                                 "kid": "pad" + "x" * 6000}])
@@ -688,6 +729,19 @@ def in_backend(conn, sess, pki, prov, rogue):
                  lambda: prov.route(case.jwks_path, b"", status=302,
                                     headers={"Location": f"https://localhost:{prov.port}/case/jwks2"}),
                  "redirect", 302, detail_has="another origin")
+    failure_case(conn, sess, case, "a redirect to another host, its Location with a query",
+                 lambda: prov.route(case.jwks_path, b"", status=302,
+                                    headers={"Location": f"https://localhost:{prov.port}/case/jwks2?access_token=SeCrEt"}),
+                 "redirect", 302, detail_has="another origin")
+    T.check("a URL's query is never shown (the status view, the WARNING, the log)",
+            "SeCrEt" not in json.dumps(status(conn, case.url)), status(conn, case.url))
+    prov.route(case.jwks_path, b"", status=302, headers={"Location": "/case/jwks-bad\u0001x?access_token=SeCrEt"})
+    v, state, msg, notices = outcome_of(conn, "SELECT jwt_refresh_issuers(%s)", (case.url,))
+    T.check("a redirect's Location is shown without its query, control bytes as '?'",
+            "SeCrEt" not in " ".join(notices) + json.dumps(status(conn, case.url))
+            and "\\u0001" not in json.dumps(status(conn, case.url)), notices)
+    case.publish()
+    q1(conn, "SELECT jwt_refresh_issuers(%s)", (case.url,))
     prov.route("/case/jwks-moved", case.document())
     prov.route(case.jwks_path, b"", status=301, headers={"Location": "/case/jwks-moved"})
     q1(conn, "SELECT jwt_refresh_issuers(%s)", (case.url,))
@@ -711,13 +765,38 @@ def in_backend(conn, sess, pki, prov, rogue):
                 waited["update"] = "ok"
             except psycopg2.Error as e:
                 waited["update"] = e.pgcode
+            try:
+                # well within the fetch's 1 s: a lock the fetch held would make it time out
+                run(other, "SET lock_timeout = '200ms'")
+                run(other, "BEGIN; LOCK TABLE jwt_issuers, jwt_issuer_fetches IN ACCESS EXCLUSIVE MODE; COMMIT")
+                waited["lock"] = "ok"
+            except psycopg2.Error as e:
+                run(other, "ROLLBACK")
+                waited["lock"] = e.pgcode
         waited["thread"] = threading.Thread(target=concurrent)
         waited["thread"].start()
     failure_case(conn, sess, case, "a slow provider (jwt.issuer_timeout = 1s)", slow, "timeout")
     waited["thread"].join(15)
     T.check("a slow fetch holds no lock on the issuer's row (FOR UPDATE NOWAIT meanwhile)", waited.get("update") == "ok",
             waited.get("update"))
+    T.check("a slow fetch in a backend holds no lock on the tables (LOCK TABLE ... ACCESS EXCLUSIVE meanwhile, "
+            "lock_timeout 200 ms)", waited.get("lock") == "ok", waited.get("lock"))
     other.close()
+
+    # a deadline per issuer: 2 x jwt.issuer_timeout for all its requests, redirects included
+    hops = ["/case/dl1", "/case/dl2", "/case/dl3"]
+    for here, there in zip([case.jwks_path] + hops[:-1], hops):
+        prov.route(here, b"", status=302, headers={"Location": there}, delay=0.7)
+    prov.route(hops[-1], case.document(), delay=0.7)
+    t0 = time.monotonic()
+    v, state, msg, notices = outcome_of(conn, "SELECT jwt_refresh_issuers(%s)", (case.url,))
+    took = time.monotonic() - t0
+    st = status(conn, case.url) or {}
+    T.check(f"an issuer's requests, each within jwt.issuer_timeout (1 s), end at 2 x jwt.issuer_timeout "
+            f"all told: 'timeout' (took {took:.1f} s)",
+            st.get("last_outcome") == "timeout" and took < 2.6, f"{st} {notices}")
+    case.publish()
+    q1(conn, "SELECT jwt_refresh_issuers(%s)", (case.url,))
     run(conn, "SET jwt.issuer_timeout = '5s'")
 
     # down: a provider that stops listening
@@ -1102,6 +1181,13 @@ def policy(conn, pki, prov):
          "22023", None),
         ("another port", f"https://127.0.0.1:{closed_port()}/allowed", "42501", None),
         ("another host name for the same address", f"https://localhost:{prov.port}/allowed", "42501", None),
+        # forms some servers decode into another path (Tomcat's "..;", overlong UTF-8, NUL, CR LF)
+        ("a '..;' segment", f"{allowed}/..;/other", "22023", None),
+        ("a ';' in a segment (path parameters)", f"{allowed}/realm;jsessionid=1", "22023", None),
+        ("an overlong UTF-8 dot (%c0%ae)", f"{allowed}/%c0%ae%c0%ae/other", "22023", None),
+        ("an overlong UTF-8 lead (%e0%80%ae)", f"{allowed}/%e0%80%ae/other", "22023", None),
+        ("an escaped NUL", f"{allowed}/realm%00", "22023", None),
+        ("an escaped CR LF", f"{allowed}/realm%0d%0aX-Injected:%201", "22023", None),
     ]
     for name, url, want, nkeys in cases:
         v, state, msg, _ = as_role("jwt_issuers_admin", "SELECT jwt_add_issuer(%s, 'api')", (url,),
@@ -1123,6 +1209,20 @@ def policy(conn, pki, prov):
             v == 0 and (status(conn, f"{allowed}/redir") or {}).get("last_outcome") == "redirect", f"{v} {state} {notices}")
     v, state, msg, _ = as_role("jwt_issuers_admin", "SELECT jwt_refresh_issuers(%s)", (f"{allowed}/realm",))
     T.check("with EXECUTE, a non-superuser refreshes what a superuser's tables name", v == 1, f"{state} {msg}")
+    # what a non-superuser registered stays under the prefix rule, whoever fetches it later
+    T.check("an issuer a non-superuser registered is marked url_prefixed; one a superuser registered is not",
+            outcome_of(conn, "SELECT array_agg(url_prefixed ORDER BY issuer) FROM jwt_issuers WHERE issuer IN (%s, %s)",
+                       (f"{allowed}/realm", f"{prov.base}/other"))[0] == [True, True])
+    prov.route("/allowed/realm/.well-known/openid-configuration",
+               {"issuer": f"{allowed}/realm", "jwks_uri": f"{prov.base}/other/jwks"})
+    before = len(prov.requests("/other/jwks"))
+    run(conn, "SET jwt.issuer_url_prefixes = %s", (allowed,))
+    v, state, msg, notices = outcome_of(conn, "SELECT jwt_refresh_issuers(%s)", (f"{allowed}/realm",))
+    run(conn, "RESET jwt.issuer_url_prefixes")
+    T.check("a superuser's refresh of an issuer a non-superuser registered applies the prefixes: its discovered "
+            "jwks_uri outside them is refused ('url refused')",
+            v == 1 and (status(conn, f"{allowed}/realm") or {}).get("last_outcome") == "url refused"
+            and len(prov.requests("/other/jwks")) == before, f"{v} {state} {notices}")
     v, state, msg, _ = as_role("jwt_issuers_admin", "SELECT jwt_drop_issuer(%s)", (f"{allowed}/realm",))
     T.check("with EXECUTE, a non-superuser drops an issuer", v is True, f"{state} {msg}")
     v, state, msg, _ = as_role("jwt_issuers_admin", "SELECT count(*) FROM jwt_issuers")
@@ -1173,7 +1273,11 @@ def trusted_install(conn, pki, prov):
     v, state, msg, _ = outcome_of(own, "SELECT jwt_add_issuer(%s, 'api')", (iss.url,))
     T.check("trusted install: under the prefix a superuser set for the database, the owner registers",
             v == 2, f"{v} {state} {msg}")
-    run(own, "UPDATE jwt_issuers SET jwks_uri = %s WHERE issuer = %s", (f"{prov.base}/internal/jwks", iss.url))
+    T.check("trusted install: what the owner registers is url_prefixed",
+            outcome_of(own, "SELECT url_prefixed FROM jwt_issuers WHERE issuer = %s", (iss.url,))[0] is True)
+    # the owner may UPDATE its tables: url_prefixed set false changes nothing for an owner not a superuser
+    run(own, "UPDATE jwt_issuers SET jwks_uri = %s, url_prefixed = false WHERE issuer = %s",
+        (f"{prov.base}/internal/jwks", iss.url))
     before = len(prov.requests("/internal/jwks"))
     su.close()
     su = psycopg2.connect("", dbname=db)
@@ -1435,6 +1539,15 @@ def with_worker(pki, prov):
         T.check("a wake by the issuer's alias is passed on", q1(cw, "SELECT jwt_wake_issuer('wake-alias')") is True)
         got = wait_for(lambda: kids(cw, wa.url), lambda k: k == wa.kids())
         T.check("a wake by an alias fetches that issuer", got == wa.kids(), got)
+        # made-up names: never passed on, so they neither fill the cooldowns nor make every issuer due
+        before = len(prov.requests(wk.jwks_path)) + len(prov.requests(wa.jwks_path))
+        made_up = [q1(cw, "SELECT jwt_wake_issuer(%s)", (f"https://made-up.example/{i}",)) for i in range(40)]
+        T.check("jwt_wake_issuer() of a name no issuer has is not passed on (false)",
+                made_up == [False] * 40, made_up)
+        time.sleep(3)
+        T.check("... and 40 of them fetch none of the database's issuers (not 'every issuer woken')",
+                len(prov.requests(wk.jwks_path)) + len(prov.requests(wa.jwks_path)) == before,
+                (prov.requests(wk.jwks_path), prov.requests(wa.jwks_path)))
         kid_miss(node, cw, prov)
 
         # DROP DATABASE and CREATE DATABASE ... TEMPLATE while a fetch is stalled
@@ -1454,6 +1567,10 @@ def with_worker(pki, prov):
         run(admin, "DROP DATABASE IF EXISTS jwt_w3_copy")
         T.check("after the dropped database's fetch ends, the worker runs on",
                 wait_for(lambda: q1(c1, "SELECT jwt_issuers_worker_running()"), lambda v: v is True) is True)
+
+        # more databases than the worker's 64 slots: those without the extension give theirs up
+        for i in range(62):
+            run(admin, f"CREATE DATABASE jwt_idle_{i}")
 
         # a restart keeps the keys, and the worker runs again
         before = kids(c1, rot.url)
@@ -1475,6 +1592,27 @@ def with_worker(pki, prov):
         rot.rotate_in()
         got = wait_for(lambda: kids(c1, rot.url), lambda k: k == rot.kids())
         T.check("after a restart rotation still reaches the database", got == rot.kids(), got)
+
+        def log_text():
+            with open(node.log) as f:
+                return f.read()
+        unserved = wait_for(lambda: re.findall(r"cannot serve database (\d+)", log_text()), lambda v: len(v) > 0)
+        T.check("66 databases, 64 slots: a database the worker cannot serve is logged", len(unserved) > 0,
+                node.tail())
+        run(c1, "CREATE DATABASE jwt_late")
+        cl = node.connect("jwt_late")
+        run(cl, "CREATE EXTENSION jwt")
+        run(cl, "SET client_min_messages = warning")
+        late = Issuer(cl, prov, "/worker/late", max_age=1)
+        T.check("setup: a database made after 62 without the extension registers an issuer",
+                q1(cl, "SELECT jwt_add_issuer(%s, 'api')", (late.url,)) == 2)
+        late.rotate_in()
+        got = wait_for(lambda: kids(cl, late.url), lambda k: k == late.kids(), deadline=100)
+        T.check("... and the worker serves it: a slot of a database without the extension was given up to it",
+                got == late.kids(), f"{got} {node.tail()}")
+        counts = {db: re.findall(r"cannot serve database (\d+)", log_text()).count(db) for db in set(unserved)}
+        T.check("each database the worker cannot serve is logged once", all(n == 1 for n in counts.values()), counts)
+        cl.close()
         c1.close()
         T.check("the server log has no crash and no worker error",
                 "terminated by signal" not in node.tail() and "was terminated" not in node.tail(), node.tail())

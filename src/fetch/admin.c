@@ -12,13 +12,18 @@
  *	- who may make the server fetch what (store.c, url.c): a superuser in a
  *	  database whose extension a superuser owns, any https URL; anyone else,
  *	  only URLs under jwt.issuer_url_prefixes;
- *	- no lock while the network is used: the issuers to fetch are read, the
- *	  statement's SPI connection closed, then every fetch made, and only then
- *	  the results written, each in a few short statements (store.c).  A
- *	  concurrent session is never kept waiting on a row by a fetch.
+ *	- no lock while the network is used: the issuers to fetch are read in a
+ *	  subtransaction rolled back once read (in_reads), so that the
+ *	  AccessShareLocks its statements took on the tables go with it, then
+ *	  every fetch made, and only then the results written, each in a few
+ *	  short statements (store.c).  A concurrent session is never kept
+ *	  waiting on a row by a fetch, nor a LOCK TABLE (and the sessions queued
+ *	  behind it) on the tables, unless the caller's own transaction took a
+ *	  lock on them before the call.
  */
 #include "postgres.h"
 
+#include "access/xact.h"
 #include "access/xlog.h"
 #include "catalog/pg_type.h"
 #include "executor/spi.h"
@@ -26,6 +31,7 @@
 #include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/lsyscache.h"
+#include "utils/resowner.h"
 
 #include "compat.h"
 #include "fetch.h"
@@ -159,11 +165,47 @@ check_first_url(const FetchConfig *cfg, const char *issuer, const char *jwks_uri
 	if (!url_allowed(cfg, &u, &why))
 		ereport(ERROR,
 				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
-				 errmsg("permission denied to make the server fetch %s", u.url),
+				 errmsg("permission denied to make the server fetch %s", url_for_log(u.url)),
 				 errdetail("%s", why),
 				 errhint("Only a superuser, in a database whose jwt extension a superuser owns, "
 						 "registers issuers at any URL; a superuser can allow URL prefixes to "
 						 "others with jwt.issuer_url_prefixes.")));
+}
+
+/*
+ * Run fn(arg), the reads before a fetch, in a subtransaction rolled back
+ * after it: what it read stays (in the caller's memory), the locks its
+ * statements took are released.  An error rolls it back too, and is raised
+ * again as it was.
+ */
+static void
+in_reads(void (*fn) (void *arg), void *arg)
+{
+	MemoryContext cxt = CurrentMemoryContext;
+	ResourceOwner owner = CurrentResourceOwner;
+
+	BeginInternalSubTransaction(NULL);
+	MemoryContextSwitchTo(cxt);
+	PG_TRY();
+	{
+		fn(arg);
+	}
+	PG_CATCH();
+	{
+		ErrorData  *e;
+
+		MemoryContextSwitchTo(cxt);
+		e = CopyErrorData();
+		FlushErrorState();
+		RollbackAndReleaseCurrentSubTransaction();
+		MemoryContextSwitchTo(cxt);
+		CurrentResourceOwner = owner;
+		ReThrowError(e);
+	}
+	PG_END_TRY();
+	RollbackAndReleaseCurrentSubTransaction();
+	MemoryContextSwitchTo(cxt);
+	CurrentResourceOwner = owner;
 }
 
 static void
@@ -171,11 +213,73 @@ warn_failed(const FetchResult *r)
 {
 	ereport(WARNING,
 			(errcode(ERRCODE_CONNECTION_FAILURE),
-			 errmsg("could not fetch the keys of issuer \"%s\": %s", r->issuer,
+			 errmsg("could not fetch the keys of issuer \"%s\": %s", url_for_log(r->issuer),
 					fetch_outcome_name(r->outcome)),
 			 r->detail ? errdetail("%s", r->detail) : 0,
 			 errhint("The last good keys stay; the fetch is retried with backoff. "
 					 "See the view jwt_issuers_status.")));
+}
+
+/* What check_spellings reads with. */
+typedef struct Spellings
+{
+	Oid			nsp;
+	Oid			owner;
+	const char *issuer;
+	List	   *spellings;
+} Spellings;
+
+/* No spelling of the issuer (its name, its aliases) may be another issuer's. */
+static void
+check_spellings(void *arg)
+{
+	Spellings  *sp = arg;
+	const char *issuer = sp->issuer;
+	AdminCall	c;
+
+	jwtlib.admin_begin_ext(sp->nsp, sp->owner, &c);
+	{
+		Oid			types[1] = {TEXTARRAYOID};
+		Datum		values[1] = {array_of(sp->spellings)};
+
+		if (jwtlib.admin_exec(&c, psprintf("SELECT issuer FROM %s WHERE issuer OPERATOR(pg_catalog.=) ANY ($1) "
+										   "OR aliases OPERATOR(pg_catalog.&&) $1 LIMIT 1", c.issuers),
+							  1, types, values, NULL, SPI_OK_SELECT) > 0)
+		{
+			char	   *other = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1);
+
+			ereport(ERROR,
+					(errcode(ERRCODE_UNIQUE_VIOLATION),
+					 strcmp(other, issuer) == 0 ?
+					 errmsg("the issuer \"%s\" is already registered", issuer) :
+					 errmsg("a spelling of the issuer \"%s\" is already registered for \"%s\"", issuer, other),
+					 errhint("A token's iss must name one issuer. Drop the other with jwt_drop_issuer(), or "
+							 "change a registration with UPDATE jwt_issuers as its owner.")));
+		}
+	}
+	jwtlib.admin_end(&c);
+}
+
+/* What read_plan reads with, and what it read. */
+typedef struct PlanRead
+{
+	Oid			nsp;
+	Oid			owner;
+	const char *only;
+	bool		only_due;
+	List	   *items;
+	TimestampTz earliest;
+} PlanRead;
+
+static void
+read_plan(void *arg)
+{
+	PlanRead   *pr = arg;
+	AdminCall	c;
+
+	jwtlib.admin_begin_ext(pr->nsp, pr->owner, &c);
+	pr->items = store_plan(&c, pr->only, pr->only_due, NULL, 0, false, &pr->earliest);
+	jwtlib.admin_end(&c);
 }
 
 /*
@@ -201,6 +305,8 @@ add_issuer(FunctionCallInfo fcinfo, List *audience)
 	FetchResult res;
 	AdminCall	c;
 	TimestampTz next;
+	bool		any_url;
+	Spellings	spell;
 
 	if (PG_ARGISNULL(0))
 		refuse("issuer must not be NULL", NULL, "Pass the issuer's \"iss\", e.g. 'https://login.example.com/'.");
@@ -224,7 +330,9 @@ add_issuer(FunctionCallInfo fcinfo, List *audience)
 	spellings = lcons(issuer, list_copy(aliases));
 
 	call_extension(fcinfo, &nsp, &owner);
-	store_config(&cfg, superuser() && superuser_arg(owner));
+	/* what is registered under the prefix rule stays under it (jwt_issuers.url_prefixed) */
+	any_url = superuser() && superuser_arg(owner);
+	store_config(&cfg, any_url);
 	check_first_url(&cfg, issuer, jwks_uri);
 	if (RecoveryInProgress())
 		ereport(ERROR,
@@ -232,40 +340,25 @@ add_issuer(FunctionCallInfo fcinfo, List *audience)
 				 errmsg("cannot register an issuer on a hot standby")));
 
 	/* no spelling of this issuer may be another's */
-	jwtlib.admin_begin_ext(nsp, owner, &c);
-	{
-		Oid			types[1] = {TEXTARRAYOID};
-		Datum		values[1] = {array_of(spellings)};
-
-		if (jwtlib.admin_exec(&c, psprintf("SELECT issuer FROM %s WHERE issuer OPERATOR(pg_catalog.=) ANY ($1) "
-										   "OR aliases OPERATOR(pg_catalog.&&) $1 LIMIT 1", c.issuers),
-							  1, types, values, NULL, SPI_OK_SELECT) > 0)
-		{
-			char	   *other = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1);
-
-			ereport(ERROR,
-					(errcode(ERRCODE_UNIQUE_VIOLATION),
-					 strcmp(other, issuer) == 0 ?
-					 errmsg("the issuer \"%s\" is already registered", issuer) :
-					 errmsg("a spelling of the issuer \"%s\" is already registered for \"%s\"", issuer, other),
-					 errhint("A token's iss must name one issuer. Drop the other with jwt_drop_issuer(), or "
-							 "change a registration with UPDATE jwt_issuers as its owner.")));
-		}
-	}
-	jwtlib.admin_end(&c);
+	spell.nsp = nsp;
+	spell.owner = owner;
+	spell.issuer = issuer;
+	spell.spellings = spellings;
+	in_reads(check_spellings, &spell);
 
 	/* the network, with no lock held and no SPI connection open */
 	memset(&item, 0, sizeof(item));
 	item.issuer = issuer;
 	item.jwks_uri = jwks_uri;
+	item.url_prefixed = !any_url;
 	fetch_issuer(&cfg, &item, &res);
 
 	jwtlib.admin_begin_ext(nsp, owner, &c);
 	{
-		Oid			types[7] = {TEXTOID, TEXTARRAYOID, TEXTARRAYOID, TEXTARRAYOID, TEXTOID,
-		JSONBOID, TIMESTAMPTZOID};
-		Datum		values[7];
-		char		nulls[7];
+		Oid			types[8] = {TEXTOID, TEXTARRAYOID, TEXTARRAYOID, TEXTARRAYOID, TEXTOID,
+		JSONBOID, TIMESTAMPTZOID, BOOLOID};
+		Datum		values[8];
+		char		nulls[8];
 
 		memset(nulls, ' ', sizeof(nulls));
 		values[0] = CStringGetTextDatum(issuer);
@@ -280,11 +373,12 @@ add_issuer(FunctionCallInfo fcinfo, List *audience)
 		nulls[5] = res.outcome == FO_OK ? ' ' : 'n';
 		values[6] = TimestampTzGetDatum(res.finished_at);
 		nulls[6] = nulls[5];
+		values[7] = BoolGetDatum(!any_url);
 		if (jwtlib.admin_exec(&c, psprintf("INSERT INTO %s (issuer, aliases, audience, algorithms, jwks_uri, "
-										   "jwks, jwks_fetched_at, added_at) "
-										   "VALUES ($1, $2, $3, $4, $5, $6, $7, pg_catalog.now()) "
+										   "jwks, jwks_fetched_at, added_at, url_prefixed) "
+										   "VALUES ($1, $2, $3, $4, $5, $6, $7, pg_catalog.now(), $8) "
 										   "ON CONFLICT (issuer) DO NOTHING RETURNING issuer", c.issuers),
-							  7, types, values, nulls, SPI_OK_INSERT_RETURNING) != 1)
+							  8, types, values, nulls, SPI_OK_INSERT_RETURNING) != 1)
 			ereport(ERROR,
 					(errcode(ERRCODE_UNIQUE_VIOLATION),
 					 errmsg("the issuer \"%s\" is already registered", issuer),
@@ -380,8 +474,8 @@ jwt_refresh_issuers(PG_FUNCTION_ARGS)
 	List	   *items;
 	List	   *results = NIL;
 	ListCell   *lc;
-	TimestampTz earliest,
-				next;
+	TimestampTz next;
+	PlanRead	pr;
 
 	call_extension(fcinfo, &nsp, &owner);
 	if (RecoveryInProgress())
@@ -390,11 +484,15 @@ jwt_refresh_issuers(PG_FUNCTION_ARGS)
 				 errmsg("cannot refresh issuers' keys on a hot standby"),
 				 errdetail("A standby verifies with the keys its primary fetched and stored."),
 				 errhint("Call jwt_refresh_issuers() on the primary.")));
+	/* and an issuer registered under the prefix rule needs a prefix (FetchItem.url_prefixed) */
 	store_config(&cfg, superuser_arg(owner));
 
-	jwtlib.admin_begin_ext(nsp, owner, &c);
-	items = store_plan(&c, only, only_due, NULL, 0, false, &earliest);
-	jwtlib.admin_end(&c);
+	pr.nsp = nsp;
+	pr.owner = owner;
+	pr.only = only;
+	pr.only_due = only_due;
+	in_reads(read_plan, &pr);
+	items = pr.items;
 	if (only != NULL && items == NIL)
 		ereport(ERROR,
 				(errcode(ERRCODE_UNDEFINED_OBJECT),

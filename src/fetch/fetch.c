@@ -60,6 +60,18 @@ fail(FetchResult *res, FetchOutcome o, int status, char *detail)
 	res->detail = detail;
 }
 
+/* For a detail: at most 200 bytes of a string from the network, printable. */
+static char *
+shown(const char *s)
+{
+	char	   *c = pnstrdup(s, 200);
+
+	for (char *p = c; *p; p++)
+		if ((unsigned char) *p < 0x20 || *p == 0x7f)
+			*p = '?';
+	return c;
+}
+
 /*
  * GET url, following redirects to the same origin only, every URL allowed
  * by the policy.  Returns true with *resp holding the final response, or
@@ -75,7 +87,7 @@ get_allowed(const FetchConfig *cfg, const char *url, const char *etag, HttpRespo
 
 	if (!url_parse(url, &first, &why))
 	{
-		fail(res, FO_URL_REFUSED, 0, psprintf("%s: %s", url, why));
+		fail(res, FO_URL_REFUSED, 0, psprintf("%s: %s", url_for_log(url), why));
 		return false;
 	}
 	if (!url_allowed(cfg, &first, &why))
@@ -101,26 +113,27 @@ get_allowed(const FetchConfig *cfg, const char *url, const char *etag, HttpRespo
 		if (hop == MAX_REDIRECTS)
 		{
 			fail(res, FO_REDIRECT, resp->status,
-				 psprintf("GET %s: more than %d redirects.", first.url, MAX_REDIRECTS));
+				 psprintf("GET %s: more than %d redirects.", url_for_log(first.url), MAX_REDIRECTS));
 			return false;
 		}
 		if (!url_parse(resp->location, &next, &why))
 		{
 			fail(res, FO_REDIRECT, resp->status,
-				 psprintf("GET %s redirects to %s, which is refused: %s", u.url, resp->location, why));
+				 psprintf("GET %s redirects to %s, which is refused: %s", url_for_log(u.url),
+						  url_for_log(shown(resp->location)), why));
 			return false;
 		}
 		if (!url_same_origin(&next, &first))
 		{
 			fail(res, FO_REDIRECT, resp->status,
 				 psprintf("GET %s redirects to another origin (%s), which is never followed.",
-						  u.url, next.url));
+						  url_for_log(u.url), url_for_log(next.url)));
 			return false;
 		}
 		if (!url_allowed(cfg, &next, &why))
 		{
 			fail(res, FO_REDIRECT, resp->status,
-				 psprintf("GET %s redirects to %s: %s", u.url, next.url, why));
+				 psprintf("GET %s redirects to %s: %s", url_for_log(u.url), url_for_log(next.url), why));
 			return false;
 		}
 		u = next;
@@ -145,18 +158,6 @@ json_string(const jose_json_object *obj, const char *name)
 	return s;
 }
 
-/* For a detail: at most 200 bytes of a string from the network, printable. */
-static char *
-shown(const char *s)
-{
-	char	   *c = pnstrdup(s, 200);
-
-	for (char *p = c; *p; p++)
-		if ((unsigned char) *p < 0x20 || *p == 0x7f)
-			*p = '?';
-	return c;
-}
-
 /*
  * One discovery document: true with *jwks_uri, false with the failure in
  * res.  *try_next is set when the answer was a 4xx status, for which the
@@ -178,14 +179,14 @@ discover_at(const FetchConfig *cfg, const char *issuer, const char *url, FetchRe
 	{
 		*try_next = resp.status >= 400 && resp.status < 500;
 		fail(res, FO_HTTP_STATUS, resp.status,
-			 psprintf("GET %s: HTTP status %d.", url, resp.status));
+			 psprintf("GET %s: HTTP status %d.", url_for_log(url), resp.status));
 		return false;
 	}
 	jerr = jose_json_parse_object(resp.body, resp.len, &doc);
 	if (jerr != JOSE_JSON_OK)
 	{
 		fail(res, FO_PARSE, resp.status,
-			 psprintf("GET %s: the discovery document is not a JSON object: %s.", url,
+			 psprintf("GET %s: the discovery document is not a JSON object: %s.", url_for_log(url),
 					  jose_json_error_text(jerr)));
 		return false;
 	}
@@ -196,14 +197,14 @@ discover_at(const FetchConfig *cfg, const char *issuer, const char *url, FetchRe
 
 		if (doc_issuer == NULL)
 			fail(res, FO_PARSE, resp.status,
-				 psprintf("GET %s: the discovery document has no \"issuer\" string.", url));
+				 psprintf("GET %s: the discovery document has no \"issuer\" string.", url_for_log(url)));
 		else if (strcmp(doc_issuer, issuer) != 0)
 			fail(res, FO_ISSUER_MISMATCH, resp.status,
 				 psprintf("GET %s: the discovery document names the issuer \"%s\", not the one registered (OpenID Connect Discovery 4.3).",
-						  url, shown(doc_issuer)));
+						  url_for_log(url), shown(doc_issuer)));
 		else if (uri == NULL || uri[0] == '\0')
 			fail(res, FO_PARSE, resp.status,
-				 psprintf("GET %s: the discovery document has no \"jwks_uri\" string.", url));
+				 psprintf("GET %s: the discovery document has no \"jwks_uri\" string.", url_for_log(url)));
 		else
 		{
 			*jwks_uri = uri;
@@ -259,9 +260,17 @@ next_interval(const FetchConfig *cfg, const FetchResult *res, int max_age)
 	return Min(lo << Min(res->failures - 1, 20), hi);
 }
 
+/*
+ * One issuer's fetch.  Its URLs need a prefix when the configuration says
+ * so, or when the issuer was registered under the prefix rule (store.c);
+ * all its requests end within FETCH_DEADLINE_TIMEOUTS times
+ * jwt.issuer_timeout of its start.
+ */
 void
-fetch_issuer(const FetchConfig *cfg, const FetchItem *item, FetchResult *res)
+fetch_issuer(const FetchConfig *config, const FetchItem *item, FetchResult *res)
 {
+	FetchConfig local = *config;
+	const FetchConfig *cfg = &local;
 	HttpResponse resp;
 	char	   *jwks_uri = item->jwks_uri;
 	const char *etag;
@@ -272,6 +281,9 @@ fetch_issuer(const FetchConfig *cfg, const FetchItem *item, FetchResult *res)
 	res->jwks_uri = item->jwks_uri;
 	res->attempted_at = GetCurrentTimestamp();
 	res->outcome = FO_OK;
+	local.any_url = config->any_url && !item->url_prefixed;
+	local.deadline = TimestampTzPlusMilliseconds(res->attempted_at,
+												 (int64) FETCH_DEADLINE_TIMEOUTS * config->timeout * 1000);
 
 	if (jwks_uri == NULL && discover(cfg, item->issuer, res, &jwks_uri))
 		res->discovered_jwks_uri = jwks_uri;
@@ -290,7 +302,7 @@ fetch_issuer(const FetchConfig *cfg, const FetchItem *item, FetchResult *res)
 			}
 			else if (resp.status != 200)
 				fail(res, FO_HTTP_STATUS, resp.status,
-					 psprintf("GET %s: HTTP status %d.", jwks_uri, resp.status));
+					 psprintf("GET %s: HTTP status %d.", url_for_log(jwks_uri), resp.status));
 			else
 			{
 				StringInfoData kept;
@@ -307,7 +319,7 @@ fetch_issuer(const FetchConfig *cfg, const FetchItem *item, FetchResult *res)
 					res->etag = resp.etag;
 				}
 				else
-					res->detail = psprintf("GET %s: %s", jwks_uri, res->detail);
+					res->detail = psprintf("GET %s: %s", url_for_log(jwks_uri), res->detail);
 				pfree(resp.body);
 			}
 		}

@@ -43,7 +43,8 @@ typedef struct JwtLib
 	/* wake.c: the launcher's shared state (src/wake_shmem.h) */
 	bool		(*wake_launcher_attach) (void);
 	void		(*wake_launcher_detach) (void);
-	void		(*wake_databases) (const Oid *dbs, int n);
+	int			(*wake_databases) (const Oid *dbs, int n, const bool *candidate, Oid *unserved);
+	void		(*wake_idle) (Oid db);
 	Oid			(*wake_next) (TimestampTz now, TimestampTz *until);
 	int			(*wake_take) (Oid db, uint64 *hashes, int max, bool *all);
 	void		(*wake_schedule) (Oid db, TimestampTz next_due);
@@ -82,8 +83,17 @@ typedef struct FetchConfig
 	int			refresh_max;	/* seconds */
 	char	   *ca_file;		/* "" for the system's store */
 	char	   *prefixes;		/* jwt.issuer_url_prefixes */
-	bool		any_url;		/* no prefix needed (see url.c) */
+	bool		any_url;		/* no prefix needed (see url.c and store.c) */
+	TimestampTz deadline;		/* the issuer's fetch ends by then; 0: none */
 } FetchConfig;
+
+/* An issuer's whole fetch (discovery, key set, redirects) ends within this many jwt.issuer_timeout. */
+#define FETCH_DEADLINE_TIMEOUTS 2
+
+/* At most this many keys in a fetched set (a set with more is refused whole). */
+#define FETCH_MAX_KEYS 100
+/* RSA keys over this many bits are left out (each backend imports every key). */
+#define FETCH_MAX_RSA_BITS 8192
 
 /* One issuer to fetch. */
 typedef struct FetchItem
@@ -93,6 +103,7 @@ typedef struct FetchItem
 	char	   *etag;			/* for If-None-Match, or NULL */
 	char	   *etag_uri;		/* the URL the etag came from */
 	int			failures;		/* consecutive failures before this fetch */
+	bool		url_prefixed;	/* jwt_issuers.url_prefixed: every URL needs a prefix */
 } FetchItem;
 
 /* What a fetch found; never key material but the public keys it keeps. */
@@ -132,6 +143,7 @@ extern bool url_allowed(const FetchConfig *cfg, const FetchUrl *u, char **why);
 extern bool url_same_origin(const FetchUrl *a, const FetchUrl *b);
 extern char *url_oidc_discovery(const char *issuer);
 extern char *url_rfc8414_discovery(const FetchUrl *issuer);
+extern char *url_for_log(const char *url);
 
 /* http.c: one GET over HTTPS, within the configuration's limits */
 typedef struct HttpResponse
@@ -149,6 +161,7 @@ typedef struct HttpResponse
 extern void http_get(const FetchConfig *cfg, const char *url, const char *etag,
 					 HttpResponse *out);
 extern const char *http_curl_version(void);
+extern bool http_etag_valid(const char *s, size_t len);
 
 /* jwks.c: the keys of a fetched JWKS that the session path can use */
 extern FetchOutcome jwks_filter(const char *body, size_t len, StringInfo kept,

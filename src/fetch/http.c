@@ -6,14 +6,16 @@
  *	  libcurl: a 3xx comes back with its target, which fetch.c checks (same
  *	  origin, the URL policy) before asking for it;
  *	- the peer's certificate and host name verified, against the system's
- *	  store or jwt.issuer_ca_file (CURLOPT_CAINFO);
- *	- a connect timeout and a total timeout per request;
+ *	  store or jwt.issuer_ca_file alone (CURLOPT_CAINFO, with CURLOPT_CAPATH
+ *	  cleared: the file replaces the system's store, it does not add to it);
+ *	- a connect timeout and a total timeout per request, both cut to what is
+ *	  left of the issuer's deadline (FetchConfig.deadline);
  *	- the size cap counted on the bytes received (libcurl 7.88's
  *	  CURLOPT_MAXFILESIZE_LARGE refuses only a Content-Length over it, so the
  *	  write callback counts too); no compressed encoding is asked for, so
  *	  what is counted is what is parsed;
  *	- ETag and Cache-Control's max-age read from the headers; If-None-Match
- *	  sent when an ETag is given;
+ *	  sent when an ETag is given and is one (http_etag_valid);
  *	- CURLOPT_NOSIGNAL (libcurl uses no signal of the backend's), and a
  *	  progress callback that stops the transfer when a cancel, a
  *	  statement_timeout or a terminate is pending: the error is raised once
@@ -142,6 +144,34 @@ parse_max_age(const char *v, size_t len, int current)
 	return result;
 }
 
+/*
+ * Whether s is an entity-tag as RFC 9110 section 8.8.3 writes it, at most
+ * MAX_ETAG bytes: [ "W/" ] DQUOTE *etagc DQUOTE, etagc = %x21 / %x23-7E /
+ * obs-text (%x80-FF).  Nothing else is sent in If-None-Match: a stored
+ * ETag with a CR or LF (its row is the owner's to write) would add header
+ * lines to the request.
+ */
+bool
+http_etag_valid(const char *s, size_t len)
+{
+	size_t		i = 0;
+
+	if (len > MAX_ETAG)
+		return false;
+	if (len >= 2 && s[0] == 'W' && s[1] == '/')
+		i = 2;
+	if (len - i < 2 || s[i] != '"' || s[len - 1] != '"')
+		return false;
+	for (i++; i < len - 1; i++)
+	{
+		unsigned char c = (unsigned char) s[i];
+
+		if (!(c == 0x21 || (c >= 0x23 && c <= 0x7e) || c >= 0x80))
+			return false;
+	}
+	return true;
+}
+
 static size_t
 on_header(char *line, size_t size, size_t nitems, void *arg)
 {
@@ -158,10 +188,11 @@ on_header(char *line, size_t size, size_t nitems, void *arg)
 	}
 	else if ((v = header_value(line, len, "etag", &vlen)) != NULL)
 	{
-		bool		printable = vlen > 0 && vlen <= MAX_ETAG;
+		/* ASCII only, so that it is stored as it came in a database of any encoding */
+		bool		printable = http_etag_valid(v, vlen);
 
 		for (size_t i = 0; printable && i < vlen; i++)
-			printable = v[i] >= 0x20 && v[i] < 0x7f;
+			printable = (unsigned char) v[i] < 0x80;
 		t->has_etag = printable;
 		if (printable)
 		{
@@ -239,9 +270,29 @@ http_get(const FetchConfig *cfg, const char *url, const char *etag, HttpResponse
 	volatile CURLcode rc = CURLE_OK;
 	long		status = 0;
 	char	   *volatile location = NULL;
+	volatile long timeout_ms = (long) cfg->timeout * 1000L;
+	volatile long connect_ms = (long) cfg->connect_timeout * 1000L;
+	const char *volatile inm = etag;	/* what If-None-Match sends, or NULL */
 
 	memset(out, 0, sizeof(*out));
 	out->max_age = -1;
+	if (cfg->deadline != 0)
+	{
+		long		left = (long) Min(TimestampDifferenceMilliseconds(GetCurrentTimestamp(), cfg->deadline),
+									  (int64) PG_INT32_MAX);
+
+		if (left <= 0)
+		{
+			out->failure = FO_TIMEOUT;
+			out->detail = psprintf("GET %s: not sent, the issuer's fetch took its whole time (%d times jwt.issuer_timeout).",
+								   url_for_log(url), FETCH_DEADLINE_TIMEOUTS);
+			return;
+		}
+		timeout_ms = Min(timeout_ms, left);
+		connect_ms = Min(connect_ms, left);
+	}
+	if (etag != NULL && !http_etag_valid(etag, strlen(etag)))
+		inm = NULL;				/* never a header line but If-None-Match's */
 	memset(&t, 0, sizeof(t));
 	t.cap = (size_t) cfg->max_size;
 	t.buf = palloc(t.cap + 1);
@@ -260,9 +311,9 @@ http_get(const FetchConfig *cfg, const char *url, const char *etag, HttpResponse
 		if (l == NULL)
 			ereport(ERROR, (errcode(ERRCODE_OUT_OF_MEMORY), errmsg("out of memory")));
 		headers = l;
-		if (etag != NULL)
+		if (inm != NULL)
 		{
-			char	   *line = psprintf("If-None-Match: %s", etag);
+			char	   *line = psprintf("If-None-Match: %s", inm);
 
 			l = curl_slist_append(headers, line);
 			if (l == NULL)
@@ -277,9 +328,13 @@ http_get(const FetchConfig *cfg, const char *url, const char *etag, HttpResponse
 		SETOPT(h, CURLOPT_SSL_VERIFYPEER, 1L);
 		SETOPT(h, CURLOPT_SSL_VERIFYHOST, 2L);
 		if (cfg->ca_file && cfg->ca_file[0])
+		{
+			/* that file alone: not also libcurl's built-in CA path (Debian's /etc/ssl/certs) */
 			SETOPT(h, CURLOPT_CAINFO, cfg->ca_file);
-		SETOPT(h, CURLOPT_CONNECTTIMEOUT_MS, (long) cfg->connect_timeout * 1000L);
-		SETOPT(h, CURLOPT_TIMEOUT_MS, (long) cfg->timeout * 1000L);
+			SETOPT(h, CURLOPT_CAPATH, (char *) NULL);
+		}
+		SETOPT(h, CURLOPT_CONNECTTIMEOUT_MS, connect_ms);
+		SETOPT(h, CURLOPT_TIMEOUT_MS, timeout_ms);
 		SETOPT(h, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t) cfg->max_size);
 		SETOPT(h, CURLOPT_WRITEFUNCTION, on_body);
 		SETOPT(h, CURLOPT_WRITEDATA, &t);
@@ -323,9 +378,9 @@ http_get(const FetchConfig *cfg, const char *url, const char *etag, HttpResponse
 
 		if (out->failure == FO_TOO_LARGE)
 			out->detail = psprintf("GET %s: the response is larger than jwt.issuer_max_response_size (%d bytes).",
-								   url, cfg->max_size);
+								   url_for_log(url), cfg->max_size);
 		else
-			out->detail = psprintf("GET %s: %s.", url, why);
+			out->detail = psprintf("GET %s: %s.", url_for_log(url), why);
 		pfree(t.buf);
 		return;
 	}

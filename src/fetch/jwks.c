@@ -7,15 +7,20 @@
  *
  *	- not strict JSON (the core's parser: duplicate members, bad UTF-8, too
  *	  deep), not an object, no "keys" array, a member that is not an object,
- *	  more than JOSE_MAX_KEYS members, two keys taken that share a kid: parse;
+ *	  two keys taken that share a kid: parse;
+ *	- more than FETCH_MAX_KEYS (100) members: too large.  Every backend
+ *	  imports every stored key when it loads the registry, so a set's size
+ *	  is a cost each session pays;
  *	- a shared secret ("kty":"oct") or a private key ("d") in it: secret.  A
  *	  published set holds public keys; a secret or a private key in it is a
  *	  leak, and every key of such a provider is suspect;
  *	- no key left to take: empty.
  *
  * Within a good set, a key the core refuses (RSA under 2048 bits, ROCA, a
- * point off its curve, a degenerate EdDSA key, an unknown kty) or that can
- * verify no asymmetric algorithm is left out and counted; an encryption key
+ * point off its curve, a degenerate EdDSA key, an unknown kty), an RSA key
+ * over FETCH_MAX_RSA_BITS (8192: a 16384-bit key costs each backend's load
+ * tens of times a 2048-bit one), or a key that can verify no asymmetric
+ * algorithm is left out and counted; an encryption key
  * ("use":"enc") is left out and not counted, since a provider publishes it
  * on purpose (Keycloak does).  What is kept is each key's public JWK as the
  * core writes it (kty and its members, kid, alg, "use":"sig"), and the kept
@@ -65,6 +70,34 @@ member_kid(const jose_json_object *m)
 		if ((unsigned char) s[i] < 0x20 || s[i] == '"')
 			s[i] = '?';
 	return psprintf(" \"%s\"", s);
+}
+
+/* The bits of an RSA member's modulus "n" (the key imported: it is a good one); 0 when unread. */
+static int
+rsa_bits(const jose_json_object *m)
+{
+	const jose_json_value *n = jose_json_get(m, "n");
+	unsigned char *buf;
+	size_t		len;
+	size_t		i = 0;
+	int			bits = 0;
+
+	if (n == NULL || n->type != JOSE_JSON_STRING || n->escaped)
+		return 0;
+	buf = palloc(JOSE_B64_DECODED_MAX(n->len) + 1);
+	if (jose_b64url_decode(n->p, n->len, buf, &len) == 1)
+	{
+		while (i < len && buf[i] == 0)
+			i++;
+		if (i < len)
+		{
+			bits = (int) Min((len - i - 1) * 8, (size_t) PG_INT32_MAX - 8);
+			for (unsigned char b = buf[i]; b; b >>= 1)
+				bits++;
+		}
+	}
+	pfree(buf);
+	return bits;
 }
 
 FetchOutcome
@@ -129,10 +162,10 @@ jwks_filter(const char *body, size_t len, StringInfo kept, int *nkept, int *refu
 				char	   *jtext;
 
 				CHECK_FOR_INTERRUPTS();
-				if (++nmembers > JOSE_MAX_KEYS)
+				if (++nmembers > FETCH_MAX_KEYS)
 				{
-					outcome = FO_PARSE;
-					*detail = psprintf("The key set has more than %d keys.", JOSE_MAX_KEYS);
+					outcome = FO_TOO_LARGE;
+					*detail = psprintf("The key set has more than %d keys: it is refused whole.", FETCH_MAX_KEYS);
 					break;
 				}
 				if (elem.type != JOSE_JSON_OBJECT)
@@ -173,6 +206,14 @@ jwks_filter(const char *body, size_t len, StringInfo kept, int *nkept, int *refu
 				key = st == JOSE_OK ? jose_keyset_key(one, 0) : NULL;
 				if (key != NULL && jose_key_is_for_encryption(key))
 					;			/* an encryption key: not ours, not refused */
+				else if (key != NULL && jose_key_kty(key) == JOSE_KTY_RSA &&
+						 rsa_bits(&member) > FETCH_MAX_RSA_BITS)
+				{
+					nrefused++;
+					if (first_refusal == NULL)
+						first_refusal = psprintf("key%s: an RSA key of %d bits, over the %d bits a fetched key may have",
+												 member_kid(&member), rsa_bits(&member), FETCH_MAX_RSA_BITS);
+				}
 				else if (key == NULL ||
 						 (jose_key_algs(key, JOSE_OP_VERIFY) & ~JOSE_ALGS_HMAC) == 0 ||
 						 jose_key_public_jwk(key, (char **) &json, &jlen) != JOSE_OK)

@@ -41,6 +41,7 @@ _PG_init(void)
 	jwt_assert_variable_is_of_type(&jwt_wake_launcher_attach, __typeof__(jwtlib.wake_launcher_attach));
 	jwt_assert_variable_is_of_type(&jwt_wake_launcher_detach, __typeof__(jwtlib.wake_launcher_detach));
 	jwt_assert_variable_is_of_type(&jwt_wake_databases, __typeof__(jwtlib.wake_databases));
+	jwt_assert_variable_is_of_type(&jwt_wake_idle, __typeof__(jwtlib.wake_idle));
 	jwt_assert_variable_is_of_type(&jwt_wake_next, __typeof__(jwtlib.wake_next));
 	jwt_assert_variable_is_of_type(&jwt_wake_take, __typeof__(jwtlib.wake_take));
 	jwt_assert_variable_is_of_type(&jwt_wake_schedule, __typeof__(jwtlib.wake_schedule));
@@ -54,6 +55,7 @@ _PG_init(void)
 	jwtlib.wake_launcher_attach = jwt_symbol("jwt_wake_launcher_attach");
 	jwtlib.wake_launcher_detach = jwt_symbol("jwt_wake_launcher_detach");
 	jwtlib.wake_databases = jwt_symbol("jwt_wake_databases");
+	jwtlib.wake_idle = jwt_symbol("jwt_wake_idle");
 	jwtlib.wake_next = jwt_symbol("jwt_wake_next");
 	jwtlib.wake_take = jwt_symbol("jwt_wake_take");
 	jwtlib.wake_schedule = jwt_symbol("jwt_wake_schedule");

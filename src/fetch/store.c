@@ -20,7 +20,12 @@
  * every URL in the tables is a superuser's, and no prefix is needed; when it
  * is not (a trusted install by a database owner), every URL fetched must be
  * under jwt.issuer_url_prefixes, which only a superuser sets.  A caller of
- * jwt_add_issuer() needs a prefix unless it is a superuser too.
+ * jwt_add_issuer() needs a prefix unless it is a superuser too, and what it
+ * registered under the prefix rule stays under it (jwt_issuers.url_prefixed,
+ * FetchItem.url_prefixed): every later fetch of that issuer, its discovered
+ * jwks_uri and redirects included, needs a prefix too, whoever runs it.  The
+ * column can only add the rule: any_url needs a superuser owner and the
+ * column false, so an owner who is not a superuser cannot UPDATE it away.
  */
 #include "postgres.h"
 
@@ -39,6 +44,7 @@
 #include "utils/rel.h"
 
 #include "fetch.h"
+#include "wake_shmem.h"
 
 static int
 int_setting(const char *name)
@@ -66,6 +72,7 @@ store_config(FetchConfig *cfg, bool any_url)
 	cfg->ca_file = string_setting("jwt.issuer_ca_file");
 	cfg->prefixes = string_setting("jwt.issuer_url_prefixes");
 	cfg->any_url = any_url;
+	cfg->deadline = 0;			/* fetch_issuer sets it per issuer */
 }
 
 /* The extension jwt of this database: its schema and owner; false without it. */
@@ -141,7 +148,8 @@ store_plan(AdminCall *c, const char *only, bool only_due, const uint64 *wakes, i
 	*earliest_other = DT_NOEND;
 	sql = psprintf("SELECT i.issuer, i.jwks_uri, f.etag, "
 				   "CASE WHEN i.jwks IS NOT NULL THEN coalesce(i.jwks_uri, f.discovered_jwks_uri) END, "
-				   "coalesce(f.failures, 0), f.next_fetch_at, i.aliases "
+				   "coalesce(f.failures, 0), f.next_fetch_at, i.aliases, i.url_prefixed, "
+				   "f.attempted_at "
 				   "FROM %s i LEFT JOIN %s f ON f.issuer OPERATOR(pg_catalog.=) i.issuer "
 				   "%s ORDER BY i.issuer",
 				   c->issuers, c->issuer_fetches,
@@ -164,7 +172,15 @@ store_plan(AdminCall *c, const char *only, bool only_due, const uint64 *wakes, i
 			Datum		d = SPI_getbinval(tup, desc, 6, &isnull);
 
 			next = isnull ? DT_NOBEGIN : DatumGetTimestampTz(d);
-			due = isnull || next <= now || wake_all;
+			due = isnull || next <= now;
+			/* too many woken to name: every issuer not fetched within the cooldown */
+			if (!due && wake_all)
+			{
+				Datum		at = SPI_getbinval(tup, desc, 9, &isnull);
+
+				due = isnull || TimestampDifferenceExceeds(DatumGetTimestampTz(at), now,
+														   JWT_WAKE_COOLDOWN_SECS * 1000);
+			}
 			if (!due && nwakes > 0)
 			{
 				char	   *iss = text_or_null(tup, desc, 1, CurrentMemoryContext);
@@ -203,7 +219,9 @@ store_plan(AdminCall *c, const char *only, bool only_due, const uint64 *wakes, i
 		it->etag = text_or_null(tup, desc, 3, c->caller);
 		it->etag_uri = text_or_null(tup, desc, 4, c->caller);
 		it->failures = DatumGetInt32(SPI_getbinval(tup, desc, 5, &isnull));
-		if (it->etag_uri == NULL)
+		it->url_prefixed = DatumGetBool(SPI_getbinval(tup, desc, 8, &isnull));
+		/* the row is the owner's to write: an ETag that is not one is not sent */
+		if (it->etag_uri == NULL || (it->etag && !http_etag_valid(it->etag, strlen(it->etag))))
 			it->etag = NULL;
 		old = MemoryContextSwitchTo(c->caller);
 		items = lappend(items, it);

@@ -8,8 +8,9 @@
  * only when
  *
  *	- it is an https URL with a host, no user name or password, no fragment,
- *	  and a path without percent-encoded dots, slashes or backslashes (which
- *	  a server might decode into a path the prefix does not cover); and
+ *	  and a path of plain characters (path_is_ambiguous: no ';', no escape
+ *	  of a dot, slash, backslash, control byte or overlong UTF-8 lead byte,
+ *	  which a server might decode into a path the prefix does not cover); and
  *	- the tables' writers are all superusers (FetchConfig.any_url: see
  *	  store.c), or it is under one of the prefixes a superuser listed in
  *	  jwt.issuer_url_prefixes.
@@ -76,24 +77,75 @@ host_is_plain(const char *h)
 	return true;
 }
 
-/* A percent-encoded '.', '/' or '\', or a raw '\', in a path. */
+static int
+hexval(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	c = (char) (c | 0x20);
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	return -1;
+}
+
+/*
+ * Whether a path could mean to some server a path the prefix rule did not
+ * see (what libcurl hands back is already normalised: dot segments gone).
+ * Only these characters are allowed, each meaning itself everywhere:
+ * RFC 3986's unreserved and sub-delims, '/', ':' and '@', but never ';'
+ * (Tomcat and Jetty read "..;" as ".." and cut path parameters), and
+ * percent-escapes of any byte but '.', '/', '\' (a server that decodes
+ * them sees other segments), control bytes (%00 ends a C string, %0d%0a
+ * splits a header line) and 0x7f, and the overlong UTF-8 lead bytes %c0,
+ * %c1 and %e0 followed by %80..%9f (old decoders read %c0%ae as '.').
+ */
 static bool
 path_is_ambiguous(const char *path)
 {
 	for (const char *p = path; *p; p++)
 	{
-		if (*p == '\\')
-			return true;
-		if (p[0] == '%' && p[1] && p[2])
-		{
-			char		a = p[1],
-						b = (char) (p[2] | 0x20);
+		unsigned char c = (unsigned char) *p;
+		int			hi,
+					lo,
+					b;
 
-			if ((a == '2' && (b == 'e' || b == 'f')) || (a == '5' && b == 'c'))
+		if (c == '%')
+		{
+			if ((hi = hexval(p[1])) < 0 || (lo = hexval(p[2])) < 0)
 				return true;
+			b = hi * 16 + lo;
+			if (b < 0x20 || b == 0x7f || b == '.' || b == '/' || b == '\\' ||
+				b == 0xc0 || b == 0xc1)
+				return true;
+			if (b == 0xe0 && p[3] == '%' && (hi = hexval(p[4])) >= 0 && (lo = hexval(p[5])) >= 0 &&
+				hi * 16 + lo >= 0x80 && hi * 16 + lo <= 0x9f)
+				return true;
+			p += 2;
+			continue;
 		}
+		if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9'))
+			continue;
+		if (strchr("-._~!$&'()*+,=/:@", c) == NULL)
+			return true;		/* ';', '\\', a space, a control or a raw non-ASCII byte */
 	}
 	return false;
+}
+
+/*
+ * A URL as the log and the status view show it: without its query and
+ * fragment (which may carry a token or a key), at most 200 bytes, control
+ * bytes as '?'.
+ */
+char *
+url_for_log(const char *url)
+{
+	size_t		n = strcspn(url, "?#");
+	char	   *c = pnstrdup(url, Min(n, 200));
+
+	for (char *p = c; *p; p++)
+		if ((unsigned char) *p < 0x20 || *p == 0x7f)
+			*p = '?';
+	return c;
 }
 
 /*
@@ -142,7 +194,7 @@ url_parse(const char *text, FetchUrl *out, char **why)
 		else if ((out->path = get_part(h, CURLUPART_PATH, 0)) == NULL)
 			*why = pstrdup("The URL has no path.");
 		else if (path_is_ambiguous(out->path))
-			*why = pstrdup("The URL's path holds a backslash or a percent-encoded dot, slash or backslash.");
+			*why = pstrdup("The URL's path holds a character other than letters, digits, \"-._~!$&'()*+,=/:@\" and percent-escapes, or an escape of a dot, slash, backslash, control byte or overlong UTF-8 lead byte.");
 		else if ((out->url = get_part(h, CURLUPART_URL, 0)) == NULL)
 			*why = pstrdup("libcurl cannot write the URL back.");
 		else
@@ -219,7 +271,7 @@ url_allowed(const FetchConfig *cfg, const FetchUrl *u, char **why)
 		if (url_parse(tok, &prefix, &bad) && !prefix.has_query && under_prefix(u, &prefix))
 			return true;
 	}
-	*why = psprintf("%s is not under any of jwt.issuer_url_prefixes (%s).", u->url,
+	*why = psprintf("%s is not under any of jwt.issuer_url_prefixes (%s).", url_for_log(u->url),
 					cfg->prefixes && *cfg->prefixes ? cfg->prefixes : "empty");
 	return false;
 }

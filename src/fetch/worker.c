@@ -11,8 +11,9 @@
  * waiting.  For each database that is due (its earliest next_fetch_at has
  * passed, a token woke one of its issuers, or it was never looked at):
  *
- *	1. a worker connects to the database, finds the extension (none: the
- *	   database is looked at again after jwt.issuer_refresh_max), reads the
+ *	1. a worker connects to the database, finds the extension (none, or no
+ *	   issuer: the database is looked at again after jwt.issuer_refresh_max,
+ *	   and its slot may go to another database meanwhile), reads the
  *	   issuers due and the database's settings as the extension's owner
  *	   (store.c), hands them to the launcher in dynamic shared memory and
  *	   exits;
@@ -172,6 +173,7 @@ get_config(Reader *r, FetchConfig *cfg)
 	cfg->ca_file = get_str(r);
 	cfg->prefixes = get_str(r);
 	cfg->any_url = get_int(r) != 0;
+	cfg->deadline = 0;			/* fetch_issuer sets it per issuer */
 }
 
 static void
@@ -182,6 +184,7 @@ put_item(StringInfo b, const FetchItem *it)
 	put_str(b, it->etag);
 	put_str(b, it->etag_uri);
 	put_int(b, it->failures);
+	put_int(b, it->url_prefixed);
 }
 
 static void
@@ -192,6 +195,7 @@ get_item(Reader *r, FetchItem *it)
 	it->etag = get_str(r);
 	it->etag_uri = get_str(r);
 	it->failures = (int) get_int(r);
+	it->url_prefixed = get_int(r) != 0;
 	if (it->issuer == NULL)
 		elog(ERROR, "jwt: worker message without an issuer");
 }
@@ -261,7 +265,48 @@ launcher_exit(int code, Datum arg)
 	jwtlib.wake_launcher_detach();
 }
 
-/* The databases a worker may connect to: not templates, connections allowed. */
+/*
+ * The launcher's memory of databases: those found idle (without the
+ * extension, or without issuers) and when, so that a scan gives them no
+ * slot again before jwt.issuer_refresh_max has passed; and those it said
+ * it cannot serve, so that it says so once.  In TopMemoryContext.
+ */
+typedef struct DbSeen
+{
+	Oid			db;
+	TimestampTz idle_at;		/* 0: not found idle */
+	bool		unserved_logged;
+} DbSeen;
+
+static DbSeen *seen = NULL;
+static int	nseen = 0;
+static int	seen_cap = 0;
+
+static DbSeen *
+seen_of(Oid db)
+{
+	for (int i = 0; i < nseen; i++)
+		if (seen[i].db == db)
+			return &seen[i];
+	if (nseen == seen_cap)
+	{
+		seen_cap = Max(seen_cap * 2, 64);
+		seen = seen == NULL ? MemoryContextAlloc(TopMemoryContext, seen_cap * sizeof(DbSeen)) :
+			repalloc(seen, seen_cap * sizeof(DbSeen));
+	}
+	memset(&seen[nseen], 0, sizeof(DbSeen));
+	seen[nseen].db = db;
+	return &seen[nseen++];
+}
+
+/*
+ * The databases a worker may connect to: not templates, connections
+ * allowed.  Each gets a slot of the launcher's (WAKE_DBS of them, src/wake.c)
+ * unless it was found idle within jwt.issuer_refresh_max; a slot of an idle
+ * database goes to one that needs it.  A database left without a slot is
+ * said once in the log (the keys there are then kept current by
+ * jwt_refresh_issuers(), or by the worker once a slot frees).
+ */
 static void
 scan_databases(MemoryContext cxt)
 {
@@ -269,8 +314,13 @@ scan_databases(MemoryContext cxt)
 	TableScanDesc scan;
 	HeapTuple	tup;
 	Oid		   *dbs;
+	bool	   *candidate;
+	Oid		   *unserved;
 	int			n = 0,
-				cap = 16;
+				cap = 16,
+				nunserved;
+	TimestampTz now = GetCurrentTimestamp();
+	int64		idle_usecs = (int64) launcher_setting("jwt.issuer_refresh_max") * USECS_PER_SEC;
 
 	StartTransactionCommand();
 	(void) GetTransactionSnapshot();
@@ -297,8 +347,43 @@ scan_databases(MemoryContext cxt)
 	table_endscan(scan);
 	table_close(rel, AccessShareLock);
 	CommitTransactionCommand();
-	jwtlib.wake_databases(dbs, n);
+	MemoryContextSwitchTo(cxt);
+	candidate = palloc(Max(n, 1) * sizeof(bool));
+	unserved = palloc(Max(n, 1) * sizeof(Oid));
+	for (int i = 0; i < n; i++)
+	{
+		DbSeen	   *s = seen_of(dbs[i]);
+
+		candidate[i] = s->idle_at == 0 || now - s->idle_at >= idle_usecs;
+	}
+	nunserved = jwtlib.wake_databases(dbs, n, candidate, unserved);
+	for (int i = 0; i < nunserved; i++)
+	{
+		DbSeen	   *s = seen_of(unserved[i]);
+
+		if (!s->unserved_logged)
+			ereport(LOG,
+					(errmsg("jwt: the issuers worker cannot serve database %u: all its %d database slots are taken",
+							unserved[i], JWT_WAKE_DBS),
+					 errdetail("Databases without the extension or without issuers give their slot up once looked at."),
+					 errhint("Keep the keys of that database current with jwt_refresh_issuers(), e.g. from pg_cron.")));
+		s->unserved_logged = true;
+	}
+	/* what it remembers of databases dropped since goes */
+	for (int i = 0; i < nseen;)
+	{
+		bool		present = false;
+
+		for (int j = 0; j < n && !present; j++)
+			present = dbs[j] == seen[i].db;
+		if (present)
+			i++;
+		else
+			seen[i] = seen[--nseen];
+	}
 	pfree(dbs);
+	pfree(candidate);
+	pfree(unserved);
 }
 
 /* Start a worker for one step on db, and wait until it has exited. */
@@ -383,9 +468,17 @@ run_database(Oid db)
 	}
 	if (shm->status != SHM_PLAN)
 	{
+		if (shm->status == SHM_NO_EXTENSION)
+		{
+			/* its slot may serve another database; looked at again after refresh_max */
+			seen_of(db)->idle_at = GetCurrentTimestamp();
+			jwtlib.wake_idle(db);
+		}
 		dsm_detach(seg);
 		return true;
 	}
+	seen_of(db)->idle_at = 0;
+	seen_of(db)->unserved_logged = false;
 	r.p = shm->data;
 	r.end = shm->data + shm->len;
 	get_config(&r, &cfg);
@@ -496,11 +589,21 @@ plan_database(WorkerShm *shm, Oid db, Oid nsp, Oid owner)
 	int			n = 0;
 	Size		count_at;
 
-	/* before the admin call: its SPI memory is gone after admin_end() */
+	/*
+	 * Before the admin call, whose SPI memory admin_end() frees; an issuer
+	 * registered under the prefix rule needs a prefix (FetchItem.url_prefixed).
+	 */
 	store_config(&cfg, superuser_arg(owner));
 	jwtlib.admin_begin_ext(nsp, owner, &c);
 	nwakes = jwtlib.wake_take(db, wakes, MAX_WAKES, &all);
 	items = store_plan(&c, NULL, true, wakes, nwakes, all, &earliest);
+	if (items == NIL && store_next_due(&c) == DT_NOEND)
+	{
+		/* no issuer: nothing to serve, as without the extension */
+		jwtlib.admin_end(&c);
+		shm->status = SHM_NO_EXTENSION;
+		return;
+	}
 	jwtlib.admin_end(&c);
 
 	initStringInfo(&b);
@@ -565,7 +668,8 @@ apply_database(WorkerShm *shm, Oid db, Oid nsp, Oid owner)
 			MemoryContextSwitchTo(cxt);
 			CurrentResourceOwner = owner_res;
 			ereport(WARNING,
-					(errmsg("jwt: could not store the fetch of issuer \"%s\": %s", res.issuer, e->message)));
+					(errmsg("jwt: could not store the fetch of issuer \"%s\": %s", url_for_log(res.issuer),
+							e->message)));
 			FreeErrorData(e);
 		}
 		PG_END_TRY();
