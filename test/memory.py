@@ -463,10 +463,13 @@ def proc_status(pid):
 def measure(conn, pid):
     ctx = dict(qall(conn, """SELECT name, sum(total_bytes)::bigint FROM pg_backend_memory_contexts
                              WHERE name = ANY(%s) GROUP BY name""", (list(JWT_CONTEXT_NAMES),)))
-    total = int(q1(conn, "SELECT sum(total_bytes)::bigint FROM pg_backend_memory_contexts"))
+    by_name = dict(qall(conn, "SELECT name, sum(total_bytes)::bigint FROM pg_backend_memory_contexts "
+                              "GROUP BY name"))
+    total = sum(int(v) for v in by_name.values())
     stats = q1(conn, "SELECT jwt_cache_stats()")
     m = proc_status(pid)
     m["contexts"] = total
+    m["by_name"] = {k: int(v) for k, v in by_name.items()}
     for n in JWT_CONTEXT_NAMES:
         m[n] = int(ctx.get(n, 0))
     m["jwt contexts"] = sum(m[n] for n in JWT_CONTEXT_NAMES)
@@ -645,8 +648,11 @@ def main():
             T.check(f"{what} growth from warm-up to round 1's peak {fmt_bytes(g)} "
                     f"< {fmt_bytes(RSS_ROUND1_MAX)}", g < RSS_ROUND1_MAX)
         g = r1["contexts"] - base["contexts"]
+        grew = sorted(((r1["by_name"].get(k, 0) - base["by_name"].get(k, 0), k)
+                       for k in set(r1["by_name"]) | set(base["by_name"])), reverse=True)[:6]
         T.check(f"memory contexts growth from warm-up to round 1 {fmt_bytes(g)} "
-                f"< {fmt_bytes(JWT_CONTEXTS_MAX)}", g < JWT_CONTEXTS_MAX)
+                f"< {fmt_bytes(JWT_CONTEXTS_MAX)}", g < JWT_CONTEXTS_MAX,
+                "most grown: " + ", ".join(f"{k} {fmt_bytes(d)}" for d, k in grew if d > 0))
         # round 2: glibc's heap settles
         g = p2["RssAnon"] - p1["RssAnon"]
         T.check(f"RssAnon peak growth from round 1 to round 2 {fmt_bytes(g)} "
