@@ -1,11 +1,10 @@
 /*
  * jsonout.c
- *		jsonb written as compact JSON (no spaces), the form tokens carry, and
- *		JSON text read back into jsonb.
+ *		jsonb written as compact JSON (no spaces), the form tokens carry
+ *		(jsonin.c reads such text back).
  */
 #include "postgres.h"
 
-#include "mb/pg_wchar.h"
 #include "utils/builtins.h"
 #include "utils/fmgrprotos.h"
 #include "utils/jsonb.h"
@@ -136,25 +135,4 @@ jwt_jsonb_to_json(StringInfo out, JsonbContainer *jc)
 				break;
 		}
 	}
-}
-
-/*
- * JSON text that src/core has validated, as jsonb.  The text is UTF-8; in a
- * database of another encoding it is converted first, which raises an error
- * for characters that encoding lacks rather than storing them wrongly.
- */
-Datum
-jwt_json_to_jsonb(const char *json, size_t len)
-{
-	char	   *cstr;
-
-	if (GetDatabaseEncoding() == PG_UTF8)
-		cstr = pnstrdup(json, len);
-	else
-	{
-		char	   *copy = pnstrdup(json, len);
-
-		cstr = pg_any_to_server(copy, (int) len, PG_UTF8);
-	}
-	return DirectFunctionCall1(jsonb_in, CStringGetDatum(cstr));
 }
