@@ -290,7 +290,7 @@ read_value(jsonin *in, JsonbIteratorToken tok)
 Datum
 jwt_json_to_jsonb(const char *json, size_t len)
 {
-	jsonin		in;
+	jsonin		in = {0};
 	JsonbValue *result;
 
 #ifdef USE_ASSERT_CHECKING
@@ -303,8 +303,6 @@ jwt_json_to_jsonb(const char *json, size_t len)
 
 	in.s = json;
 	in.len = len;
-	in.pos = 0;
-	in.values = 0;
 	skip_ws(&in);
 
 	/* another encoding, or a scalar (jsonb_in wraps it in a raw-scalar array) */
