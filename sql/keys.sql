@@ -726,3 +726,15 @@ SELECT (jwt_cache_stats() ->> 'key_parses')::bigint - (:'stats_after'::jsonb ->>
 SELECT count(*) FILTER (WHERE jwt_is_valid(token, :'rsa_spki' || E'\n')) AS valid FROM rs256_tokens WHERE i <= 1000;
 SELECT (jwt_cache_stats() ->> 'key_parses')::bigint - (:'stats_after'::jsonb ->> 'key_parses')::bigint AS key_parses,
        jwt_cache_stats() ->> 'keys_cached' AS keys_cached;
+-- a call site knows a constant key text again by where its bytes are, with
+-- no comparison; a key made on each row is compared, byte for byte, though
+-- each row's text (of the same length) may lie where the last one was
+CREATE TEMP TABLE per_row_keys AS
+SELECT i, 'per-row-secret-' || lpad(i::text, 4, '0') || '-padded-to-be-long-enough' AS secret
+FROM generate_series(1, 300) AS i;
+ALTER TABLE per_row_keys ADD COLUMN token text;
+UPDATE per_row_keys SET token = jwt_sign(jsonb_build_object('sub', 'user-' || i), secret, 'HS256');
+SELECT count(*) FILTER (WHERE jwt_is_valid(token, 'per-row-secret-' || lpad(i::text, 4, '0') || '-padded-to-be-long-enough')) AS own_key,
+       count(*) FILTER (WHERE jwt_is_valid(token, 'per-row-secret-' || lpad((i % 300 + 1)::text, 4, '0') || '-padded-to-be-long-enough')) AS next_rows_key,
+       count(*) FILTER (WHERE jwt_is_valid(token, 'per-row-secret-0001-padded-to-be-long-enough')) AS constant_key
+FROM per_row_keys;

@@ -353,6 +353,18 @@ ORDER BY ord;
 SELECT jwt_add_key(:'generated', 'ES256', 'issue-es256', now() - interval '1 minute');
 SELECT jwt_decode(jwt_issue('{"sub":"issued-es","exp":4102444800}')) -> 'header' AS header;
 SELECT code, sub, detail FROM pg_temp.session(jwt_issue('{"sub":"issued-es","exp":4102444800}'));
+-- a newer key that has ended is passed over; of two keys from the same
+-- moment, the kid first in order signs; and what the choice was made from
+-- goes with the registry it came from (the rollback)
+BEGIN;
+SELECT jwt_add_key(:'secret', 'HS256', 'issue-ended', now() - interval '20 seconds', now() - interval '10 seconds');
+SELECT jwt_add_key(:'secret3', 'HS256', 'issue-tie-b', now() - interval '40 seconds');
+SELECT jwt_add_key(:'secret2', 'HS256', 'issue-tie-a', now() - interval '40 seconds');
+SELECT jwt_decode(jwt_issue('{"sub":"x","exp":4102444800}')) -> 'header' ->> 'kid' AS newest;
+DELETE FROM jwt_keys WHERE kid = 'issue-tie-a';
+SELECT jwt_decode(jwt_issue('{"sub":"x","exp":4102444800}')) -> 'header' ->> 'kid' AS newest;
+ROLLBACK;
+SELECT jwt_decode(jwt_issue('{"sub":"x","exp":4102444800}')) -> 'header' ->> 'kid' AS newest;
 --
 -- Privileges.  The table and every key-handling function are closed to
 -- PUBLIC; jwt_claims() and jwt_claim() are open and read the registry

@@ -15,8 +15,10 @@
 #include <openssl/rand.h>
 
 #include "access/xact.h"
+#include "miscadmin.h"
 #include "utils/builtins.h"
 #include "utils/jsonb.h"
+#include "utils/memutils.h"
 #include "utils/timestamp.h"
 
 #include "jwt.h"
@@ -88,6 +90,100 @@ jwt_token_claims(Jsonb *claims, int64 iat, int64 exp, const char *sub, const cha
 }
 
 /*
+ * The registry's keys that can sign, newest first: by valid_from descending,
+ * then by kid, so that the first one valid now is the one to sign with.  It
+ * is made on the first signature after each load of the registry (a load
+ * moves jwt_registry_generation on), in TopMemoryContext, so that signing
+ * costs nothing by the registry's size.
+ */
+static const jose_key **signers;
+static size_t nsigners;
+static uint64 signers_generation;
+
+static int
+cmp_signers(const void *a, const void *b)
+{
+	double		af,
+				bf,
+				until;
+
+	(void) jose_key_window(*(const jose_key *const *) a, &af, &until);
+	(void) jose_key_window(*(const jose_key *const *) b, &bf, &until);
+	if (af != bf)
+		return af > bf ? -1 : 1;
+	return jwt_cmp_keys_by_window(a, b);
+}
+
+/* A key that can sign with its own algorithm at all, whatever the time. */
+static bool
+can_sign(const jose_key *k)
+{
+	jose_alg	alg = jose_key_natural_alg(k);
+
+	return alg != JOSE_ALG_UNSET && jose_key_check(k, alg, JOSE_OP_SIGN) == JOSE_OK;
+}
+
+static void
+signers_for_registry(void)
+{
+	size_t		n = jwt_registry.keys ? jose_keyset_count(jwt_registry.keys) : 0;
+	const jose_key **list;
+	size_t		m = 0;
+
+	if (signers != NULL && signers_generation == jwt_registry_generation)
+		return;
+	list = MemoryContextAlloc(TopMemoryContext, sizeof(jose_key *) * (n + 1));
+	for (size_t i = 0; i < n; i++)
+	{
+		const jose_key *k = jose_keyset_key(jwt_registry.keys, i);
+
+		CHECK_FOR_INTERRUPTS();
+		if (can_sign(k))
+			list[m++] = k;
+	}
+	if (m > 1)
+		qsort(list, m, sizeof(jose_key *), cmp_signers);
+	if (signers != NULL)
+		pfree(signers);
+	signers = list;
+	nsigners = m;
+	signers_generation = jwt_registry_generation;
+}
+
+/*
+ * The newest (by valid_from) signing key valid at now: the first valid one
+ * of the list from the first whose valid_from is not after now, found by
+ * binary search.  Only keys that began but have ended lie between.
+ */
+static const jose_key *
+newest_signer(double now)
+{
+	size_t		lo = 0,
+				hi = nsigners;
+
+	while (lo < hi)
+	{
+		size_t		mid = lo + (hi - lo) / 2;
+		double		from,
+					until;
+
+		(void) jose_key_window(signers[mid], &from, &until);
+		if (from > now)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	for (size_t i = lo; i < nsigners; i++)
+	{
+		if ((i & 255) == 255)
+			CHECK_FOR_INTERRUPTS();
+		if (jose_key_is_valid_at(signers[i], now))
+			return signers[i];
+	}
+	return NULL;
+}
+
+/*
  * Signs claims with the registry key of that kid (want, or NULL), else the
  * newest (by valid_from) that is valid now and can sign; its kid goes into
  * the header.  jwt_issue() and the logins (logins.c) sign through this.
@@ -97,34 +193,21 @@ jwt_sign_with_registry(FunctionCallInfo fcinfo, Jsonb *claims, text *want)
 {
 	double		now;
 	const jose_key *best = NULL;
-	double		best_from = 0;
-	size_t		n;
 
 	jwt_registry_for_statement(fcinfo);
 	now = jwt_timestamptz_to_unix(jwt_now());
-	n = jwt_registry.keys ? jose_keyset_count(jwt_registry.keys) : 0;
-	for (size_t i = 0; i < n; i++)
+	if (want != NULL)
 	{
-		const jose_key *k = jose_keyset_key(jwt_registry.keys, i);
-		jose_alg	alg = jose_key_natural_alg(k);
-		double		from,
-					until;
-		size_t		klen;
-		const char *kid = jwt_key_kid(k, &klen);
-
-		if (alg == JOSE_ALG_UNSET || jose_key_check(k, alg, JOSE_OP_SIGN) != JOSE_OK ||
-			!jose_key_is_valid_at(k, now))
-			continue;
-		if (want != NULL && (klen != VARSIZE_ANY_EXHDR(want) ||
-							 memcmp(kid, VARDATA_ANY(want), klen) != 0))
-			continue;
-		(void) jose_key_window(k, &from, &until);
-		if (best == NULL || from > best_from ||
-			(from == best_from && jwt_cmp_keys_by_window(&k, &best) < 0))
-		{
-			best = k;
-			best_from = from;
-		}
+		/* kids are unique in the registry: the index finds the one */
+		best = jwt_registry.keys == NULL ? NULL :
+			jose_keyset_find(jwt_registry.keys, VARDATA_ANY(want), VARSIZE_ANY_EXHDR(want));
+		if (best != NULL && (!can_sign(best) || !jose_key_is_valid_at(best, now)))
+			best = NULL;
+	}
+	else
+	{
+		signers_for_registry();
+		best = newest_signer(now);
 	}
 	if (best == NULL)
 		ereport(ERROR,

@@ -15,6 +15,7 @@
 #include "postgres.h"
 
 #include "common/hashfn.h"
+#include "nodes/primnodes.h"
 #include "utils/memutils.h"
 
 #include "jwt.h"
@@ -32,11 +33,17 @@ typedef struct KeyCacheEntry
 	jose_keyset *keys;
 } KeyCacheEntry;
 
-/* What a call site remembers: the slot and the generation it saw. */
+/*
+ * What a call site remembers: the slot and the generation it saw; and, when
+ * the key text was a constant of the call (the bytes of a Const argument,
+ * which stay as they are while the call site lives), where those bytes are,
+ * so that the next call with the same bytes is known without comparing them.
+ */
 typedef struct KeyCacheHint
 {
 	int			slot;
 	uint64		generation;
+	const char *const_data;
 } KeyCacheHint;
 
 static KeyCacheEntry key_cache[KEY_CACHE_SIZE];
@@ -76,6 +83,31 @@ entry_matches(const KeyCacheEntry *e, uint32 hash, const char *data, int len,
 		memcmp(e->data, data, len) == 0;
 }
 
+/*
+ * Whether data is the bytes of one of the call's Const arguments, in place:
+ * not a copy, so not memory a later row may reuse for other bytes.
+ */
+static bool
+data_is_const_arg(FmgrInfo *flinfo, const char *data)
+{
+	ListCell   *lc;
+
+	if (flinfo->fn_expr == NULL || !IsA(flinfo->fn_expr, FuncExpr))
+		return false;
+	foreach(lc, ((FuncExpr *) flinfo->fn_expr)->args)
+	{
+		Const	   *c = (Const *) lfirst(lc);
+		struct varlena *v;
+
+		if (!IsA(c, Const) || c->constisnull || c->constlen != -1)
+			continue;
+		v = (struct varlena *) DatumGetPointer(c->constvalue);
+		if (!VARATT_IS_EXTERNAL(v) && !VARATT_IS_COMPRESSED(v) && VARDATA_ANY(v) == data)
+			return true;
+	}
+	return false;
+}
+
 /* The parsed keys of a key text; raises 22023 when the text is no key. */
 const jose_keyset *
 jwt_keyset_lookup(FunctionCallInfo fcinfo, const char *data, int len,
@@ -99,7 +131,9 @@ jwt_keyset_lookup(FunctionCallInfo fcinfo, const char *data, int len,
 		KeyCacheEntry *e = &key_cache[hint->slot];
 
 		if (e->generation == hint->generation && e->len == len &&
-			e->form == form && memcmp(e->data, data, len) == 0)
+			e->form == form &&
+			((hint->const_data != NULL && hint->const_data == data) ||
+			 memcmp(e->data, data, len) == 0))
 		{
 			e->last_used = ++key_cache_clock;
 			return e->keys;
@@ -155,6 +189,7 @@ jwt_keyset_lookup(FunctionCallInfo fcinfo, const char *data, int len,
 		}
 		hint->slot = slot;
 		hint->generation = key_cache[slot].generation;
+		hint->const_data = data_is_const_arg(flinfo, data) ? data : NULL;
 	}
 	return key_cache[slot].keys;
 }

@@ -379,6 +379,8 @@ extern int	jose_key_is_valid_at(const jose_key *key, double t);
  * its set is indexed, as the registry does: adopted, then indexed.
  */
 extern jose_status jose_keyset_index(jose_keyset *ks);
+/* The first key of an indexed set whose kid is kid (len bytes), or NULL. */
+extern const jose_key *jose_keyset_find(const jose_keyset *ks, const char *kid, size_t len);
 /* An empty key set, and moving every key of src into dst (src is freed). */
 extern jose_keyset *jose_keyset_new(void);
 extern jose_status jose_keyset_adopt(jose_keyset *dst, jose_keyset *src);

@@ -982,6 +982,16 @@ jose_keyset_find_kid(const jose_keyset *ks, const char *kid, size_t len, size_t 
 	return 1;
 }
 
+const jose_key *
+jose_keyset_find(const jose_keyset *ks, const char *kid, size_t len)
+{
+	size_t		pos;
+
+	if (ks->by_kid == NULL || !jose_keyset_find_kid(ks, kid, len, &pos))
+		return NULL;
+	return ks->keys[pos];
+}
+
 jose_status
 jose_keyset_adopt(jose_keyset *dst, jose_keyset *src)
 {
