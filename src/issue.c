@@ -127,26 +127,24 @@ static void
 signers_for_registry(void)
 {
 	size_t		n = jwt_registry.keys ? jose_keyset_count(jwt_registry.keys) : 0;
-	const jose_key **list;
-	size_t		m = 0;
 
 	if (signers != NULL && signers_generation == jwt_registry_generation)
 		return;
-	list = MemoryContextAlloc(TopMemoryContext, sizeof(jose_key *) * (n + 1));
+	/* the list is the one kept from here on: a cancel below leaks nothing */
+	if (signers != NULL)
+		pfree(signers);
+	signers = MemoryContextAlloc(TopMemoryContext, sizeof(jose_key *) * (n + 1));
+	nsigners = 0;
 	for (size_t i = 0; i < n; i++)
 	{
 		const jose_key *k = jose_keyset_key(jwt_registry.keys, i);
 
 		CHECK_FOR_INTERRUPTS();
 		if (can_sign(k))
-			list[m++] = k;
+			signers[nsigners++] = k;
 	}
-	if (m > 1)
-		qsort(list, m, sizeof(jose_key *), cmp_signers);
-	if (signers != NULL)
-		pfree(signers);
-	signers = list;
-	nsigners = m;
+	if (nsigners > 1)
+		qsort(signers, nsigners, sizeof(jose_key *), cmp_signers);
 	signers_generation = jwt_registry_generation;
 }
 

@@ -39,18 +39,76 @@ audience_matches(const jose_json_value *aud, const char *want, size_t len)
 	return 0;
 }
 
-jose_status
-jose_check_claim_types(const jose_json_object *claims, const char **which)
+/*
+ * The registered claims the checks read, found in one pass over the
+ * members: each name is compared once, not once for every claim looked for.
+ * Names are unique (the parser refuses duplicates); the first is taken, as
+ * jose_json_get() would.
+ */
+typedef struct registered
 {
-	static const char *const time_claims[] = {"exp", "nbf", "iat"};
-	const jose_json_value *aud = jose_json_get(claims, "aud");
-	const jose_json_value *iss = jose_json_get(claims, "iss");
+	const jose_json_value *times[3];	/* exp, nbf, iat */
+	const jose_json_value *aud;
+	const jose_json_value *iss;
+} registered;
+
+static const char *const time_claims[] = {"exp", "nbf", "iat"};
+
+static void
+find_registered(const jose_json_object *claims, registered *r)
+{
+	memset(r, 0, sizeof(*r));
+	for (size_t i = 0; i < claims->n; i++)
+	{
+		const jose_json_value *name = &claims->members[i].name;
+		const jose_json_value **slot = NULL;
+
+		/* mutation: rule-6-escaped-claim-names: if (name->escaped) => if (0) */
+		if (name->escaped)
+		{
+			/* rare: compared as decoded */
+			if (jose_json_string_eq(name, "exp", 3))
+				slot = &r->times[0];
+			else if (jose_json_string_eq(name, "nbf", 3))
+				slot = &r->times[1];
+			else if (jose_json_string_eq(name, "iat", 3))
+				slot = &r->times[2];
+			else if (jose_json_string_eq(name, "aud", 3))
+				slot = &r->aud;
+			else if (jose_json_string_eq(name, "iss", 3))
+				slot = &r->iss;
+		}
+		else if (name->type == JOSE_JSON_STRING && name->len == 3)
+		{
+			const char *p = name->p;
+
+			if (memcmp(p, "exp", 3) == 0)
+				slot = &r->times[0];
+			else if (memcmp(p, "nbf", 3) == 0)
+				slot = &r->times[1];
+			else if (memcmp(p, "iat", 3) == 0)
+				slot = &r->times[2];
+			else if (memcmp(p, "aud", 3) == 0)
+				slot = &r->aud;
+			else if (memcmp(p, "iss", 3) == 0)
+				slot = &r->iss;
+		}
+		if (slot != NULL && *slot == NULL)
+			*slot = &claims->members[i].value;
+	}
+}
+
+static jose_status
+check_types(const registered *r, const char **which)
+{
+	const jose_json_value *aud = r->aud;
+	const jose_json_value *iss = r->iss;
 	double		t;
 
 	*which = NULL;
 	for (int i = 0; i < 3; i++)
 	{
-		const jose_json_value *v = jose_json_get(claims, time_claims[i]);
+		const jose_json_value *v = r->times[i];
 
 		/* mutation: rule-6-time-claims-numeric: if (v != NULL && => if (0 && v != NULL && */
 		if (v != NULL && !jose_json_number(v, &t))
@@ -75,20 +133,36 @@ jose_check_claim_types(const jose_json_object *claims, const char **which)
 }
 
 jose_status
+jose_check_claim_types(const jose_json_object *claims, const char **which)
+{
+	registered	r;
+
+	find_registered(claims, &r);
+	return check_types(&r, which);
+}
+
+jose_status
 jose_check_claims(const jose_json_object *claims, const jose_claim_rules *rules,
 				  const char **which)
 {
-	const jose_json_value *exp = jose_json_get(claims, "exp");
-	const jose_json_value *nbf = jose_json_get(claims, "nbf");
-	const jose_json_value *iat = jose_json_get(claims, "iat");
-	const jose_json_value *aud = jose_json_get(claims, "aud");
-	const jose_json_value *iss = jose_json_get(claims, "iss");
+	registered	r;
+	const jose_json_value *exp,
+			   *nbf,
+			   *iat,
+			   *aud,
+			   *iss;
 	double		t;
 	double		horizon;
 	jose_status st;
 
-	if ((st = jose_check_claim_types(claims, which)) != JOSE_OK)
+	find_registered(claims, &r);
+	if ((st = check_types(&r, which)) != JOSE_OK)
 		return st;
+	exp = r.times[0];
+	nbf = r.times[1];
+	iat = r.times[2];
+	aud = r.aud;
+	iss = r.iss;
 
 	/*
 	 * The types are known good now, so jose_json_number() succeeds.  nbf and

@@ -1764,6 +1764,21 @@ test_verify_ok(void)
 	EXPECT("verify: alg spelled fully escaped \"\\u0048\\u0053\\u0032\\u0035\\u0036\"",
 		   tok("{\"alg\":\"\\u0048\\u0053\\u0032\\u0035\\u0036\"}", CLAIMS), fx_ks, &o, JOSE_OK);
 	EXPECT("verify: member name \"\\u0061lg\"", tok("{\"\\u0061lg\":\"HS256\"}", CLAIMS), fx_ks, &o, JOSE_OK);
+	/* and of the registered claims' names (found in one pass, escaped or not) */
+	EXPECT("verify: claim name \"\\u0065xp\", long past", tok(HDR, "{\"\\u0065xp\":1}"), fx_ks, &o,
+		   JOSE_E_EXPIRED);
+	EXPECT("verify: claim name \"\\u006ebf\", far ahead", tok(HDR, "{\"\\u006ebf\":99999999999}"), fx_ks, &o,
+		   JOSE_E_NOT_YET_VALID);
+	EXPECT("verify: claim name \"\\u0069at\", a string", tok(HDR, "{\"\\u0069at\":\"now\"}"), fx_ks, &o,
+		   JOSE_E_CLAIM_TYPE);
+	EXPECT("verify: claim name \"\\u0061ud\", none expected", tok(HDR, "{\"\\u0061ud\":\"api\"}"), fx_ks, &o,
+		   JOSE_E_AUDIENCE_UNEXPECTED);
+	EXPECT("verify: claim name \"\\u0069ss\", a number", tok(HDR, "{\"\\u0069ss\":1}"), fx_ks, &o,
+		   JOSE_E_CLAIM_TYPE);
+	EXPECT("verify: claim name \"e\\u0078\\u0070\", long past", tok(HDR, "{\"sub\":\"a\",\"e\\u0078\\u0070\":1}"), fx_ks, &o,
+		   JOSE_E_EXPIRED);
+	EXPECT("verify: claim name \"exq\" is no exp", tok(HDR, "{\"exq\":1,\"ex\":1,\"expp\":1}"), fx_ks, &o,
+		   JOSE_OK);
 	EXPECT("verify: jku, x5u, x5c and typ are ignored",
 		   tok("{\"alg\":\"HS256\",\"jku\":\"https://evil.example/jwks\",\"x5u\":\"https://evil.example/c\",\"x5c\":[\"AAAA\"],\"typ\":\"at+jwt\",\"cty\":\"x\"}", CLAIMS),
 		   fx_ks, &o, JOSE_OK);
