@@ -49,3 +49,16 @@ WHERE 'jsonb'::regtype = ANY (p.proargtypes[0:1]) AND p.proname <> 'jwt_jwk_thum
   AND p.proname NOT IN ('jwt_issue', 'jwt_login', 'jwt_refresh')
   AND (p.proname <> 'jwt_sign' OR p.proargtypes[1] = 'jsonb'::regtype)
 ORDER BY p.oid::regprocedure::text;
+
+-- a constant jsonb key on many rows: the executor sets a Const argument once
+-- for all the calls of a call site, so each call leaves it as it found it
+-- (the second row read the first row's freed text as jsonb)
+\set oct '{"kty":"oct","k":"AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8"}'
+CREATE TEMP TABLE jsonb_key_rows AS
+SELECT i, jwt_sign(jsonb_build_object('sub', 'row-' || i), :'oct'::jsonb, 'HS256') AS token,
+       jws_sign(convert_to('row-' || i, 'UTF8'), :'oct'::jsonb, 'HS256') AS jws
+FROM generate_series(1, 3) AS i;
+SELECT i, jwt_is_valid(token, :'oct'::jsonb) AS valid,
+       jwt_verify(token, :'oct'::jsonb) ->> 'sub' AS sub,
+       convert_from(jws_verify(jws, :'oct'::jsonb), 'UTF8') AS payload
+FROM jsonb_key_rows ORDER BY i;

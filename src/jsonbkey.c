@@ -8,7 +8,10 @@
  * JSON text the key importer reads and calls the text entry point with the
  * same call context, so the per-call-site key caches, the function's own
  * namespace (what the registry functions look the tables up by) and every
- * check are exactly the text version's.  The text copy holds key material:
+ * check are exactly the text version's.  The argument is put back after the
+ * call: the executor sets a Const argument once, for every call of the call
+ * site, and the next call must find the jsonb again, not this call's freed
+ * text.  The text copy holds key material:
  * it is wiped after the call, also when the call raises.  There is no json
  * overload beside jsonb: an untyped literal must keep resolving to text.
  */
@@ -45,6 +48,7 @@ call_with_text_key(FunctionCallInfo fcinfo, int n, PGFunction fn)
 {
 	Jsonb	   *jb;
 	text	   *key;
+	Datum		given = fcinfo->args[n].value;
 	StringInfoData buf;
 	volatile Datum result = (Datum) 0;
 
@@ -64,6 +68,8 @@ call_with_text_key(FunctionCallInfo fcinfo, int n, PGFunction fn)
 	PG_FINALLY();
 	{
 		jose_cleanse(VARDATA(key), VARSIZE(key) - VARHDRSZ);
+		/* a Const argument is set once, not on each call: put it back */
+		fcinfo->args[n].value = given;
 	}
 	PG_END_TRY();
 	return result;

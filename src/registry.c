@@ -608,6 +608,11 @@ registry_load_keys(Oid fn_oid)
 
 	jose_keyset_free(jwt_registry.keys);
 	jwt_registry.keys = NULL;
+	/*
+	 * What was made from the keys just freed (issue.c's list of signers)
+	 * goes too, also when this load fails after the part is marked valid
+	 */
+	jwt_registry_generation++;
 	jwt_registry.nkeys = 0;
 	jwt_registry.valid = false;
 	jwt_issuers_reset();
