@@ -8,7 +8,7 @@ MODULE_big = jwt
 CORE_OBJS = src/core/alg.o src/core/b64url.o src/core/claims.o src/core/json.o \
 	src/core/jwk_out.o src/core/jws.o src/core/key.o src/core/pkey.o \
 	src/core/sig.o src/core/status.o
-OBJS = $(CORE_OBJS) src/admin.o src/alg.o src/decode.o src/errors.o src/jsonin.o \
+OBJS = $(CORE_OBJS) src/admin.o src/alg.o src/decode.o src/errors.o src/jsonbwrite.o src/jsonin.o \
 	src/jsonout.o src/issue.o src/issuers.o src/jsonbkey.o src/jwt.o src/keycache.o src/keys.o src/logins.o \
 	src/registry.o src/rotation.o src/scopes.o src/session.o src/settings.o src/sign.o src/verify.o src/wake.o
 
@@ -92,6 +92,7 @@ dist:
 $(CORE_OBJS): src/core/jose.h src/core/key_internal.h
 $(filter-out $(CORE_OBJS),$(OBJS)): src/jwt.h src/compat.h src/core/jose.h
 src/issuers.o src/wake.o: src/wake.h
+src/jsonin.o src/jsonbwrite.o: src/jsonbwrite.h
 
 # The core alone, with no PostgreSQL header or library: what the fuzzer and
 # the vector runners link.

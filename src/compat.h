@@ -58,32 +58,4 @@
 #define jwt_assert_variable_is_of_type(v, t) AssertVariableIsOfType(v, t)
 #endif
 
-/*
- * 19: pushJsonbValue() takes a JsonbInState, which holds the finished value
- * (upstream 0986e95161); before, it returned the value when the outermost
- * container ended.
- */
-#if PG_VERSION_NUM >= 190000
-typedef JsonbInState jwt_jsonb_build;
-#define jwt_jsonb_build_init(b) memset((b), 0, sizeof(JsonbInState))
-#define jwt_jsonb_push(b, tok, v) pushJsonbValue((b), (tok), (v))
-#define jwt_jsonb_build_result(b) ((b)->result)
-#else
-typedef struct jwt_jsonb_build
-{
-	JsonbParseState *state;
-	JsonbValue *result;
-} jwt_jsonb_build;
-#define jwt_jsonb_build_init(b) ((b)->state = NULL, (b)->result = NULL)
-static inline void
-jwt_jsonb_push(jwt_jsonb_build *b, JsonbIteratorToken tok, JsonbValue *v)
-{
-	JsonbValue *r = pushJsonbValue(&b->state, tok, v);
-
-	if (b->state == NULL)
-		b->result = r;
-}
-#define jwt_jsonb_build_result(b) ((b)->result)
-#endif
-
 #endif							/* JWT_COMPAT_H */

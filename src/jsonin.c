@@ -7,10 +7,11 @@
  * Handing the same text to jsonb_in would parse it a second time with the
  * general lexer, which checks all of that again; on an HS256 token that
  * second parse was most of jwt_verify's time.  Here the validated text is
- * walked once more without checking it, and each value goes straight to
- * pushJsonbValue(), which sorts an object's keys and keeps the last of two
- * equal ones exactly as it does for jsonb_in, so the jsonb is the same,
- * byte for byte (test/jsonin.py compares them).
+ * walked once more without checking it, into a tree of nodes that point
+ * into the text (jsonbwrite.h), and jsonbwrite.c writes the tree as jsonb,
+ * sorting each object's names and keeping the last of two equal ones as
+ * jsonb_in does, so the jsonb is the same, byte for byte (test/jsonin.py
+ * compares them).
  *
  * Only a UTF8 database takes this path.  In any other the text is converted
  * to the server's encoding and given to jsonb_in, whose errors for a
@@ -25,7 +26,7 @@
 #include "utils/jsonb.h"
 #include "utils/numeric.h"
 
-#include "compat.h"
+#include "jsonbwrite.h"
 #include "jwt.h"
 
 /* How many values between two checks for a cancel. */
@@ -37,7 +38,16 @@ typedef struct jsonin
 	size_t		len;
 	size_t		pos;
 	unsigned	values;
-	jwt_jsonb_build build;
+
+	/*
+	 * The values read so far whose container has not ended: each
+	 * container's elements gather at the top and move to an array of their
+	 * own, of the exact size, when it ends.
+	 */
+	jwt_jnode  *stack;
+	size_t		depth;			/* nodes on the stack */
+	size_t		cap;
+	size_t		estimate;		/* the jsonb's size, at most (jwt_jsonb_write) */
 } jsonin;
 
 /* The text broke a promise src/core made about it: never user input. */
@@ -77,13 +87,28 @@ expect(jsonin *in, char c)
 	in->pos++;
 }
 
+/* The bytes that end a run of a string's bytes taken as they are. */
+static const bool string_stop[256] = {['"'] = true, ['\\'] = true};
+
+/* A new node on top of the stack, for the caller to fill in. */
+static inline jwt_jnode *
+push(jsonin *in)
+{
+	if (in->depth == in->cap)
+	{
+		in->cap *= 2;
+		in->stack = repalloc_huge(in->stack, sizeof(jwt_jnode) * in->cap);
+	}
+	return &in->stack[in->depth++];
+}
+
 /*
- * The string starting at the opening quote, as a jbvString.  A string
- * without escapes points into the text, which outlives the build; one with
- * escapes is decoded by src/core into a copy.
+ * The string starting at the opening quote.  A string without escapes
+ * points into the text, which outlives the build; one with escapes is
+ * decoded by src/core into a copy.
  */
 static void
-read_string(jsonin *in, JsonbValue *v)
+read_string(jsonin *in, jwt_jnode *v)
 {
 	const char *s = in->s;
 	size_t		start = in->pos + 1;
@@ -92,24 +117,22 @@ read_string(jsonin *in, JsonbValue *v)
 
 	for (;;)
 	{
+		while (i < in->len && !string_stop[(unsigned char) s[i]])
+			i++;
 		if (i >= in->len)
 			not_validated();
 		if (s[i] == '"')
 			break;
-		if (s[i] == '\\')
-		{
-			escaped = true;
-			i += 2;
-		}
-		else
-			i++;
+		escaped = true;			/* a backslash and the byte it escapes */
+		i += 2;
 	}
 	in->pos = i + 1;
-	v->type = jbvString;
+	in->estimate += i - start;	/* at least the decoded length */
+	v->kind = JWT_JN_STRING;
 	if (!escaped)
 	{
-		v->val.string.val = (char *) s + start;
-		v->val.string.len = (int) (i - start);
+		v->u.str = s + start;
+		v->n = (int32) (i - start);
 	}
 	else
 	{
@@ -120,20 +143,20 @@ read_string(jsonin *in, JsonbValue *v)
 		span.escaped = 1;
 		span.p = s + start;
 		span.len = i - start;
-		v->val.string.len = (int) jose_json_string_decode(&span, out);
-		v->val.string.val = out;
+		v->n = (int32) jose_json_string_decode(&span, out);
+		v->u.str = out;
 	}
 }
 
 /*
- * A number as jbvNumeric.  An integer of up to 18 digits fits an int64 and
+ * A number, as a numeric.  An integer of up to 18 digits fits an int64 and
  * is converted without going through text; numeric_in() makes the same
  * value of it, with the same (zero) display scale.  Everything else is
  * given to numeric_in(), as jsonb_in does; src/core has checked that it is
  * within what a numeric holds.
  */
 static void
-read_number(jsonin *in, JsonbValue *v)
+read_number(jsonin *in, jwt_jnode *v)
 {
 	const char *s = in->s;
 	size_t		start = in->pos;
@@ -167,19 +190,20 @@ read_number(jsonin *in, JsonbValue *v)
 	if (digits == 0)
 		not_validated();
 	in->pos = i;
-	v->type = jbvNumeric;
+	v->kind = JWT_JN_NUMERIC;
 	if (integer && digits <= 18)
-		v->val.numeric = int64_to_numeric(neg ? -n : n);
+		v->u.num = int64_to_numeric(neg ? -n : n);
 	else
 	{
 		char	   *text = pnstrdup(s + start, i - start);
 
-		v->val.numeric = DatumGetNumeric(DirectFunctionCall3(numeric_in,
+		v->u.num = DatumGetNumeric(DirectFunctionCall3(numeric_in,
 															 CStringGetDatum(text),
 															 ObjectIdGetDatum(InvalidOid),
 															 Int32GetDatum(-1)));
 		pfree(text);
 	}
+	in->estimate += VARSIZE_ANY(v->u.num);
 }
 
 static void
@@ -190,15 +214,44 @@ literal(jsonin *in, const char *word, size_t n)
 	in->pos += n;
 }
 
-/* One value; a scalar is pushed as tok (WJB_VALUE or WJB_ELEM). */
+/*
+ * The elements a container pushed since the stack held base nodes, moved to
+ * the container's own array.
+ */
 static void
-read_value(jsonin *in, JsonbIteratorToken tok)
+close_container(jsonin *in, jwt_jnode *c, size_t base, bool object)
 {
-	JsonbValue	v;
+	size_t		nodes = in->depth - base;
+	size_t		count = object ? nodes / 2 : nodes;
+
+	if (count > (size_t) JWT_JNODE_MAX_KIDS)
+		ereport(ERROR,
+				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+				 object ?
+				 errmsg("number of jsonb object pairs exceeds the maximum allowed (%d)",
+						JWT_JNODE_MAX_KIDS) :
+				 errmsg("number of jsonb array elements exceeds the maximum allowed (%d)",
+						JWT_JNODE_MAX_KIDS)));
+	c->n = (int32) count;
+	c->u.kids = NULL;
+	if (nodes > 0)
+	{
+		c->u.kids = palloc_extended(sizeof(jwt_jnode) * nodes, MCXT_ALLOC_HUGE);
+		memcpy(c->u.kids, &in->stack[base], sizeof(jwt_jnode) * nodes);
+	}
+	in->depth = base;
+}
+
+/* One value, into *v (a node of the caller's, not on the stack). */
+static void
+read_value(jsonin *in, jwt_jnode *v)
+{
 	char		c;
+	size_t		base;
 
 	if (++in->values % JSONIN_INTERRUPT_EVERY == 0)
 		CHECK_FOR_INTERRUPTS();
+	in->estimate += JWT_JNODE_OVERHEAD;
 	skip_ws(in);
 	c = peek(in);
 	switch (c)
@@ -206,7 +259,7 @@ read_value(jsonin *in, JsonbIteratorToken tok)
 		case '{':
 			check_stack_depth();
 			in->pos++;
-			jwt_jsonb_push(&in->build, WJB_BEGIN_OBJECT, NULL);
+			base = in->depth;
 			skip_ws(in);
 			if (peek(in) == '}')
 				in->pos++;
@@ -214,15 +267,17 @@ read_value(jsonin *in, JsonbIteratorToken tok)
 			{
 				for (;;)
 				{
-					JsonbValue	key;
+					jwt_jnode	member;
 
 					skip_ws(in);
 					if (peek(in) != '"')
 						not_validated();
-					read_string(in, &key);
-					jwt_jsonb_push(&in->build, WJB_KEY, &key);
+					read_string(in, &member);
+					in->estimate += JWT_JNODE_OVERHEAD;
+					*push(in) = member;
 					expect(in, ':');
-					read_value(in, WJB_VALUE);
+					read_value(in, &member);
+					*push(in) = member;
 					skip_ws(in);
 					c = peek(in);
 					in->pos++;
@@ -232,12 +287,13 @@ read_value(jsonin *in, JsonbIteratorToken tok)
 						not_validated();
 				}
 			}
-			jwt_jsonb_push(&in->build, WJB_END_OBJECT, NULL);
+			v->kind = JWT_JN_OBJECT;
+			close_container(in, v, base, true);
 			return;
 		case '[':
 			check_stack_depth();
 			in->pos++;
-			jwt_jsonb_push(&in->build, WJB_BEGIN_ARRAY, NULL);
+			base = in->depth;
 			skip_ws(in);
 			if (peek(in) == ']')
 				in->pos++;
@@ -245,7 +301,10 @@ read_value(jsonin *in, JsonbIteratorToken tok)
 			{
 				for (;;)
 				{
-					read_value(in, WJB_ELEM);
+					jwt_jnode	elem;
+
+					read_value(in, &elem);
+					*push(in) = elem;
 					skip_ws(in);
 					c = peek(in);
 					in->pos++;
@@ -255,30 +314,28 @@ read_value(jsonin *in, JsonbIteratorToken tok)
 						not_validated();
 				}
 			}
-			jwt_jsonb_push(&in->build, WJB_END_ARRAY, NULL);
+			v->kind = JWT_JN_ARRAY;
+			close_container(in, v, base, false);
 			return;
 		case '"':
-			read_string(in, &v);
-			break;
+			read_string(in, v);
+			return;
 		case 't':
 			literal(in, "true", 4);
-			v.type = jbvBool;
-			v.val.boolean = true;
-			break;
+			v->kind = JWT_JN_TRUE;
+			return;
 		case 'f':
 			literal(in, "false", 5);
-			v.type = jbvBool;
-			v.val.boolean = false;
-			break;
+			v->kind = JWT_JN_FALSE;
+			return;
 		case 'n':
 			literal(in, "null", 4);
-			v.type = jbvNull;
-			break;
+			v->kind = JWT_JN_NULL;
+			return;
 		default:
-			read_number(in, &v);
-			break;
+			read_number(in, v);
+			return;
 	}
-	jwt_jsonb_push(&in->build, tok, &v);
 }
 
 /*
@@ -291,7 +348,8 @@ Datum
 jwt_json_to_jsonb(const char *json, size_t len)
 {
 	jsonin		in = {0};
-	JsonbValue *result;
+	jwt_jnode	root;
+	Jsonb	   *result;
 
 #ifdef USE_ASSERT_CHECKING
 	{
@@ -316,13 +374,14 @@ jwt_json_to_jsonb(const char *json, size_t len)
 		return DirectFunctionCall1(jsonb_in, CStringGetDatum(cstr));
 	}
 
-	jwt_jsonb_build_init(&in.build);
-	read_value(&in, WJB_VALUE);
+	in.cap = 64;
+	in.estimate = VARHDRSZ;
+	in.stack = palloc(sizeof(jwt_jnode) * in.cap);
+	read_value(&in, &root);
 	skip_ws(&in);
 	if (in.pos != len)
 		not_validated();
-	result = jwt_jsonb_build_result(&in.build);
-	if (result == NULL)
-		not_validated();
-	return JsonbPGetDatum(JsonbValueToJsonb(result));
+	pfree(in.stack);
+	result = jwt_jsonb_write(&root, in.estimate);
+	return JsonbPGetDatum(result);
 }

@@ -10,8 +10,11 @@ without parsing it a second time through jsonb_in.  This suite is the
 differential test of that shortcut: for every payload below, and for a few
 thousand generated at random (seeded, so a failure repeats), the jsonb that
 jwt_decode(), jwt_verify() and the session's jwt_claims() return is compared
-with `convert_from(payload, 'UTF8')::jsonb`, jsonb_in's answer, as bytes
-(jsonb_send) and as text:
+with `convert_from(payload, 'UTF8')::jsonb`, jsonb_in's answer, as text and
+as the stored bytes themselves: a cast from jsonb to bytea without a
+function (binary coercion, made for this test and dropped after it) shows
+the datum as src/jsonbwrite.c laid it out, its JEntries, offsets, padding
+and numerics, which jsonb_send's text would not:
 
   1. numbers of every form: integers up to and past int64 and past the
      18 digits taken without text, signs, zeros (-0, 0.0, -0.0), fractions
@@ -196,6 +199,17 @@ def connect(dbname=None):
 REAL_ISS = "https://idp.example.com/"
 
 
+def raw_bytes_cast(cur):
+    """jsonb::bytea as the datum's bytes: both are varlenas of int alignment."""
+    cur.execute("DROP CAST IF EXISTS (jsonb AS bytea)")
+    cur.execute("CREATE CAST (jsonb AS bytea) WITHOUT FUNCTION")
+    cur.execute("SELECT '{\"b\":[1,true],\"a\":null}'::jsonb::bytea")
+    raw = bytes(cur.fetchone()[0])
+    # an object of two members: its header word is 2 | JB_FOBJECT
+    S.check("the cast shows jsonb's stored bytes",
+            int.from_bytes(raw[:4], sys.byteorder) == 2 | 0x20000000, raw.hex())
+
+
 def answers(cur, payload, aud=None, iss=None):
     """What each path gives for this payload: (bytes, text) or the SQLSTATE."""
     tok = token(payload)
@@ -207,7 +221,7 @@ def answers(cur, payload, aud=None, iss=None):
          (tok, SECRET.decode(), aud, iss)),
     ]:
         try:
-            cur.execute(f"SELECT jsonb_send(j), j::text FROM ({sql}) AS q(j)", args)
+            cur.execute(f"SELECT j::bytea, j::text FROM ({sql}) AS q(j)", args)
             b, t = cur.fetchone()
             out[name] = (bytes(b), t)
         except psycopg2.Error as e:
@@ -221,7 +235,7 @@ def session_answer(cur, payload, aud=None, iss=None):
         cur.execute("SELECT set_config('jwt.audience', %s, false), set_config('jwt.issuer', %s, false)",
                     (aud or "", iss or ""))
         cur.execute("SELECT set_config('jwt.token', %s, false)", (token(payload),))
-        cur.execute("SELECT jsonb_send(jwt_claims()), jwt_claims()::text")
+        cur.execute("SELECT jwt_claims()::bytea, jwt_claims()::text")
         b, t = cur.fetchone()
         return (bytes(b), t)
     except psycopg2.Error as e:
@@ -246,6 +260,7 @@ def main():
     conn = connect()
     cur = conn.cursor()
     cur.execute("CREATE EXTENSION IF NOT EXISTS jwt")
+    raw_bytes_cast(cur)
     cur.execute("SET jwt.max_token_length = 65536")  # the large payloads below
     cur.execute("DELETE FROM jwt_keys WHERE kid = 'jsonin'")
     cur.execute("SELECT jwt_add_key(%s, 'HS256', 'jsonin')",
@@ -284,6 +299,7 @@ def main():
         other = connect(db)
         ocur = other.cursor()
         ocur.execute("CREATE EXTENSION jwt")
+        raw_bytes_cast(ocur)
         ocur.execute("SELECT jwt_add_key(%s, 'HS256', 'jsonin')",
                      (json.dumps({"kty": "oct", "alg": "HS256", "k": b64u(SECRET)}),))
         cases = [
@@ -313,6 +329,7 @@ def main():
         cur.execute(f"DROP DATABASE {db}")
 
     cur.execute("DELETE FROM jwt_keys WHERE kid = 'jsonin'")
+    cur.execute("DROP CAST (jsonb AS bytea)")
     conn.close()
     S.finish()
 

@@ -78,6 +78,16 @@ read_hex4(const unsigned char *s)
 	return v;
 }
 
+/* Bytes a string holds as they are: 0x20 to 0x7F but '"' and '\\'. */
+static const unsigned char plain_byte[256] = {
+	['\x20'] = 1, 1, 0, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,	/* 0x22 '"' */
+	['\x30'] = 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+	['\x40'] = 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+	['\x50'] = 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 1, 1, 1,	/* 0x5C '\\' */
+	['\x60'] = 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+	['\x70'] = 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+};
+
 /*
  * Length of the well-formed UTF-8 sequence at s (at most n bytes), or 0
  * (RFC 3629: no overlong forms, no surrogates, nothing above U+10FFFF).
@@ -128,7 +138,8 @@ parse_string(parser *p, jose_json_value *out)
 
 	while (i < p->len)
 	{
-		unsigned char c = s[i];
+		unsigned char c;
+		size_t		run_end = p->len - i > JOSE_STOP_BYTES ? i + JOSE_STOP_BYTES : p->len;
 
 		if (p->stop != NULL && i - p->pos >= check)
 		{
@@ -136,6 +147,13 @@ parse_string(parser *p, jose_json_value *out)
 			if (jose_should_stop(p->stop))
 				return JOSE_JSON_INTERRUPTED;
 		}
+
+		/* a run of printable ASCII other than '"' and '\\', the common case */
+		while (i < run_end && plain_byte[s[i]])
+			i++;
+		if (i >= run_end)
+			continue;
+		c = s[i];
 
 		if (c == '"')
 		{

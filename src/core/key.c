@@ -44,6 +44,8 @@ key_free(jose_key *k)
 	{
 		EVP_PKEY_CTX_free(k->cache->verify_ctx);
 		EVP_PKEY_CTX_free(k->cache->sign_ctx);
+		EVP_MD_CTX_free(k->cache->eddsa_sign);
+		EVP_MD_CTX_free(k->cache->eddsa_verify);
 		for (int i = 0; i < 3; i++)
 			EVP_MD_free(k->cache->md[i]);
 		free(k->cache);

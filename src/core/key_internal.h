@@ -78,6 +78,9 @@ typedef struct jose_pkey_cache
 	jose_alg	sign_alg;
 	EVP_PKEY_CTX *sign_ctx;
 	EVP_MD	   *md[3];			/* SHA-256, SHA-384, SHA-512 */
+	/* EdDSA: digest-sign and digest-verify contexts, initialised once, copied */
+	EVP_MD_CTX *eddsa_sign;
+	EVP_MD_CTX *eddsa_verify;
 } jose_pkey_cache;
 
 /*

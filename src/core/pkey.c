@@ -495,7 +495,7 @@ jose_pkey_adopt(jose_key *k, EVP_PKEY *pkey)
 	else
 		return JOSE_E_KEY_KTY;	/* RSA-PSS-only, DSA, X25519, ... */
 
-	if (k->kty != JOSE_KTY_OKP && (k->cache = calloc(1, sizeof(jose_pkey_cache))) == NULL)
+	if ((k->cache = calloc(1, sizeof(jose_pkey_cache))) == NULL)
 		return JOSE_E_NOMEM;
 	k->ops = JOSE_OP_SIGN | JOSE_OP_VERIFY;
 	k->pkey = pkey;

@@ -173,21 +173,68 @@ digest_of(const jose_key *key, const jose_alg_info *info, const unsigned char *d
 	return JOSE_OK;
 }
 
-/* EdDSA signs the message itself (no prehash): a one-shot digest-sign. */
+/*
+ * EdDSA's context, initialised for this key once: EVP_DigestSignInit_ex and
+ * EVP_DigestVerifyInit_ex look the signature up in the provider on every
+ * call, which costs more than a copy of a context that is ready.  The
+ * template is only ever copied, never used, so no OpenSSL version's rule
+ * about reusing a finished one-shot context applies to it.
+ */
+static EVP_MD_CTX *
+eddsa_template(const jose_key *key, int sign)
+{
+	jose_pkey_cache *c = key->cache;
+	EVP_MD_CTX **slot;
+	EVP_MD_CTX *md;
+	int			ok;
+
+	if (c == NULL)
+		return NULL;
+	slot = sign ? &c->eddsa_sign : &c->eddsa_verify;
+	if (*slot != NULL)
+		return *slot;
+	if ((md = EVP_MD_CTX_new()) == NULL)
+		return NULL;
+	if (sign)
+		ok = EVP_DigestSignInit_ex(md, NULL, NULL, NULL, NULL, key->pkey, NULL) == 1;
+	else
+		ok = EVP_DigestVerifyInit_ex(md, NULL, NULL, NULL, NULL, key->pkey, NULL) == 1;
+	if (!ok)
+	{
+		EVP_MD_CTX_free(md);
+		return NULL;
+	}
+	*slot = md;
+	return md;
+}
+
+/*
+ * EdDSA signs the message itself (no prehash): a one-shot digest-sign on a
+ * copy of the key's template, or on a context of its own should the copy
+ * fail (a provider without a context duplicator).
+ */
 static int
 eddsa_oneshot(const jose_key *key, int sign, unsigned char *sig, size_t *siglen,
 			  const unsigned char *data, size_t len)
 {
+	EVP_MD_CTX *tmpl = eddsa_template(key, sign);
 	EVP_MD_CTX *md = EVP_MD_CTX_new();
-	int			rc = 0;
+	int			ready,
+				rc = 0;
 
 	if (md == NULL)
 		return 0;
-	if (sign)
-		rc = EVP_DigestSignInit_ex(md, NULL, NULL, NULL, NULL, key->pkey, NULL) == 1 &&
-			EVP_DigestSign(md, sig, siglen, data, len) == 1;
-	else
-		rc = EVP_DigestVerifyInit_ex(md, NULL, NULL, NULL, NULL, key->pkey, NULL) == 1 &&
+	ready = tmpl != NULL && EVP_MD_CTX_copy_ex(md, tmpl) == 1;
+	if (!ready)
+	{
+		ERR_clear_error();
+		EVP_MD_CTX_reset(md);
+		ready = (sign ?
+				 EVP_DigestSignInit_ex(md, NULL, NULL, NULL, NULL, key->pkey, NULL) :
+				 EVP_DigestVerifyInit_ex(md, NULL, NULL, NULL, NULL, key->pkey, NULL)) == 1;
+	}
+	if (ready)
+		rc = sign ? EVP_DigestSign(md, sig, siglen, data, len) == 1 :
 			EVP_DigestVerify(md, sig, *siglen, data, len) == 1;
 	EVP_MD_CTX_free(md);
 	return rc;
@@ -323,7 +370,7 @@ jose_sig_verify(const jose_key *key, jose_alg alg, const unsigned char *data,
 		if ((st = hmac_compute(key, alg, data, len, mac, &maclen)) != JOSE_OK)
 			return st;
 		ok = maclen == siglen && CRYPTO_memcmp(mac, sig, siglen) == 0;
-		jose_cleanse(mac, sizeof(mac));
+		jose_cleanse(mac, maclen);	/* the bytes EVP_MAC_final wrote */
 		return ok ? JOSE_OK : JOSE_E_SIGNATURE;
 	}
 	return pkey_verify(key, info, data, len, sig, siglen);
