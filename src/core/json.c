@@ -496,6 +496,10 @@ push_name(parser *p, const jose_json_value *name)
 		size_t		ncap = p->capnames * 2;
 		jose_json_value *n;
 
+		/* never wraps: the text holds fewer names than bytes */
+		if (ncap <= p->capnames || ncap > SIZE_MAX / sizeof(jose_json_value))
+			return JOSE_JSON_NOMEM;
+
 		if (p->names == p->inline_names)
 		{
 			n = malloc(ncap * sizeof(jose_json_value));
