@@ -867,6 +867,85 @@ test_json_strings(void)
 	}
 }
 
+/*
+ * Every byte in a string, alone and after a run of plain bytes that crosses
+ * the parser's JOSE_STOP_BYTES pieces: the fast path over printable ASCII
+ * must class each byte exactly as the byte-wise path does.
+ */
+static void
+test_json_string_bytes(void)
+{
+	char		doc[8];
+	size_t		offsets[] = {1, JOSE_STOP_BYTES - 2, JOSE_STOP_BYTES - 1, JOSE_STOP_BYTES,
+	JOSE_STOP_BYTES + 1, 2 * JOSE_STOP_BYTES + 3};
+	size_t		big = 3 * JOSE_STOP_BYTES;
+	char	   *s = malloc(big + 8);
+	int			wrong = 0;
+
+	for (int b = 0; b < 256; b++)
+	{
+		jose_json_error want,
+					got;
+
+		doc[0] = '"';
+		doc[1] = (char) b;
+		doc[2] = '"';
+		if (b < 0x20)
+			want = JOSE_JSON_SYNTAX;
+		else if (b == '"')
+			want = JOSE_JSON_SYNTAX;	/* "" then a stray quote */
+		else if (b == '\\')
+			want = JOSE_JSON_SYNTAX;	/* \" is an escaped quote: no end */
+		else if (b >= 0x80)
+			want = JOSE_JSON_UTF8;
+		else
+			want = JOSE_JSON_OK;
+		got = validate_len(doc, 3);
+		if (got != want)
+		{
+			printf("# byte 0x%02x alone in a string: %d, want %d\n", b, (int) got, (int) want);
+			wrong++;
+		}
+	}
+	CHECK(wrong == 0, "json: every byte alone in a string is classed as RFC 8259 says (%d wrong)", wrong);
+
+	for (size_t k = 0; k < sizeof(offsets) / sizeof(offsets[0]); k++)
+	{
+		size_t		at = offsets[k];
+		size_t		len = at + 2;
+
+		/* a quote, then plain bytes up to at, then what is tested there */
+		memset(s, 'x', big + 8);
+		s[0] = '"';
+		s[at] = '"';
+		CHECK_JSON(validate_len(s, at + 1), JOSE_JSON_OK,
+				   "json: a string of %zu plain bytes ends at its quote", at - 1);
+		s[at] = 0x1F;
+		s[at + 1] = '"';
+		CHECK_JSON(validate_len(s, len), JOSE_JSON_SYNTAX,
+				   "json: a control byte after %zu plain bytes is refused", at - 1);
+		s[at] = (char) 0xC3;
+		s[at + 1] = '"';
+		CHECK_JSON(validate_len(s, len), JOSE_JSON_UTF8,
+				   "json: a cut UTF-8 sequence after %zu plain bytes is refused", at - 1);
+		s[at] = '\\';
+		s[at + 1] = 'q';
+		s[at + 2] = '"';
+		CHECK_JSON(validate_len(s, len + 1), JOSE_JSON_ESCAPE,
+				   "json: a bad escape after %zu plain bytes is refused", at - 1);
+		s[at] = '\\';
+		s[at + 1] = 'n';
+		s[at + 2] = '"';
+		CHECK_JSON(validate_len(s, len + 1), JOSE_JSON_OK,
+				   "json: an escape after %zu plain bytes is taken", at - 1);
+		s[at] = 'x';
+		s[at + 1] = 'x';
+		CHECK_JSON(validate_len(s, at + 1), JOSE_JSON_SYNTAX,
+				   "json: %zu plain bytes with no closing quote are refused", at);
+	}
+	free(s);
+}
+
 static void
 test_json_duplicates(void)
 {
@@ -1091,6 +1170,7 @@ test_json(void)
 {
 	test_json_valid();
 	test_json_strings();
+	test_json_string_bytes();
 	test_json_duplicates();
 	test_json_depth();
 	test_json_numbers();
