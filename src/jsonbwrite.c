@@ -16,7 +16,8 @@
  * jsonin.c made in one walk of the text costs a fraction of that.  The
  * result is the same, byte for byte, as jsonb_in's (test/jsonin.py
  * compares the stored bytes), and it is refused with the same errors when
- * a count or a length passes what jsonb can hold.
+ * a count or a length passes what jsonb can hold (the counts and a
+ * string's length are checked as jsonin.c reads them, the totals here).
  */
 #include "postgres.h"
 

@@ -11,6 +11,7 @@
 #define JWT_JSONBWRITE_H
 
 #include "utils/jsonb.h"
+#include "utils/memutils.h"
 #include "utils/numeric.h"
 
 typedef enum jwt_jnode_kind
@@ -41,8 +42,9 @@ typedef struct jwt_jnode
 	}			u;
 } jwt_jnode;
 
-/* The most elements or members one container may have (jsonb's count field). */
-#define JWT_JNODE_MAX_KIDS	((int32) JB_CMASK)
+/* The most elements or members one container may have, as pushJsonbValue has them. */
+#define JWT_JSONB_MAX_ELEMS Min(MaxAllocSize / sizeof(JsonbValue), (Size) JB_CMASK)
+#define JWT_JSONB_MAX_PAIRS Min(MaxAllocSize / sizeof(JsonbPair), (Size) JB_CMASK)
 
 /*
  * An object or array as jsonb, laid out exactly as PostgreSQL's

@@ -87,6 +87,16 @@ expect(jsonin *in, char c)
 	in->pos++;
 }
 
+static pg_noinline void
+string_too_long(void)
+{
+	ereport(ERROR,
+			(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+			 errmsg("string too long to represent as jsonb string"),
+			 errdetail("Due to an implementation restriction, jsonb strings cannot exceed %d bytes.",
+					   JENTRY_OFFLENMASK)));
+}
+
 /* The bytes that end a run of a string's bytes taken as they are. */
 static const bool string_stop[256] = {['"'] = true, ['\\'] = true};
 
@@ -113,6 +123,7 @@ read_string(jsonin *in, jwt_jnode *v)
 	const char *s = in->s;
 	size_t		start = in->pos + 1;
 	size_t		i = start;
+	size_t		n;
 	bool		escaped = false;
 
 	for (;;)
@@ -131,8 +142,8 @@ read_string(jsonin *in, jwt_jnode *v)
 	v->kind = JWT_JN_STRING;
 	if (!escaped)
 	{
+		n = i - start;
 		v->u.str = s + start;
-		v->n = (int32) (i - start);
 	}
 	else
 	{
@@ -143,9 +154,13 @@ read_string(jsonin *in, jwt_jnode *v)
 		span.escaped = 1;
 		span.p = s + start;
 		span.len = i - start;
-		v->n = (int32) jose_json_string_decode(&span, out);
+		n = jose_json_string_decode(&span, out);
 		v->u.str = out;
 	}
+	/* jsonb_in's limit on a string, and its error */
+	if (n > JENTRY_OFFLENMASK)
+		string_too_long();
+	v->n = (int32) n;
 }
 
 /*
@@ -224,14 +239,17 @@ close_container(jsonin *in, jwt_jnode *c, size_t base, bool object)
 	size_t		nodes = in->depth - base;
 	size_t		count = object ? nodes / 2 : nodes;
 
-	if (count > (size_t) JWT_JNODE_MAX_KIDS)
+	/* pushJsonbValue's limits, and its errors */
+	if (object && count > JWT_JSONB_MAX_PAIRS)
 		ereport(ERROR,
 				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
-				 object ?
-				 errmsg("number of jsonb object pairs exceeds the maximum allowed (%d)",
-						JWT_JNODE_MAX_KIDS) :
-				 errmsg("number of jsonb array elements exceeds the maximum allowed (%d)",
-						JWT_JNODE_MAX_KIDS)));
+				 errmsg("number of jsonb object pairs exceeds the maximum allowed (%zu)",
+						JWT_JSONB_MAX_PAIRS)));
+	if (!object && count > JWT_JSONB_MAX_ELEMS)
+		ereport(ERROR,
+				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+				 errmsg("number of jsonb array elements exceeds the maximum allowed (%zu)",
+						JWT_JSONB_MAX_ELEMS)));
 	c->n = (int32) count;
 	c->u.kids = NULL;
 	if (nodes > 0)

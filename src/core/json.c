@@ -139,14 +139,16 @@ parse_string(parser *p, jose_json_value *out)
 	while (i < p->len)
 	{
 		unsigned char c;
-		size_t		run_end = p->len - i > JOSE_STOP_BYTES ? i + JOSE_STOP_BYTES : p->len;
+		size_t		run_end;
 
-		if (p->stop != NULL && i - p->pos >= check)
+		if (i - p->pos >= check)
 		{
 			check += JOSE_STOP_BYTES;
-			if (jose_should_stop(p->stop))
+			if (p->stop != NULL && jose_should_stop(p->stop))
 				return JOSE_JSON_INTERRUPTED;
 		}
+		/* a run ends where stop is next asked (no byte is ever taken twice) */
+		run_end = p->len - p->pos > check ? p->pos + check : p->len;
 
 		/* a run of printable ASCII other than '"' and '\\', the common case */
 		while (i < run_end && plain_byte[s[i]])
