@@ -100,10 +100,14 @@ string_too_long(void)
 /* The bytes that end a run of a string's bytes taken as they are. */
 static const bool string_stop[256] = {['"'] = true, ['\\'] = true};
 
-/* A new node on top of the stack, for the caller to fill in. */
+/*
+ * A new node on top of the stack, for the caller to fill in; what it adds to
+ * the jsonb beyond its bytes is counted here, its bytes by its reader.
+ */
 static inline jwt_jnode *
 push(jsonin *in)
 {
+	in->estimate += JWT_JNODE_OVERHEAD;
 	if (in->depth == in->cap)
 	{
 		in->cap *= 2;
@@ -269,7 +273,6 @@ read_value(jsonin *in, jwt_jnode *v)
 
 	if (++in->values % JSONIN_INTERRUPT_EVERY == 0)
 		CHECK_FOR_INTERRUPTS();
-	in->estimate += JWT_JNODE_OVERHEAD;
 	skip_ws(in);
 	c = peek(in);
 	switch (c)
@@ -291,7 +294,6 @@ read_value(jsonin *in, jwt_jnode *v)
 					if (peek(in) != '"')
 						not_validated();
 					read_string(in, &member);
-					in->estimate += JWT_JNODE_OVERHEAD;
 					*push(in) = member;
 					expect(in, ':');
 					read_value(in, &member);
@@ -393,7 +395,7 @@ jwt_json_to_jsonb(const char *json, size_t len)
 	}
 
 	in.cap = 64;
-	in.estimate = VARHDRSZ;
+	in.estimate = VARHDRSZ + JWT_JNODE_OVERHEAD;	/* the root is not pushed */
 	in.stack = palloc(sizeof(jwt_jnode) * in.cap);
 	read_value(&in, &root);
 	skip_ws(&in);
