@@ -228,5 +228,7 @@ extern text *jwt_sign_claims(Jsonb *claims, const jose_key *key, jose_alg alg,
 extern void jwt_jsonb_to_json(StringInfo out, JsonbContainer *jc);
 extern void jwt_json_escape(StringInfo out, const char *s, size_t len);
 extern Datum jwt_json_to_jsonb(const char *json, size_t len);
+/* jsonin.c: an object or array src/core parsed onto a tape; frees the tape */
+extern Jsonb *jwt_tape_to_jsonb(jose_json_tape *tape);
 
 #endif							/* JWT_H */

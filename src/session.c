@@ -27,6 +27,7 @@
 #include "postgres.h"
 
 #include "access/xact.h"
+#include "mb/pg_wchar.h"
 #include "nodes/pg_list.h"
 #include "nodes/primnodes.h"
 #include "utils/builtins.h"
@@ -146,6 +147,8 @@ claims_fill(const char *tok, size_t len, double now)
 	MemoryContext old;
 	JwtRoute	route;
 	const jose_keyset *keys = jwt_registry.keys;
+	jose_json_tape tape;		/* the claims as jsonb from the core's parse */
+	bool		use_tape = GetDatabaseEncoding() == PG_UTF8;
 
 	if (claims_context == NULL)
 		claims_context = AllocSetContextCreate(TopMemoryContext, "jwt session claims",
@@ -182,11 +185,18 @@ claims_fill(const char *tok, size_t len, double now)
 	opts.key_time = now;
 	if (route.issuer != NULL)
 		keys = jwt_issuer_verify_opts(&route, &opts);
+	if (use_tape)
+	{
+		jose_json_tape_init(&tape);
+		opts.tape = &tape;
+	}
 
 	st = jose_verify(tok, len, keys, &opts, buf,
 					 buf ? JOSE_VERIFY_BUFLEN(len) : 0, &v);
 	if (st != JOSE_OK)
 	{
+		if (use_tape)
+			jose_json_tape_free(&tape);
 		if (route.issuer != NULL)
 			jwt_issuer_refuse(&route, st);
 		if (jose_status_class_of(st) == JOSE_CLASS_TOKEN)
@@ -194,7 +204,10 @@ claims_fill(const char *tok, size_t len, double now)
 		jwt_report(st, NULL);
 	}
 
-	jb = jwt_json_to_jsonb((const char *) v.payload, v.payload_len);
+	if (use_tape)
+		jb = JsonbPGetDatum(jwt_tape_to_jsonb(&tape));
+	else
+		jb = jwt_json_to_jsonb((const char *) v.payload, v.payload_len);
 	old = MemoryContextSwitchTo(claims_context);
 	claims_cache.token = palloc(len + 1);
 	memcpy(claims_cache.token, tok, len);

@@ -6,6 +6,7 @@
 #include "postgres.h"
 
 #include "datatype/timestamp.h"
+#include "mb/pg_wchar.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/timestamp.h"
@@ -132,6 +133,10 @@ verify_common(FunctionCallInfo fcinfo, jose_key_form form, bool jwt, bool raise,
 	unsigned char *buf;
 	jose_status st;
 
+	/* the claims as jsonb from the core's own parse of them (jsonin.c) */
+	jose_json_tape tape;
+	bool		use_tape;
+
 	if (PG_ARGISNULL(ARG_TOKEN) || PG_ARGISNULL(ARG_KEY))
 		return VERIFY_NULL;
 
@@ -170,11 +175,20 @@ verify_common(FunctionCallInfo fcinfo, jose_key_form form, bool jwt, bool raise,
 	tok = VARDATA_ANY(token);
 	toklen = VARSIZE_ANY_EXHDR(token);
 
+	use_tape = want_result && jwt && GetDatabaseEncoding() == PG_UTF8;
+	if (use_tape)
+	{
+		jose_json_tape_init(&tape);
+		opts.tape = &tape;
+	}
+
 	/* the size cap comes before any allocation sized by the token */
 	buf = toklen <= opts.max_len ? palloc(JOSE_VERIFY_BUFLEN(toklen)) : NULL;
 	st = jose_verify(tok, toklen, keys, &opts, buf, buf ? JOSE_VERIFY_BUFLEN(toklen) : 0, &v);
 	if (st != JOSE_OK)
 	{
+		if (use_tape)
+			jose_json_tape_free(&tape);
 		if (!raise && jose_status_class_of(st) == JOSE_CLASS_TOKEN)
 		{
 			if (buf != NULL)
@@ -188,7 +202,9 @@ verify_common(FunctionCallInfo fcinfo, jose_key_form form, bool jwt, bool raise,
 		ctx.verified = &v;
 		jwt_report(st, &ctx);
 	}
-	if (want_result && jwt)
+	if (use_tape)
+		*result = JsonbPGetDatum(jwt_tape_to_jsonb(&tape));
+	else if (want_result && jwt)
 		*result = jwt_json_to_jsonb((const char *) v.payload, v.payload_len);
 	else if (want_result)
 	{

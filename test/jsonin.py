@@ -70,6 +70,10 @@ def token(payload):
 
 NUMBERS = [
     "0", "-0", "1", "-1", "7", "10", "100", "1700000000",
+    # base-10000 digits: the last of a group, a zero group dropped at the end
+    # and kept in the middle, the most an 18-digit integer has
+    "9999", "10000", "-10000", "10001", "100000001", "100000000000000000",
+    "-100000000000000000", "100000000000000001",
     "123456789012345678", "-123456789012345678", "999999999999999999",
     "-999999999999999999", "1234567890123456789", "9223372036854775807",
     "-9223372036854775808", "9223372036854775808", "99999999999999999999999999",
@@ -109,8 +113,10 @@ def fixed_payloads():
     out.append(("literals", enc(f'{{"exp":{EXP},"t":true,"f":false,"z":null,"a":[true,false,null]}}')))
     out.append(("whitespace everywhere",
                 enc(f' \t\r\n{{ "exp" : {EXP} ,\n"a" :\t[ 1 , 2 ,\r{{ "b" : "c" }} ] , "d":{{}} }} \n')))
+    # 63 containers inside the claims object: 64 deep, the core's limit, and
+    # 65 inside jwt_decode's {"header": ..., "payload": ...}
     deep = "1"
-    for i in range(62):
+    for i in range(63):
         deep = (f'{{"d{i}":{deep}}}' if i % 2 else f'[{deep},"x"]')
     out.append(("nesting at the core's depth limit (64)", enc(f'{{"exp":{EXP},"deep":{deep}}}')))
     out.append(("a large array", enc(f'{{"exp":{EXP},"a":[' + ",".join(str(i) for i in range(3000)) + "]}")))

@@ -48,6 +48,7 @@ audience_matches(const jose_json_value *aud, const char *want, size_t len)
 typedef struct registered
 {
 	const jose_json_value *times[3];	/* exp, nbf, iat */
+	double		values[3];		/* theirs, once check_types has read them */
 	const jose_json_value *aud;
 	const jose_json_value *iss;
 } registered;
@@ -99,11 +100,10 @@ find_registered(const jose_json_object *claims, registered *r)
 }
 
 static jose_status
-check_types(const registered *r, const char **which)
+check_types(registered *r, const char **which)
 {
 	const jose_json_value *aud = r->aud;
 	const jose_json_value *iss = r->iss;
-	double		t;
 
 	*which = NULL;
 	for (int i = 0; i < 3; i++)
@@ -111,7 +111,7 @@ check_types(const registered *r, const char **which)
 		const jose_json_value *v = r->times[i];
 
 		/* mutation: rule-6-time-claims-numeric: if (v != NULL && => if (0 && v != NULL && */
-		if (v != NULL && !jose_json_number(v, &t))
+		if (v != NULL && !jose_json_number(v, &r->values[i]))
 		{
 			*which = time_claims[i];
 			return JOSE_E_CLAIM_TYPE;
@@ -165,7 +165,7 @@ jose_check_claims(const jose_json_object *claims, const jose_claim_rules *rules,
 	iss = r.iss;
 
 	/*
-	 * The types are known good now, so jose_json_number() succeeds.  nbf and
+	 * The types are known good now, and the times read (r.values).  nbf and
 	 * iat are compared at the granularity of NumericDate, whole seconds: an
 	 * issuer that rounds the current time (extract(epoch from now())::bigint
 	 * does) would otherwise make tokens "from the future" half the time.
@@ -173,15 +173,15 @@ jose_check_claims(const jose_json_object *claims, const jose_claim_rules *rules,
 	/* mutation: rule-6-nbf-iat-leeway: rules->now + rules->leeway => rules->now + 2 * rules->leeway */
 	horizon = ceil(rules->now + rules->leeway);
 	/* mutation: rule-6-exp: if (exp != NULL && => if (0 && exp != NULL && */
-	/* mutation: rule-6-exp-boundary: !(t > rules->now => !(t >= rules->now */
+	/* mutation: rule-6-exp-boundary: !(r.values[0] > rules->now => !(r.values[0] >= rules->now */
 	/* mutation: rule-6-exp-leeway: rules->now - rules->leeway => rules->now - 2 * rules->leeway */
-	if (exp != NULL && jose_json_number(exp, &t) && !(t > rules->now - rules->leeway))
+	if (exp != NULL && !(r.values[0] > rules->now - rules->leeway))
 		return JOSE_E_EXPIRED;
 	/* mutation: rule-6-nbf: if (nbf != NULL && => if (0 && nbf != NULL && */
-	if (nbf != NULL && jose_json_number(nbf, &t) && !(t <= horizon))
+	if (nbf != NULL && !(r.values[1] <= horizon))
 		return JOSE_E_NOT_YET_VALID;
 	/* mutation: rule-6-iat: if (iat != NULL && => if (0 && iat != NULL && */
-	if (iat != NULL && jose_json_number(iat, &t) && !(t <= horizon))
+	if (iat != NULL && !(r.values[2] <= horizon))
 		return JOSE_E_IAT_FUTURE;
 
 	/*
@@ -233,11 +233,12 @@ jose_check_claims(const jose_json_object *claims, const jose_claim_rules *rules,
 		}
 	if (rules->max_age > 0)
 	{
-		if (iat == NULL || !jose_json_number(iat, &t))
+		if (iat == NULL)
 		{
 			*which = "iat";
 			return JOSE_E_CLAIM_MISSING;
 		}
+		t = r.values[2];
 		/* mutation: rule-6-max-age: if (rules->now - t > => if (0 && rules->now - t > */
 		if (rules->now - t > rules->max_age + rules->leeway)
 			return JOSE_E_TOO_OLD;

@@ -16,6 +16,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 /*
  * Status codes.  The ranges matter: jose_status_class() sorts a code into
@@ -219,6 +220,46 @@ typedef struct jose_json_object
 	jose_json_member inline_members[12];
 } jose_json_object;
 
+/*
+ * Every value of a document, in the order of the text, for a caller that
+ * builds its own representation (jsonb) from one parse: a container's node
+ * is followed by its contents, an object's as name, value, name, value.
+ * Nodes point into the text.  A tape starts with jose_json_tape_init and
+ * is freed with jose_json_tape_free, whatever the parse returned; it must
+ * not be copied, as it may point into itself.
+ */
+typedef struct jose_json_node
+{
+	jose_json_value v;			/* containers: the span of the whole value */
+	size_t		count;			/* containers: elements, or members */
+	size_t		end;			/* the index of the node after the value's own */
+} jose_json_node;
+
+#define JOSE_JSON_TAPE_INLINE 32
+
+typedef struct jose_json_tape
+{
+	jose_json_node *nodes;
+	size_t		n;
+	size_t		cap;
+	jose_json_node inline_nodes[JOSE_JSON_TAPE_INLINE];
+} jose_json_tape;
+
+extern void jose_json_tape_init(jose_json_tape *tape);
+extern void jose_json_tape_free(jose_json_tape *tape);
+
+/*
+ * Validate any JSON text as jose_json_validate_stop does, and record its
+ * values on the tape; nesting to max_depth (JOSE_JSON_MAX_DEPTH for text
+ * from outside; more, up to JOSE_JSON_TAPE_MAX_DEPTH, for a caller that
+ * wraps text validated before in containers of its own).
+ */
+#define JOSE_JSON_TAPE_MAX_DEPTH (JOSE_JSON_MAX_DEPTH + 8)
+
+extern jose_json_error jose_json_parse_tape(const char *text, size_t len,
+											const jose_stop *stop, int max_depth,
+											jose_json_tape *tape);
+
 /* Parse text that must be one JSON object; free with jose_json_object_free. */
 extern jose_json_error jose_json_parse_object(const char *text, size_t len,
 											  jose_json_object *out);
@@ -229,14 +270,27 @@ extern jose_json_error jose_json_validate(const char *text, size_t len,
 extern jose_json_error jose_json_parse_object_stop(const char *text, size_t len,
 												   const jose_stop *stop,
 												   jose_json_object *out);
+/* The same, every value recorded on tape too (when not NULL). */
+extern jose_json_error jose_json_parse_object_tape(const char *text, size_t len,
+												   const jose_stop *stop,
+												   jose_json_object *out,
+												   jose_json_tape *tape);
 extern jose_json_error jose_json_validate_stop(const char *text, size_t len,
 											   const jose_stop *stop,
 											   jose_json_type *type);
 extern void jose_json_object_free(jose_json_object *obj);
 extern const char *jose_json_error_text(jose_json_error err);
 
-extern const jose_json_value *jose_json_get(const jose_json_object *obj,
-											const char *name);
+/* The member of that name (n bytes), or NULL. */
+extern const jose_json_value *jose_json_get_n(const jose_json_object *obj,
+											  const char *name, size_t n);
+
+/* The same for a C string; a literal's length is known where it is written. */
+static inline const jose_json_value *
+jose_json_get(const jose_json_object *obj, const char *name)
+{
+	return jose_json_get_n(obj, name, strlen(name));
+}
 /* Decoded string equals the given bytes. */
 extern int	jose_json_string_eq(const jose_json_value *v, const char *s, size_t len);
 /* Decode a string value into out (room for v->len bytes); returns length. */
@@ -435,6 +489,13 @@ typedef struct jose_verify_opts
 	int			check_key_time; /* skip keys outside their window at key_time */
 	double		key_time;		/* seconds since the epoch, when check_key_time */
 	const jose_stop *stop;		/* asked between keys and in parsing; NULL: never */
+
+	/*
+	 * When jwt and not NULL, an initialised tape that receives the
+	 * payload's values (jose_json_parse_tape) on JOSE_OK; the caller frees
+	 * it in every case.
+	 */
+	jose_json_tape *tape;
 } jose_verify_opts;
 
 typedef struct jose_verified

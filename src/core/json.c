@@ -24,7 +24,9 @@ typedef struct parser
 	size_t		len;
 	size_t		pos;
 	int			depth;
+	int			max_depth;		/* JOSE_JSON_MAX_DEPTH, but for jose_json_parse_tape */
 	jose_json_object *top;		/* receives the top-level members, or NULL */
+	jose_json_tape *tape;		/* receives every value, or NULL */
 	const jose_stop *stop;		/* asked every JOSE_STOP_EVERY values, or NULL */
 	unsigned	ticks;
 	/* names of the members of every open object, innermost last */
@@ -391,6 +393,21 @@ jose_json_string_decode(const jose_json_value *v, char *out)
 	return decode_span(v->p, v->len, out);
 }
 
+/*
+ * Equal bytes.  Names are short, mostly shorter than a call of memcmp costs,
+ * and most pairs differ in their first byte.
+ */
+static inline int
+bytes_eq(const char *a, const char *b, size_t n)
+{
+	if (n > 16)
+		return memcmp(a, b, n) == 0;
+	for (size_t i = 0; i < n; i++)
+		if (a[i] != b[i])
+			return 0;
+	return 1;
+}
+
 /* Equality of two member names after decoding; -1 when out of memory. */
 static int
 names_equal(const jose_json_value *a, const jose_json_value *b)
@@ -404,7 +421,7 @@ names_equal(const jose_json_value *a, const jose_json_value *b)
 	int			eq;
 
 	if (!a->escaped && !b->escaped)
-		return a->len == b->len && memcmp(a->p, b->p, a->len) == 0;
+		return a->len == b->len && bytes_eq(a->p, b->p, a->len);
 
 	ad = a->len <= sizeof(abuf) ? abuf : malloc(a->len);
 	bd = b->len <= sizeof(bbuf) ? bbuf : malloc(b->len);
@@ -467,6 +484,12 @@ check_dups_sorted(const jose_json_value *names, size_t n)
 	{
 		if (names[i].escaped)
 		{
+			/* an escaped name has bytes (a backslash at least): arena was made */
+			if (arena == NULL)
+			{
+				err = JOSE_JSON_NOMEM;
+				goto done;
+			}
 			refs[i].p = arena + used;
 			refs[i].len = decode_span(names[i].p, names[i].len, arena + used);
 			used += refs[i].len;
@@ -485,6 +508,7 @@ check_dups_sorted(const jose_json_value *names, size_t n)
 			err = JOSE_JSON_DUPLICATE;
 			break;
 		}
+done:
 	free(arena);
 	free(refs);
 	return err;
@@ -547,8 +571,53 @@ push_member(jose_json_object *obj, const jose_json_value *name,
 	return JOSE_JSON_OK;
 }
 
+/* Room for more nodes on the tape. */
 static jose_json_error
-parse_object(parser *p, jose_json_value *out)
+tape_grow(jose_json_tape *t)
+{
+	size_t		ncap = t->cap * 2;
+	jose_json_node *n;
+
+	/* never wraps: the text holds fewer values than bytes */
+	if (ncap <= t->cap || ncap > SIZE_MAX / sizeof(jose_json_node))
+		return JOSE_JSON_NOMEM;
+	if (t->nodes == t->inline_nodes)
+	{
+		n = malloc(ncap * sizeof(jose_json_node));
+		if (n != NULL)
+			memcpy(n, t->nodes, t->n * sizeof(jose_json_node));
+	}
+	else
+		n = realloc(t->nodes, ncap * sizeof(jose_json_node));
+	if (n == NULL)
+		return JOSE_JSON_NOMEM;
+	t->nodes = n;
+	t->cap = ncap;
+	return JOSE_JSON_OK;
+}
+
+/*
+ * A node on the tape for a value about to be parsed, filled in once it is:
+ * its index, as the tape may move while the value's contents are added.
+ */
+static inline jose_json_error
+tape_reserve(parser *p, size_t *index)
+{
+	jose_json_tape *t = p->tape;
+
+	if (t->n == t->cap)
+	{
+		jose_json_error err = tape_grow(t);
+
+		if (err != JOSE_JSON_OK)
+			return err;
+	}
+	*index = t->n++;
+	return JOSE_JSON_OK;
+}
+
+static jose_json_error
+parse_object(parser *p, jose_json_value *out, size_t *count_out)
 {
 	size_t		start = p->pos;
 	size_t		base = p->nnames;
@@ -566,14 +635,23 @@ parse_object(parser *p, jose_json_value *out)
 			jose_json_value name,
 						value;
 			size_t		count;
+			size_t		slot = 0;
 
 			if (p->pos >= p->len || p->s[p->pos] != '"')
 			{
 				err = JOSE_JSON_SYNTAX;
 				break;
 			}
+			if (p->tape != NULL && (err = tape_reserve(p, &slot)) != JOSE_JSON_OK)
+				break;
 			if ((err = parse_string(p, &name)) != JOSE_JSON_OK)
 				break;
+			if (p->tape != NULL)
+			{
+				p->tape->nodes[slot].v = name;
+				p->tape->nodes[slot].count = 0;
+				p->tape->nodes[slot].end = slot + 1;
+			}
 			count = p->nnames - base;
 			if (count < LINEAR_DUP_CHECK)
 			{
@@ -623,6 +701,7 @@ parse_object(parser *p, jose_json_value *out)
 		if (err == JOSE_JSON_OK && p->nnames - base > LINEAR_DUP_CHECK)
 			err = check_dups_sorted(p->names + base, p->nnames - base);
 	}
+	*count_out = p->nnames - base;
 	p->nnames = base;
 	if (err != JOSE_JSON_OK)
 		return err;
@@ -634,9 +713,10 @@ parse_object(parser *p, jose_json_value *out)
 }
 
 static jose_json_error
-parse_array(parser *p, jose_json_value *out)
+parse_array(parser *p, jose_json_value *out, size_t *count_out)
 {
 	size_t		start = p->pos;
+	size_t		count = 0;
 
 	p->pos++;					/* '[' */
 	skip_ws(p);
@@ -651,6 +731,7 @@ parse_array(parser *p, jose_json_value *out)
 
 			if ((err = parse_value(p, &elem)) != JOSE_JSON_OK)
 				return err;
+			count++;
 			skip_ws(p);
 			if (p->pos < p->len && p->s[p->pos] == ',')
 			{
@@ -666,6 +747,7 @@ parse_array(parser *p, jose_json_value *out)
 			return JOSE_JSON_SYNTAX;
 		}
 	}
+	*count_out = count;
 	out->type = JOSE_JSON_ARRAY;
 	out->escaped = 0;
 	out->p = (const char *) p->s + start;
@@ -673,11 +755,14 @@ parse_array(parser *p, jose_json_value *out)
 	return JOSE_JSON_OK;
 }
 
+/* One value, and its node on the tape when there is one. */
 static jose_json_error
 parse_value(parser *p, jose_json_value *out)
 {
-	jose_json_error err;
+	jose_json_error err = JOSE_JSON_OK;
 	size_t		start = p->pos;
+	size_t		slot = 0,
+				count = 0;
 
 	if (p->pos >= p->len)
 		return JOSE_JSON_SYNTAX;
@@ -688,44 +773,55 @@ parse_value(parser *p, jose_json_value *out)
 		if (jose_should_stop(p->stop))
 			return JOSE_JSON_INTERRUPTED;
 	}
+	/* the node comes before the contents of a container */
+	if (p->tape != NULL && (err = tape_reserve(p, &slot)) != JOSE_JSON_OK)
+		return err;
 	switch (p->s[p->pos])
 	{
 		case '{':
 		case '[':
-			if (++p->depth > JOSE_JSON_MAX_DEPTH)
+			if (++p->depth > p->max_depth)
 				return JOSE_JSON_DEPTH;
-			err = p->s[p->pos] == '{' ? parse_object(p, out) : parse_array(p, out);
+			err = p->s[p->pos] == '{' ? parse_object(p, out, &count) :
+				parse_array(p, out, &count);
 			p->depth--;
-			return err;
+			break;
 		case '"':
-			return parse_string(p, out);
+			err = parse_string(p, out);
+			break;
 		case 't':
-			if (!literal(p, "true", 4))
-				return JOSE_JSON_SYNTAX;
-			out->type = JOSE_JSON_TRUE;
-			break;
 		case 'f':
-			if (!literal(p, "false", 5))
-				return JOSE_JSON_SYNTAX;
-			out->type = JOSE_JSON_FALSE;
-			break;
 		case 'n':
-			if (!literal(p, "null", 4))
+			if (literal(p, "true", 4))
+				out->type = JOSE_JSON_TRUE;
+			else if (literal(p, "false", 5))
+				out->type = JOSE_JSON_FALSE;
+			else if (literal(p, "null", 4))
+				out->type = JOSE_JSON_NULL;
+			else
 				return JOSE_JSON_SYNTAX;
-			out->type = JOSE_JSON_NULL;
+			out->escaped = 0;
+			out->p = (const char *) p->s + start;
+			out->len = p->pos - start;
 			break;
 		default:
-			return parse_number(p, out);
+			err = parse_number(p, out);
+			break;
 	}
-	out->escaped = 0;
-	out->p = (const char *) p->s + start;
-	out->len = p->pos - start;
-	return JOSE_JSON_OK;
+	if (err == JOSE_JSON_OK && p->tape != NULL)
+	{
+		jose_json_node *node = &p->tape->nodes[slot];
+
+		node->v = *out;
+		node->count = count;
+		node->end = p->tape->n;
+	}
+	return err;
 }
 
 static jose_json_error
-parse_document(const char *text, size_t len, const jose_stop *stop,
-			   jose_json_object *top, jose_json_value *root)
+parse_document(const char *text, size_t len, const jose_stop *stop, int max_depth,
+			   jose_json_object *top, jose_json_tape *tape, jose_json_value *root)
 {
 	parser		p;
 	jose_json_error err;
@@ -734,7 +830,9 @@ parse_document(const char *text, size_t len, const jose_stop *stop,
 	p.len = len;
 	p.pos = 0;
 	p.depth = 0;
+	p.max_depth = max_depth;
 	p.top = top;
+	p.tape = tape;
 	p.stop = stop;
 	p.ticks = 0;
 	p.names = p.inline_names;
@@ -770,8 +868,8 @@ parse_document(const char *text, size_t len, const jose_stop *stop,
 }
 
 jose_json_error
-jose_json_parse_object_stop(const char *text, size_t len, const jose_stop *stop,
-							jose_json_object *out)
+jose_json_parse_object_tape(const char *text, size_t len, const jose_stop *stop,
+							jose_json_object *out, jose_json_tape *tape)
 {
 	jose_json_value root;
 	jose_json_error err;
@@ -779,13 +877,20 @@ jose_json_parse_object_stop(const char *text, size_t len, const jose_stop *stop,
 	out->members = out->inline_members;
 	out->n = 0;
 	out->cap = sizeof(out->inline_members) / sizeof(out->inline_members[0]);
-	err = parse_document(text, len, stop, out, &root);
+	err = parse_document(text, len, stop, JOSE_JSON_MAX_DEPTH, out, tape, &root);
 	if (err != JOSE_JSON_OK)
 	{
 		jose_json_object_free(out);
 		out->n = 0;
 	}
 	return err;
+}
+
+jose_json_error
+jose_json_parse_object_stop(const char *text, size_t len, const jose_stop *stop,
+							jose_json_object *out)
+{
+	return jose_json_parse_object_tape(text, len, stop, out, NULL);
 }
 
 jose_json_error
@@ -799,11 +904,39 @@ jose_json_validate_stop(const char *text, size_t len, const jose_stop *stop,
 						jose_json_type *type)
 {
 	jose_json_value root;
-	jose_json_error err = parse_document(text, len, stop, NULL, &root);
+	jose_json_error err = parse_document(text, len, stop, JOSE_JSON_MAX_DEPTH, NULL, NULL, &root);
 
 	if (err == JOSE_JSON_OK && type != NULL)
 		*type = root.type;
 	return err;
+}
+
+void
+jose_json_tape_init(jose_json_tape *tape)
+{
+	tape->nodes = tape->inline_nodes;
+	tape->n = 0;
+	tape->cap = JOSE_JSON_TAPE_INLINE;
+}
+
+void
+jose_json_tape_free(jose_json_tape *tape)
+{
+	if (tape->nodes != tape->inline_nodes)
+		free(tape->nodes);
+	jose_json_tape_init(tape);
+}
+
+jose_json_error
+jose_json_parse_tape(const char *text, size_t len, const jose_stop *stop, int max_depth,
+					 jose_json_tape *tape)
+{
+	jose_json_value root;
+
+	tape->n = 0;
+	if (max_depth < 1 || max_depth > JOSE_JSON_TAPE_MAX_DEPTH)
+		return JOSE_JSON_DEPTH;
+	return parse_document(text, len, stop, max_depth, NULL, tape, &root);
 }
 
 jose_json_error
@@ -851,10 +984,8 @@ jose_json_error_text(jose_json_error err)
 }
 
 const jose_json_value *
-jose_json_get(const jose_json_object *obj, const char *name)
+jose_json_get_n(const jose_json_object *obj, const char *name, size_t len)
 {
-	size_t		len = strlen(name);
-
 	for (size_t i = 0; i < obj->n; i++)
 		if (jose_json_string_eq(&obj->members[i].name, name, len))
 			return &obj->members[i].value;
@@ -872,7 +1003,7 @@ jose_json_string_eq(const jose_json_value *v, const char *s, size_t len)
 	if (v->type != JOSE_JSON_STRING)
 		return 0;
 	if (!v->escaped)
-		return v->len == len && memcmp(v->p, s, len) == 0;
+		return v->len == len && bytes_eq(v->p, s, len);
 	/* decoding never makes a string longer */
 	if (v->len < len)
 		return 0;
@@ -902,7 +1033,7 @@ jose_json_number(const jose_json_value *v, double *out)
 	if (v->len <= 16)
 	{
 		size_t		i = v->p[0] == '-' ? 1 : 0;
-		double		acc = 0;
+		uint64_t	acc = 0;
 
 		if (v->len - i <= 15)
 		{
@@ -913,11 +1044,12 @@ jose_json_number(const jose_json_value *v, double *out)
 					simple = 0;
 					break;
 				}
-				acc = acc * 10 + (v->p[i] - '0');
+				acc = acc * 10 + (uint64_t) (v->p[i] - '0');
 			}
 			if (simple)
 			{
-				*out = v->p[0] == '-' ? -acc : acc;
+				/* at most 15 digits: exactly a double */
+				*out = v->p[0] == '-' ? -(double) acc : (double) acc;
 				return 1;
 			}
 		}
@@ -949,7 +1081,9 @@ jose_json_array_next(const jose_json_value *arr, size_t *pos, jose_json_value *e
 	p.len = arr->len;
 	p.pos = *pos == 0 ? 1 : *pos;	/* past '[' */
 	p.depth = 1;
+	p.max_depth = JOSE_JSON_MAX_DEPTH;
 	p.top = NULL;
+	p.tape = NULL;
 	p.stop = NULL;
 	p.ticks = 0;
 	p.names = p.inline_names;

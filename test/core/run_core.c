@@ -909,6 +909,37 @@ test_json_string_bytes(void)
 	}
 	CHECK(wrong == 0, "json: every byte alone in a string is classed as RFC 8259 says (%d wrong)", wrong);
 
+	/* every byte at every place of a longer string, each classed as alone */
+	wrong = 0;
+	for (int b = 0; b < 256; b++)
+		for (size_t at = 1; at <= 17; at++)
+		{
+			char		w[20];
+			jose_json_error want,
+						got;
+
+			memset(w, 'x', sizeof(w));
+			w[0] = '"';
+			w[at] = (char) b;
+			w[19] = '"';
+			if (b < 0x20 || b == '"')
+				want = JOSE_JSON_SYNTAX;	/* a control byte; a quote, then stray bytes */
+			else if (b == '\\')
+				want = JOSE_JSON_ESCAPE;	/* \x */
+			else if (b >= 0x80)
+				want = JOSE_JSON_UTF8;	/* a lone byte */
+			else
+				want = JOSE_JSON_OK;
+			got = validate_len(w, sizeof(w));
+			if (got != want)
+			{
+				printf("# byte 0x%02x at %zu of a string: %d, want %d\n", b, at, (int) got, (int) want);
+				wrong++;
+			}
+		}
+	CHECK(wrong == 0, "json: every byte at each of 17 places of a string is classed as alone (%d wrong)",
+		  wrong);
+
 	for (size_t k = 0; k < sizeof(offsets) / sizeof(offsets[0]); k++)
 	{
 		size_t		at = offsets[k];
@@ -1165,6 +1196,159 @@ test_json_syntax(void)
 			   "json: a form feed is not JSON whitespace");
 }
 
+/*
+ * Walk a tape from node at: every node's end is past its own, a container's
+ * contents are exactly count values (names, strings, before an object's
+ * values), and they end where the container says.  The end, or 0 when the
+ * tape is inconsistent.
+ */
+static size_t
+tape_walk(const jose_json_tape *t, size_t at)
+{
+	const jose_json_node *node;
+	size_t		next,
+				kids;
+
+	if (at >= t->n)
+		return 0;
+	node = &t->nodes[at];
+	next = at + 1;
+	if (node->v.type != JOSE_JSON_OBJECT && node->v.type != JOSE_JSON_ARRAY)
+		return node->end == next && node->count == 0 ? next : 0;
+	kids = node->v.type == JOSE_JSON_OBJECT ? 2 * node->count : node->count;
+	for (size_t k = 0; k < kids; k++)
+	{
+		if (node->v.type == JOSE_JSON_OBJECT && k % 2 == 0 &&
+			(next >= t->n || t->nodes[next].v.type != JOSE_JSON_STRING))
+			return 0;
+		if ((next = tape_walk(t, next)) == 0)
+			return 0;
+	}
+	return next == node->end ? next : 0;
+}
+
+/* A node's type and span, as text: "type:span" (the span between a string's quotes). */
+static int
+node_is(const jose_json_node *n, jose_json_type type, const char *span)
+{
+	return n->v.type == type && n->v.len == strlen(span) && memcmp(n->v.p, span, n->v.len) == 0;
+}
+
+static void
+test_json_tape(void)
+{
+	static const char doc[] =
+		" {\"a\" : [1, \"x\\u0041\", {\"b\":null}], \"\\u0063\":true, \"d\":{}, \"e\":-2.5e3,"
+		" \"f\":false, \"g\":[]} ";
+	static const char *const docs[] = {
+		"{}", "[]", "[1,[2,[3,[4]]],{\"a\":{\"b\":[]}}]", "{\"a\":1,\"a\":2}", "{\"a\":",
+		"[1,]", "\"s\"", "12", "{\"a\":\"\\ud800\"}", "{\"x\":[true,false,null]}  x",
+	};
+	jose_json_tape t;
+	const jose_json_node *n;
+	char		big[4096];
+	size_t		at = 0;
+
+	jose_json_tape_init(&t);
+	CHECK_JSON(jose_json_parse_tape(doc, strlen(doc), NULL, JOSE_JSON_MAX_DEPTH, &t), JOSE_JSON_OK,
+			   "json tape: a document parses onto a tape");
+	n = t.nodes;
+	CHECK(t.n == 18 && t.nodes == t.inline_nodes, "json tape: a node for each value and name (18), inline");
+	CHECK(t.n == 18 && n[0].v.type == JOSE_JSON_OBJECT && n[0].count == 6 && n[0].end == 18 &&
+		  n[0].v.p == doc + 1 && n[0].v.len == strlen(doc) - 2,
+		  "json tape: the root first, with its members' count, its end and its whole span");
+	CHECK(t.n == 18 &&
+		  node_is(&n[1], JOSE_JSON_STRING, "a") &&
+		  node_is(&n[2], JOSE_JSON_ARRAY, "[1, \"x\\u0041\", {\"b\":null}]") &&
+		  n[2].count == 3 && n[2].end == 8 &&
+		  node_is(&n[3], JOSE_JSON_NUMBER, "1") &&
+		  node_is(&n[4], JOSE_JSON_STRING, "x\\u0041") && n[4].v.escaped &&
+		  node_is(&n[5], JOSE_JSON_OBJECT, "{\"b\":null}") && n[5].count == 1 && n[5].end == 8 &&
+		  node_is(&n[6], JOSE_JSON_STRING, "b") && node_is(&n[7], JOSE_JSON_NULL, "null"),
+		  "json tape: an array's node before its elements, a nested object's before its members");
+	CHECK(t.n == 18 &&
+		  node_is(&n[8], JOSE_JSON_STRING, "\\u0063") && n[8].v.escaped &&
+		  node_is(&n[9], JOSE_JSON_TRUE, "true") &&
+		  node_is(&n[10], JOSE_JSON_STRING, "d") &&
+		  node_is(&n[11], JOSE_JSON_OBJECT, "{}") && n[11].count == 0 && n[11].end == 12 &&
+		  node_is(&n[13], JOSE_JSON_NUMBER, "-2.5e3") && !n[13].v.escaped &&
+		  node_is(&n[15], JOSE_JSON_FALSE, "false") && node_is(&n[16], JOSE_JSON_STRING, "g") &&
+		  node_is(&n[17], JOSE_JSON_ARRAY, "[]") && n[17].count == 0 && n[17].end == 18,
+		  "json tape: escaped names flagged, empty containers with no contents, spans exact");
+	CHECK(tape_walk(&t, 0) == t.n, "json tape: every container's contents end where it says");
+	jose_json_tape_free(&t);
+
+	/* past the inline nodes: the tape grows, in order */
+	at = 0;
+	big[at++] = '[';
+	for (int i = 0; i < 500; i++)
+		at += (size_t) snprintf(big + at, sizeof(big) - at, i ? ",%d" : "%d", i);
+	big[at++] = ']';
+	CHECK_JSON(jose_json_parse_tape(big, at, NULL, JOSE_JSON_MAX_DEPTH, &t), JOSE_JSON_OK,
+			   "json tape: an array of 500 numbers");
+	{
+		int			ok = t.n == 501 && t.nodes != t.inline_nodes && t.nodes[0].count == 500 &&
+			tape_walk(&t, 0) == 501;
+
+		for (size_t i = 1; ok && i < t.n; i++)
+		{
+			char		want[24];
+
+			snprintf(want, sizeof(want), "%zu", i - 1);
+			ok = node_is(&t.nodes[i], JOSE_JSON_NUMBER, want) && t.nodes[i].end == i + 1;
+		}
+		CHECK(ok, "json tape: grown past its %d inline nodes, every element in its place",
+			  JOSE_JSON_TAPE_INLINE);
+	}
+	jose_json_tape_free(&t);
+	CHECK(t.n == 0 && t.nodes == t.inline_nodes, "json tape: freed, it is empty and inline again");
+
+	/* a tape says what validation says, and is whole when it says OK */
+	for (size_t i = 0; i < sizeof(docs) / sizeof(docs[0]); i++)
+	{
+		jose_json_type type;
+		jose_json_error want = jose_json_validate(docs[i], strlen(docs[i]), &type);
+		jose_json_error got = jose_json_parse_tape(docs[i], strlen(docs[i]), NULL, JOSE_JSON_MAX_DEPTH, &t);
+
+		CHECK(got == want && (got != JOSE_JSON_OK || tape_walk(&t, 0) == t.n),
+			  "json tape: %s: %s, as validation says", docs[i], t_json_error_name(got));
+		jose_json_tape_free(&t);
+	}
+
+	/* the depth a caller allows: the core's limit, one more, never past the tape's */
+	{
+		char		deep[2 * (JOSE_JSON_MAX_DEPTH + 1) + 1];
+		size_t		d = JOSE_JSON_MAX_DEPTH + 1;
+
+		memset(deep, '[', d);
+		memset(deep + d, ']', d);
+		CHECK_JSON(jose_json_parse_tape(deep, 2 * d, NULL, JOSE_JSON_MAX_DEPTH, &t), JOSE_JSON_DEPTH,
+				   "json tape: %zu arrays deep is past the core's limit", d);
+		jose_json_tape_free(&t);
+		CHECK_JSON(jose_json_parse_tape(deep, 2 * d, NULL, JOSE_JSON_MAX_DEPTH + 1, &t), JOSE_JSON_OK,
+				   "json tape: %zu arrays deep, when the caller allows one level more", d);
+		CHECK(t.n == d && tape_walk(&t, 0) == d, "json tape: %zu arrays, one inside the other", d);
+		jose_json_tape_free(&t);
+		CHECK_JSON(jose_json_parse_tape(LIT("[]"), NULL, 0, &t), JOSE_JSON_DEPTH,
+				   "json tape: a depth of 0 is refused");
+		CHECK_JSON(jose_json_parse_tape(LIT("[]"), NULL, JOSE_JSON_TAPE_MAX_DEPTH + 1, &t),
+				   JOSE_JSON_DEPTH, "json tape: a depth past JOSE_JSON_TAPE_MAX_DEPTH is refused");
+		jose_json_tape_free(&t);
+	}
+
+	/* a failure past the inline nodes leaves a tape that frees */
+	{
+		static const char tail[] = ",{\"k\":1,\"k\":2}]";
+
+		memcpy(big + at - 1, tail, sizeof(tail) - 1);
+		at += sizeof(tail) - 2;
+	}
+	CHECK_JSON(jose_json_parse_tape(big, at, NULL, JOSE_JSON_MAX_DEPTH, &t), JOSE_JSON_DUPLICATE,
+			   "json tape: a duplicate after 500 values is refused");
+	CHECK(t.nodes != t.inline_nodes, "json tape: the refused document had grown the tape");
+	jose_json_tape_free(&t);
+}
+
 static void
 test_json(void)
 {
@@ -1175,6 +1359,7 @@ test_json(void)
 	test_json_depth();
 	test_json_numbers();
 	test_json_syntax();
+	test_json_tape();
 	arena_free_all();
 }
 

@@ -4,11 +4,13 @@
  *		jose_json_validate) and the walkers over what it accepts, and the
  *		strict base64url decoder.
  *
- * Beyond memory errors it checks what the parser promises: validation and
- * object parsing agree; what parses walks again from its spans; strings
- * decode to well-formed UTF-8 without NUL that compares equal to itself;
- * no two members of an object share a decoded name (each name finds its
- * own member); base64url has exactly one encoding of any bytes.
+ * Beyond memory errors it checks what the parser promises: validation,
+ * object parsing and the tape agree; what parses walks again from its
+ * spans; the tape holds every value in the order of the text, each
+ * container's contents ending where it says; strings decode to well-formed
+ * UTF-8 without NUL that compares equal to itself; no two members of an
+ * object share a decoded name (each name finds its own member); base64url
+ * has exactly one encoding of any bytes.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -162,6 +164,73 @@ walk_value(const jose_json_value *v, int depth)
 	}
 }
 
+/* The end of the value at node at, or 0 when the tape does not hold it whole. */
+static size_t
+tape_walk(const jose_json_tape *t, size_t at)
+{
+	const jose_json_node *node;
+	size_t		next,
+				kids;
+
+	if (at >= t->n)
+		return 0;
+	node = &t->nodes[at];
+	next = at + 1;
+	if (node->v.type != JOSE_JSON_OBJECT && node->v.type != JOSE_JSON_ARRAY)
+		return node->end == next && node->count == 0 ? next : 0;
+	kids = node->v.type == JOSE_JSON_OBJECT ? 2 * node->count : node->count;
+	for (size_t k = 0; k < kids; k++)
+	{
+		if (node->v.type == JOSE_JSON_OBJECT && k % 2 == 0 &&
+			(next >= t->n || t->nodes[next].v.type != JOSE_JSON_STRING))
+			return 0;
+		if ((next = tape_walk(t, next)) == 0)
+			return 0;
+	}
+	return next == node->end ? next : 0;
+}
+
+static int
+same_value(const jose_json_value *a, const jose_json_value *b)
+{
+	return a->type == b->type && a->escaped == b->escaped && a->p == b->p && a->len == b->len;
+}
+
+/* The tape: as validation says, whole, and an object's members as parsing finds them. */
+static void
+fuzz_tape(const char *s, size_t size, jose_json_error verr)
+{
+	jose_json_tape t;
+	jose_json_error terr;
+
+	jose_json_tape_init(&t);
+	terr = jose_json_parse_tape(s, size, NULL, JOSE_JSON_MAX_DEPTH, &t);
+	FUZZ_CHECK(terr == verr, "the tape and validation disagree");
+	if (terr == JOSE_JSON_OK)
+	{
+		FUZZ_CHECK(t.n > 0 && t.n <= t.cap && t.nodes[0].end == t.n, "a tape that is not one value");
+		FUZZ_CHECK(tape_walk(&t, 0) == t.n, "a tape whose containers do not hold their contents");
+		if (t.nodes[0].v.type == JOSE_JSON_OBJECT)
+		{
+			jose_json_object obj;
+			size_t		at = 1;
+
+			FUZZ_CHECK(jose_json_parse_object(s, size, &obj) == JOSE_JSON_OK, "object");
+			FUZZ_CHECK(obj.n == t.nodes[0].count, "the tape counts other members");
+			for (size_t i = 0; i < obj.n && at + 1 < t.n; i++)
+			{
+				FUZZ_CHECK(same_value(&obj.members[i].name, &t.nodes[at].v) &&
+						   same_value(&obj.members[i].value, &t.nodes[at + 1].v),
+						   "a member on the tape that parsing does not find there");
+				at = t.nodes[at + 1].end;
+			}
+			jose_json_object_free(&obj);
+		}
+	}
+	jose_json_tape_free(&t);
+	FUZZ_CHECK(t.n == 0 && t.nodes == t.inline_nodes, "a freed tape");
+}
+
 static int
 is_ws(char c)
 {
@@ -178,6 +247,7 @@ fuzz_json(const char *s, size_t size)
 
 	FUZZ_CHECK(jose_json_error_text(verr) != NULL && jose_json_error_text(perr) != NULL,
 			   "error text");
+	fuzz_tape(s, size, verr);
 	if (verr != JOSE_JSON_OK)
 		FUZZ_CHECK(perr == verr, "validate and parse disagree on invalid JSON");
 	else if (type == JOSE_JSON_OBJECT)

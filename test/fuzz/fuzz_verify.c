@@ -260,7 +260,23 @@ verify_all(const char *tok, size_t len, int only_hmac)
 		for (int o = 0; o < 3; o++)
 		{
 			jose_verified v;
-			jose_status st = jose_verify(tok, len, keysets[k], &opts[o], buf, buflen, &v);
+			jose_verify_opts oo = opts[o];
+			jose_json_tape tape;
+			jose_status st;
+
+			/* a JWT's claims onto a tape, as jwt_verify() has them */
+			jose_json_tape_init(&tape);
+			if (oo.jwt)
+				oo.tape = &tape;
+			st = jose_verify(tok, len, keysets[k], &oo, buf, buflen, &v);
+			if (st == JOSE_OK && oo.jwt)
+				FUZZ_CHECK(tape.n > 0 && tape.nodes[0].v.type == JOSE_JSON_OBJECT &&
+						   tape.nodes[0].end == tape.n &&
+						   tape.nodes[0].v.p >= (const char *) v.payload &&
+						   tape.nodes[0].v.p + tape.nodes[0].v.len <=
+						   (const char *) v.payload + v.payload_len,
+						   "a verified JWT's tape is not its claims object");
+			jose_json_tape_free(&tape);
 
 			FUZZ_CHECK(jose_status_detail(st) != NULL, "status detail");
 			if (st != JOSE_OK)
