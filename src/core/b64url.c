@@ -125,7 +125,7 @@ jose_b64url_decode(const char *in, size_t len, unsigned char *out, size_t *outle
 		uint32_t	v = dec0[s[i]] | dec1[s[i + 1]] | dec2[s[i + 2]];
 
 		/* the last character carries 4 data bits; its low 2 must be zero */
-		/* mutation: rule-2-b64-trailing-bits-3: || ((v >> 6) & 0x03) => || 0 */
+		/* mutation: rule-2-b64-trailing-bits-3: ((v >> 6) & 0x03)) => 0) */
 		if ((v & (MARK(0) | MARK(1) | MARK(2))) != (MARK(0) | MARK(1) | MARK(2)) ||
 			((v >> 6) & 0x03))
 			return 0;
