@@ -13,6 +13,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
+
 #include "jose.h"
 
 /* Objects up to this many members are checked for duplicates pairwise. */
@@ -91,6 +95,38 @@ static const unsigned char plain_byte[256] = {
 };
 
 /*
+ * The end of the run of plain bytes (plain_byte) from s[i], at most to end.
+ * With SSE2 (every x86-64), 16 bytes at a time while 16 remain: a byte is
+ * not plain when it is '"' or '\\', or below 0x20 or above 0x7F, which as
+ * signed bytes are exactly those below 0x20.
+ */
+static inline size_t
+plain_run(const unsigned char *s, size_t i, size_t end)
+{
+#ifdef __SSE2__
+	const __m128i quote = _mm_set1_epi8('"');
+	const __m128i backslash = _mm_set1_epi8('\\');
+	const __m128i space = _mm_set1_epi8(0x20);
+
+	while (end - i >= 16)
+	{
+		__m128i		v = _mm_loadu_si128((const __m128i *) (s + i));
+		__m128i		stop = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, quote),
+													 _mm_cmpeq_epi8(v, backslash)),
+										_mm_cmplt_epi8(v, space));
+		unsigned	mask = (unsigned) _mm_movemask_epi8(stop);
+
+		if (mask != 0)
+			return i + (size_t) __builtin_ctz(mask);
+		i += 16;
+	}
+#endif
+	while (i < end && plain_byte[s[i]])
+		i++;
+	return i;
+}
+
+/*
  * Length of the well-formed UTF-8 sequence at s (at most n bytes), or 0
  * (RFC 3629: no overlong forms, no surrogates, nothing above U+10FFFF).
  */
@@ -153,8 +189,7 @@ parse_string(parser *p, jose_json_value *out)
 		run_end = p->len - p->pos > check ? p->pos + check : p->len;
 
 		/* a run of printable ASCII other than '"' and '\\', the common case */
-		while (i < run_end && plain_byte[s[i]])
-			i++;
+		i = plain_run(s, i, run_end);
 		if (i >= run_end)
 			continue;
 		c = s[i];
