@@ -116,7 +116,10 @@ SELECT jwt_sign('{"sub":"bob","jti":"r-1","exp":4102444800}', :'secret2', 'HS256
        jwt_sign('{"sub":"alice","jti":"r-5","exp":4102444800}', :'secret', 'HS256', '{"kid":"admin-1"}') AS old_key,
        jwt_sign('{"sub":"bob","jti":"r-6"}', :'secret2', 'HS256', '{"kid":"admin-2"}') AS no_exp,
        jws_sign(convert_to('{"sub":"bob","jti":"r-7","exp":"tomorrow"}', 'UTF8'), :'secret2', 'HS256', '{"kid":"admin-2"}') AS text_exp,
-       'eyJhbGciOiJub25lIn0.eyJqdGkiOiJyLTgifQ.' AS alg_none \gset
+       'eyJhbGciOiJub25lIn0.eyJqdGkiOiJyLTgifQ.' AS alg_none,
+       jws_sign(convert_to('{"sub":"bob","jti":"r-9","jti":"r-10"}', 'UTF8'), :'secret2', 'HS256', '{"kid":"admin-2"}') AS jti_twice,
+       jws_sign(convert_to('{"sub":"bob","jti":"r-11\u0000"}', 'UTF8'), :'secret2', 'HS256', '{"kid":"admin-2"}') AS nul_escape,
+       jws_sign(convert_to('{"sub":"bob","jti":"r-12"', 'UTF8'), :'secret2', 'HS256', '{"kid":"admin-2"}') AS not_json \gset
 SELECT t.label, r.code, r.message, r.hint, r.shows_secret
 FROM (VALUES
     (1, 'signed by a registry key', :'bob'),
@@ -126,7 +129,10 @@ FROM (VALUES
     (5, 'signed by a retired registry key', :'old_key'),
     (6, 'exp not a number', :'text_exp'),
     (7, 'alg none', :'alg_none'),
-    (8, 'not a token', 'not-a-token')
+    (8, 'not a token', 'not-a-token'),
+    (9, 'signed by a registry key, jti twice in the payload', :'jti_twice'),
+    (10, 'signed by a registry key, \u0000 in the payload', :'nul_escape'),
+    (11, 'signed by a registry key, the payload not JSON', :'not_json')
 ) AS t(ord, label, token),
 LATERAL pg_temp.try(format('SELECT jwt_revoke_token(%L)', t.token)) r
 ORDER BY ord;

@@ -412,6 +412,7 @@ jwt_revoke_token(PG_FUNCTION_ARGS)
 	unsigned char *buf;
 	size_t		len;
 	jose_status st;
+	jose_json_error jerr;
 	Jsonb	   *payload;
 	JsonbValue *jti,
 			   *exp;
@@ -458,6 +459,21 @@ jwt_revoke_token(PG_FUNCTION_ARGS)
 				 errhint("jwt_revoke_token() takes only tokens that a key of the registry verifies; revoke another jti with jwt_revoke()."),
 				 errcontext("jwt_revoke_token()")));
 	}
+	/*
+	 * opts.jwt is off, so the core has not read the payload: it is checked
+	 * here with the same strict parser before it becomes jsonb.
+	 */
+	jerr = jose_json_validate_stop((const char *) v.payload, v.payload_len, &jwt_stop, NULL);
+	if (jerr == JOSE_JSON_INTERRUPTED)
+		CHECK_FOR_INTERRUPTS();
+	/* mutation: revoke-token-payload-json: if (jerr != JOSE_JSON_OK) => if (0) */
+	if (jerr != JOSE_JSON_OK)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_AUTHORIZATION_SPECIFICATION),
+				 errmsg("invalid token"),
+				 errdetail("The token's payload is not valid JSON: %s", jose_json_error_text(jerr)),
+				 errhint("jwt_revoke_token() takes only tokens that a key of the registry verifies; revoke another jti with jwt_revoke()."),
+				 errcontext("jwt_revoke_token()")));
 	payload = DatumGetJsonbP(jwt_json_to_jsonb((const char *) v.payload, v.payload_len));
 	pfree(buf);
 	if (!JB_ROOT_IS_OBJECT(payload))

@@ -912,6 +912,8 @@ jose_json_parse_object_tape(const char *text, size_t len, const jose_stop *stop,
 	out->members = out->inline_members;
 	out->n = 0;
 	out->cap = sizeof(out->inline_members) / sizeof(out->inline_members[0]);
+	if (tape != NULL)
+		tape->n = 0;			/* a tape holds one document's values */
 	err = parse_document(text, len, stop, JOSE_JSON_MAX_DEPTH, out, tape, &root);
 	if (err != JOSE_JSON_OK)
 	{

@@ -609,6 +609,17 @@ jose_pem_import(const char *data, size_t len, jose_key *k)
 	return st;
 }
 
+/* Free a buffer that held key material, wiped first (len bytes). */
+static void
+wipe_free(unsigned char *p, size_t len)
+{
+	if (p != NULL)
+	{
+		jose_cleanse(p, len);
+		free(p);
+	}
+}
+
 /* A base64url member decoded into malloc'd memory; NULL out when absent. */
 static jose_status
 b64_member(const jose_json_object *jwk, const char *name, int required,
@@ -628,21 +639,12 @@ b64_member(const jose_json_object *jwk, const char *name, int required,
 		return JOSE_E_NOMEM;
 	if (!jose_b64url_decode(v->p, v->len, buf, len))
 	{
-		free(buf);
+		/* the decoder writes whole groups before it refuses: wipe them */
+		wipe_free(buf, JOSE_B64_DECODED_MAX(v->len));
 		return JOSE_E_KEY_FORMAT;
 	}
 	*out = buf;
 	return JOSE_OK;
-}
-
-static void
-wipe_free(unsigned char *p, size_t len)
-{
-	if (p != NULL)
-	{
-		jose_cleanse(p, len);
-		free(p);
-	}
 }
 
 static jose_status

@@ -1339,6 +1339,20 @@ test_json_tape(void)
 		jose_json_tape_free(&t);
 	}
 
+	/* an object's parse starts its tape afresh, even after a failed one */
+	{
+		jose_json_object o;
+
+		CHECK_JSON(jose_json_parse_object_tape(LIT("{\"a\":[1,2,{\"b\":3}],\"a\":4}"), NULL, &o, &t),
+				   JOSE_JSON_DUPLICATE, "json tape: an object's parse fails part-way");
+		CHECK_JSON(jose_json_parse_object_tape(LIT("{\"c\":true}"), NULL, &o, &t), JOSE_JSON_OK,
+				   "json tape: the same tape parses the next object");
+		CHECK(t.n == 3 && tape_walk(&t, 0) == 3 && t.nodes[0].end == 3,
+			  "json tape: it holds the next object's 3 values alone (%zu)", t.n);
+		jose_json_object_free(&o);
+		jose_json_tape_free(&t);
+	}
+
 	/* a failure past the inline nodes leaves a tape that frees */
 	{
 		static const char tail[] = ",{\"k\":1,\"k\":2}]";
