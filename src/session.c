@@ -135,6 +135,12 @@ report_token(jose_status st, const jose_verified *v, size_t token_len)
 			 errcontext("session token jwt.token")));
 }
 
+/*
+ * The last good session token header (jose_header_memo): a backend's tokens
+ * mostly come from one issuer and share it byte for byte.
+ */
+static jose_header_memo session_header_memo;
+
 /* Verify the session token against the registry and the policy, into the cache. */
 static void
 claims_fill(const char *tok, size_t len, double now)
@@ -179,6 +185,7 @@ claims_fill(const char *tok, size_t len, double now)
 	opts.max_len = (size_t) jwt_max_token_length;
 	opts.algorithms = jwt_policy_algs;
 	opts.stop = &jwt_stop;
+	opts.header_memo = &session_header_memo;
 	opts.jwt = 1;
 	policy_rules(&opts.claims, now);
 	opts.check_key_time = 1;

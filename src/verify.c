@@ -116,6 +116,14 @@ check_key_usable(const jose_keyset *keys, jose_algset allowed)
 }
 
 /*
+ * The last good header these functions saw (jose_header_memo): the tokens of
+ * one issuer mostly share theirs, byte for byte, and then it is neither
+ * decoded nor parsed again.  What the header says is a function of its
+ * bytes alone, so it holds in every transaction, for every key and role.
+ */
+static jose_header_memo header_memo;
+
+/*
  * jwt: a JWT, whose payload is a claims set, with the claim arguments; else
  * a JWS (token, key, algorithms) whose payload is returned as bytea.
  */
@@ -143,6 +151,7 @@ verify_common(FunctionCallInfo fcinfo, jose_key_form form, bool jwt, bool raise,
 	memset(&opts, 0, sizeof(opts));
 	opts.max_len = (size_t) jwt_max_token_length;
 	opts.stop = &jwt_stop;
+	opts.header_memo = &header_memo;
 	opts.jwt = jwt;
 	if (!PG_ARGISNULL(ARG_ALGORITHMS))
 		opts.algorithms = jwt_algset_from_array(PG_GETARG_ARRAYTYPE_P(ARG_ALGORITHMS));

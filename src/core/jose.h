@@ -480,6 +480,31 @@ typedef struct jose_claim_rules
 	double		max_age;		/* seconds since iat, 0 for no limit */
 } jose_claim_rules;
 
+/*
+ * What jose_verify found in the last header it accepted (rules 2 and 3 on
+ * its bytes: strict base64url, a JSON object without repeated members, what
+ * it may and may not say), kept by the caller from one call to the next.
+ * The header segment of a token is compared with the one kept, byte for
+ * byte; only when it is the same bytes are its alg and kid taken from here
+ * instead of being decoded and parsed again.  Everything else, and the
+ * check of alg against the caller's algorithms, runs as for any token.
+ * Zeroed, it holds nothing; a header longer than JOSE_HEADER_MEMO_MAX
+ * characters is not kept.
+ */
+#define JOSE_HEADER_MEMO_MAX 256	/* characters of the header segment */
+
+typedef struct jose_header_memo
+{
+	size_t		seglen;			/* 0: holds nothing */
+	char		seg[JOSE_HEADER_MEMO_MAX];	/* the segment, as in the token */
+	jose_alg	alg;
+	int			has_kid;
+	int			kid_escaped;
+	size_t		kid_off;		/* the kid string's bytes, in dec */
+	size_t		kid_len;
+	unsigned char dec[JOSE_B64_DECODED_MAX(JOSE_HEADER_MEMO_MAX)];	/* the header */
+} jose_header_memo;
+
 typedef struct jose_verify_opts
 {
 	size_t		max_len;		/* size cap on the whole token */
@@ -496,6 +521,9 @@ typedef struct jose_verify_opts
 	 * it in every case.
 	 */
 	jose_json_tape *tape;
+
+	/* when not NULL, the last good header, read and updated (see above) */
+	jose_header_memo *header_memo;
 } jose_verify_opts;
 
 typedef struct jose_verified

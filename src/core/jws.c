@@ -84,12 +84,14 @@ decode_segment(const char *in, size_t len, const jose_stop *stop,
 
 /*
  * Decode the three segments into buf: header, payload, signature in turn.
- * buf needs JOSE_VERIFY_BUFLEN(len) bytes.
+ * buf needs JOSE_VERIFY_BUFLEN(len) bytes.  With known_header, the header's
+ * decoding is kept in a memo (rule 2 held for these bytes): *h is left
+ * alone, and the payload and signature are decoded alone.
  */
 static jose_status
-decode_segments(const segments *seg, const jose_stop *stop, unsigned char *buf,
-				size_t buflen, unsigned char **h, size_t *hlen, unsigned char **p,
-				size_t *plen, unsigned char **s, size_t *slen)
+decode_segments(const segments *seg, const jose_stop *stop, int known_header,
+				unsigned char *buf, size_t buflen, unsigned char **h, size_t *hlen,
+				unsigned char **p, size_t *plen, unsigned char **s, size_t *slen)
 {
 	size_t		need = JOSE_B64_DECODED_MAX(seg->hlen) +
 		JOSE_B64_DECODED_MAX(seg->plen) + JOSE_B64_DECODED_MAX(seg->slen);
@@ -97,10 +99,15 @@ decode_segments(const segments *seg, const jose_stop *stop, unsigned char *buf,
 
 	if (buflen < need)
 		return JOSE_E_NOMEM;
-	*h = buf;
-	if ((st = decode_segment(seg->h, seg->hlen, stop, *h, hlen)) != JOSE_OK)
-		return st;
-	*p = *h + *hlen;
+	if (known_header)
+		*p = buf;
+	else
+	{
+		*h = buf;
+		if ((st = decode_segment(seg->h, seg->hlen, stop, *h, hlen)) != JOSE_OK)
+			return st;
+		*p = *h + *hlen;
+	}
 	if ((st = decode_segment(seg->p, seg->plen, stop, *p, plen)) != JOSE_OK)
 		return st;
 	*s = *p + *plen;
@@ -333,6 +340,43 @@ payload_json_status(jose_json_error err)
 }
 
 /*
+ * The header memo (jose_header_memo): does it hold this token's header
+ * segment, the same bytes?  Rules 2 and 3 are functions of those bytes
+ * alone, so what they found for the kept header holds for this one.
+ */
+static int
+memo_holds(const jose_header_memo *m, const segments *seg)
+{
+	if (m == NULL || m->seglen == 0 || m->seglen != seg->hlen)
+		return 0;
+	/* mutation: rule-3-header-memo-same-bytes: memcmp(m->seg, seg->h, seg->hlen) == 0 => 1 */
+	return memcmp(m->seg, seg->h, seg->hlen) == 0;
+}
+
+/* Keep a header that rules 2 and 3 accepted, if it is short enough. */
+static void
+memo_keep(jose_header_memo *m, const segments *seg, const unsigned char *h,
+		  size_t hlen, jose_alg alg, const jose_json_value *kid)
+{
+	if (m == NULL)
+		return;
+	m->seglen = 0;				/* holds nothing until it is whole */
+	if (seg->hlen > JOSE_HEADER_MEMO_MAX || hlen > sizeof(m->dec))
+		return;
+	memcpy(m->seg, seg->h, seg->hlen);
+	memcpy(m->dec, h, hlen);
+	m->alg = alg;
+	m->has_kid = kid != NULL;
+	if (kid != NULL)
+	{
+		m->kid_escaped = kid->escaped;
+		m->kid_off = (size_t) ((const unsigned char *) kid->p - h);
+		m->kid_len = kid->len;
+	}
+	m->seglen = seg->hlen;
+}
+
+/*
  * Rules 1 and 2 and the header's JSON, which verifying and decoding share:
  * the size cap before any decoding, the compact form, strict base64url, and
  * a header that is a JSON object without repeated members.  On success the
@@ -340,7 +384,7 @@ payload_json_status(jose_json_error err)
  */
 static jose_status
 open_compact(const char *token, size_t len, size_t max_len, const jose_stop *stop,
-			 unsigned char *buf,
+			 const jose_header_memo *memo, int *memo_hit, unsigned char *buf,
 			 size_t buflen, segments *seg, unsigned char **h, size_t *hlen,
 			 unsigned char **p, size_t *plen, unsigned char **s, size_t *slen,
 			 jose_json_object *hdr, jose_json_error *jerr)
@@ -348,6 +392,9 @@ open_compact(const char *token, size_t len, size_t max_len, const jose_stop *sto
 	jose_status st;
 
 	*jerr = JOSE_JSON_OK;
+	*memo_hit = 0;
+	hdr->members = hdr->inline_members;
+	hdr->n = 0;
 	/* mutation: rule-1-size-cap: len > max_len => 0 */
 	if (len > max_len)
 		return JOSE_E_TOO_LARGE;
@@ -358,8 +405,17 @@ open_compact(const char *token, size_t len, size_t max_len, const jose_stop *sto
 		return JOSE_E_BEARER;
 	if ((st = split_compact(token, len, seg)) != JOSE_OK)
 		return st;
-	if ((st = decode_segments(seg, stop, buf, buflen, h, hlen, p, plen, s, slen)) != JOSE_OK)
+	if (memo_holds(memo, seg))
+	{
+		*h = (unsigned char *) memo->dec;
+		*hlen = 0;				/* not needed: the memo has what the header says */
+		*memo_hit = 1;
+	}
+	if ((st = decode_segments(seg, stop, *memo_hit, buf, buflen, h, hlen, p, plen, s,
+							  slen)) != JOSE_OK)
 		return st;
+	if (*memo_hit)
+		return JOSE_OK;
 	if ((*jerr = jose_json_parse_object_stop((const char *) *h, *hlen, stop, hdr)) != JOSE_JSON_OK)
 		return header_json_status(*jerr);
 	return JOSE_OK;
@@ -380,23 +436,44 @@ jose_verify(const char *token, size_t len, const jose_keyset *keys,
 	jose_json_object hdr;
 	jose_json_error jerr;
 	const jose_json_value *kid = NULL;
+	jose_json_value memo_kid;
 	jose_alg	alg = JOSE_ALG_UNSET;
 	const jose_key *used = NULL;
+	jose_header_memo *memo = opts->header_memo;
+	int			memo_hit;
 	jose_status st;
 
 	memset(out, 0, sizeof(*out));
 
 	/* 1. size cap, 2. compact form and strict base64url, 3. header JSON */
-	st = open_compact(token, len, opts->max_len, opts->stop, buf, buflen, &seg, &h, &hlen,
-					  &p, &plen, &s, &slen, &hdr, &jerr);
+	st = open_compact(token, len, opts->max_len, opts->stop, memo, &memo_hit, buf, buflen,
+					  &seg, &h, &hlen, &p, &plen, &s, &slen, &hdr, &jerr);
 	if (st != JOSE_OK)
 	{
 		out->json_error = jerr;
 		return st;
 	}
 
-	/* 3. what the header says */
-	st = check_header(&hdr, &alg, &kid);
+	/* 3. what the header says: as the memo found it for these bytes, or read now */
+	if (memo_hit)
+	{
+		alg = memo->alg;
+		if (memo->has_kid)
+		{
+			memo_kid.type = JOSE_JSON_STRING;
+			memo_kid.escaped = memo->kid_escaped;
+			memo_kid.p = (const char *) memo->dec + memo->kid_off;
+			memo_kid.len = memo->kid_len;
+			kid = &memo_kid;
+		}
+		st = JOSE_OK;
+	}
+	else
+	{
+		st = check_header(&hdr, &alg, &kid);
+		if (st == JOSE_OK)
+			memo_keep(memo, &seg, h, hlen, alg, kid);
+	}
 	/* mutation: rule-3-alg-allowed: if (st == JOSE_OK && => if (0 && st == JOSE_OK && */
 	if (st == JOSE_OK && opts->algorithms != 0 &&
 		!(opts->algorithms & JOSE_ALGBIT(alg)))
@@ -482,11 +559,12 @@ jose_decode_stop(const char *token, size_t len, size_t max_len,
 				slen;
 	jose_json_object hdr;
 	jose_json_error jerr;
+	int			memo_hit;
 	jose_status st;
 
 	memset(out, 0, sizeof(*out));
-	st = open_compact(token, len, max_len, stop, buf, buflen, &seg, &h, &hlen, &p, &plen,
-					  &s, &slen, &hdr, &jerr);
+	st = open_compact(token, len, max_len, stop, NULL, &memo_hit, buf, buflen, &seg, &h,
+					  &hlen, &p, &plen, &s, &slen, &hdr, &jerr);
 	if (st != JOSE_OK)
 	{
 		out->json_error = jerr;

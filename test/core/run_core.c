@@ -1957,21 +1957,45 @@ default_opts(void)
 }
 
 /*
+ * The header memo every test's verification also runs with: it lives from
+ * one test to the next, so each token meets it holding whatever header came
+ * before, and then holding its own.
+ */
+static jose_header_memo test_memo;
+
+/* One jose_verify, with the opts given or with test_memo as their memo. */
+static jose_status
+verify_once(const char *t, size_t len, const jose_keyset *ks, const jose_verify_opts *o,
+			jose_header_memo *memo, jose_verified *res, unsigned char **buf)
+{
+	size_t		buflen = JOSE_VERIFY_BUFLEN(len);
+	jose_verify_opts with = *o;
+
+	*buf = malloc(buflen);
+	if (memo != NULL)
+		with.header_memo = memo;
+	return jose_verify(t, len, ks, &with, *buf, buflen, res);
+}
+
+/*
  * Run jose_verify on a token; on failure also check (counted) that no payload
  * came back.  On success the payload is copied to *payload when asked for.
+ * When o has no header memo, the token is verified twice more with
+ * test_memo, which the first of them may and the second must find holding
+ * the token's header if it is good; each must end as the first did (status,
+ * alg, key, payload, JSON error, claim).
  */
 static jose_status
 verify_ex(const char *name, const char *t, size_t len, const jose_keyset *ks,
 		  const jose_verify_opts *o, jose_verified *res, char **payload, size_t *plen)
 {
-	size_t		buflen = JOSE_VERIFY_BUFLEN(len);
-	unsigned char *buf = malloc(buflen);
+	unsigned char *buf;
 	jose_verified tmp;
 	jose_status st;
 
 	if (res == NULL)
 		res = &tmp;
-	st = jose_verify(t, len, ks, o, buf, buflen, res);
+	st = verify_once(t, len, ks, o, NULL, res, &buf);
 	if (st != JOSE_OK)
 		CHECK(res->payload == NULL && res->payload_len == 0,
 			  "%s: no payload returned with %s", name, t_status_name(st));
@@ -1979,6 +2003,33 @@ verify_ex(const char *name, const char *t, size_t len, const jose_keyset *ks,
 	{
 		*payload = kdup(res->payload, res->payload_len);
 		*plen = res->payload_len;
+	}
+	if (o->header_memo == NULL && o->stop == NULL)
+	{
+		for (int round = 0; round < 2; round++)
+		{
+			jose_verified m;
+			unsigned char *mbuf;
+			jose_status mst = verify_once(t, len, ks, o, &test_memo, &m, &mbuf);
+			int			same = mst == st && m.alg == res->alg && m.key == res->key &&
+				m.payload_len == res->payload_len &&
+				(st != JOSE_OK || memcmp(m.payload, res->payload, m.payload_len) == 0) &&
+				m.json_error == res->json_error && m.detail_claim == res->detail_claim;
+
+			CHECK(same, "%s: with the header memo (%s), %s as without it (%s)", name,
+				  round == 0 ? "as the last token left it" : "holding this token's header",
+				  t_status_name(mst), t_status_name(st));
+			free(mbuf);
+			if (round == 0 && st == JOSE_OK)
+			{
+				const char *dot = memchr(t, '.', len);
+				size_t		hl = dot != NULL ? (size_t) (dot - t) : 0;
+
+				if (hl <= JOSE_HEADER_MEMO_MAX)
+					CHECK(test_memo.seglen == hl && memcmp(test_memo.seg, t, hl) == 0,
+						  "%s: the header memo holds the header of the token it verified", name);
+			}
+		}
 	}
 	res->payload = NULL;		/* it pointed into buf */
 	free(buf);

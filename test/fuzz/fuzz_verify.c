@@ -109,6 +109,9 @@ static const char *const required[] = {"sub"};
 /* Verify options: bytes, strict JWT, lenient JWT with a small size cap. */
 static jose_verify_opts opts[3];
 
+/* The header memo, kept from one input to the next as a backend keeps it. */
+static jose_header_memo memo;
+
 static jose_keyset *
 import_or_die(const char *text, size_t len, jose_key_form form)
 {
@@ -277,6 +280,30 @@ verify_all(const char *tok, size_t len, int only_hmac)
 						   (const char *) v.payload + v.payload_len,
 						   "a verified JWT's tape is not its claims object");
 			jose_json_tape_free(&tape);
+
+			/*
+			 * With the header memo, holding the last input's good header and
+			 * then this one's: the same outcome, in another buffer.
+			 */
+			for (int round = 0; round < 2; round++)
+			{
+				unsigned char *mbuf = malloc(buflen);
+				jose_verify_opts mo = opts[o];
+				jose_verified mv;
+				jose_status mst;
+
+				FUZZ_CHECK(mbuf != NULL, "malloc");
+				mo.header_memo = &memo;
+				mst = jose_verify(tok, len, keysets[k], &mo, mbuf, buflen, &mv);
+				FUZZ_CHECK(mst == st && mv.alg == v.alg && mv.key == v.key &&
+						   mv.payload_len == v.payload_len &&
+						   (st != JOSE_OK ||
+							memcmp(mv.payload, v.payload, v.payload_len) == 0) &&
+						   mv.json_error == v.json_error &&
+						   mv.detail_claim == v.detail_claim,
+						   "the header memo changed jose_verify's outcome");
+				free(mbuf);
+			}
 
 			FUZZ_CHECK(jose_status_detail(st) != NULL, "status detail");
 			if (st != JOSE_OK)
