@@ -355,27 +355,58 @@ done:
 	jose_key_free(ed);
 }
 
+/* Two keys' private JWKs, made once for every member test_pairwise swaps. */
+typedef struct key_pair
+{
+	char	   *j[2];
+	size_t		l[2];
+} key_pair;
+
+static int
+pair_make(jose_alg alg, key_pair *kp)
+{
+	int			ok = 1;
+
+	memset(kp, 0, sizeof(*kp));
+	for (int i = 0; i < 2; i++)
+	{
+		jose_key   *k = NULL;
+
+		ok = ok && jose_key_generate(alg, &k) == JOSE_OK &&
+			jose_key_private_jwk(k, 0, NULL, &kp->j[i], &kp->l[i]) == JOSE_OK;
+		jose_key_free(k);
+	}
+	return ok;
+}
+
+static void
+pair_free(key_pair *kp)
+{
+	for (int i = 0; i < 2; i++)
+	{
+		if (kp->j[i] != NULL)
+			jose_cleanse(kp->j[i], kp->l[i]);
+		jose_free(kp->j[i]);
+	}
+}
+
 /*
  * key-rsa-pairwise, key-ec-on-curve (its pairwise half): a private JWK with
  * one member taken from another key's JWK
  */
 static void
-test_pairwise(jose_alg alg, const char *member, const char *what)
+test_pairwise(const key_pair *kp, int made, const char *member, const char *what)
 {
-	jose_key   *a = NULL,
-			   *b = NULL;
-	char	   *ja = NULL,
-			   *jb = NULL;
-	size_t		la = 0,
-				lb = 0;
 	char		name[16];
 
 	snprintf(name, sizeof(name), "\"%s\":\"", member);
-	if (jose_key_generate(alg, &a) == JOSE_OK &&
-		jose_key_generate(alg, &b) == JOSE_OK &&
-		jose_key_private_jwk(a, 0, NULL, &ja, &la) == JOSE_OK &&
-		jose_key_private_jwk(b, 0, NULL, &jb, &lb) == JOSE_OK)
+	if (made)
 	{
+		const char *ja = kp->j[0],
+				   *jb = kp->j[1];
+		size_t		la = kp->l[0],
+					lb = kp->l[1];
+
 		/* a's private JWK with b's member in place of its own */
 		const char *na = strstr(ja, name);
 		const char *nb = strstr(jb, name);
@@ -404,14 +435,6 @@ test_pairwise(jose_alg alg, const char *member, const char *what)
 	}
 	else
 		CHECK(0, "mutants: two %s keys generate", what);
-	if (ja != NULL)
-		jose_cleanse(ja, la);
-	if (jb != NULL)
-		jose_cleanse(jb, lb);
-	jose_free(ja);
-	jose_free(jb);
-	jose_key_free(a);
-	jose_key_free(b);
 }
 
 /* key-rsa-public-check: a 2048-bit modulus with the factor 3; e = 2 */
@@ -502,14 +525,24 @@ test_mutants(void)
 	test_texts();
 	test_roca();
 	test_key_algs();
-	test_pairwise(JOSE_ALG_RS256, "n", "an RSA");
-	/* each equation of the RSA pairwise check (pkey_pairwise) */
-	test_pairwise(JOSE_ALG_RS256, "d", "an RSA (d)");
-	test_pairwise(JOSE_ALG_RS256, "p", "an RSA (p)");
-	test_pairwise(JOSE_ALG_RS256, "dp", "an RSA (dp)");
-	test_pairwise(JOSE_ALG_RS256, "dq", "an RSA (dq)");
-	test_pairwise(JOSE_ALG_RS256, "qi", "an RSA (qi)");
-	test_pairwise(JOSE_ALG_ES256, "d", "a P-256");
+	{
+		/* one pair of RSA keys for every member: each takes long to make */
+		key_pair	rsa,
+					p256;
+		int			rsa_made = pair_make(JOSE_ALG_RS256, &rsa),
+					p256_made = pair_make(JOSE_ALG_ES256, &p256);
+
+		test_pairwise(&rsa, rsa_made, "n", "an RSA");
+		/* each equation of the RSA pairwise check (pkey_pairwise) */
+		test_pairwise(&rsa, rsa_made, "d", "an RSA (d)");
+		test_pairwise(&rsa, rsa_made, "p", "an RSA (p)");
+		test_pairwise(&rsa, rsa_made, "dp", "an RSA (dp)");
+		test_pairwise(&rsa, rsa_made, "dq", "an RSA (dq)");
+		test_pairwise(&rsa, rsa_made, "qi", "an RSA (qi)");
+		test_pairwise(&p256, p256_made, "d", "a P-256");
+		pair_free(&rsa);
+		pair_free(&p256);
+	}
 	test_rsa_public();
 	test_pss_salt();
 }
