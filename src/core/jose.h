@@ -489,7 +489,9 @@ typedef struct jose_claim_rules
  * instead of being decoded and parsed again.  Everything else, and the
  * check of alg against the caller's algorithms, runs as for any token.
  * Zeroed, it holds nothing; a header longer than JOSE_HEADER_MEMO_MAX
- * characters is not kept.
+ * characters is not kept.  A memo is for one thread: calls that share one
+ * must not overlap.  The one difference a hit can make is that a header
+ * whose parse would have run out of memory (JOSE_E_NOMEM) is not parsed.
  */
 #define JOSE_HEADER_MEMO_MAX 256	/* characters of the header segment */
 

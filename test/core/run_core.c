@@ -2004,7 +2004,7 @@ verify_ex(const char *name, const char *t, size_t len, const jose_keyset *ks,
 		*payload = kdup(res->payload, res->payload_len);
 		*plen = res->payload_len;
 	}
-	if (o->header_memo == NULL && o->stop == NULL)
+	if (o->header_memo == NULL)
 	{
 		for (int round = 0; round < 2; round++)
 		{
@@ -2211,6 +2211,90 @@ test_verify_form(void)
 
 		verify_ex("verify: header dup json_error", t2, strlen(t2), fx_ks, &o, &res, NULL, NULL);
 		CHECK(res.json_error == JOSE_JSON_DUPLICATE, "verify: a header duplicate reports JOSE_JSON_DUPLICATE");
+	}
+}
+
+/*
+ * A token over the header segment hseg (base64url text, taken as it is,
+ * however wrong) and CLAIMS, with a good HS256 MAC over its exact bytes.
+ */
+static char *
+tok_seg(const char *hseg)
+{
+	char	   *input = kfmt("%s.%s", hseg, kb64(CLAIMS, strlen(CLAIMS)));
+	unsigned char mac[JOSE_MAX_SIG_LEN];
+	size_t		maclen = 0;
+
+	CHECK_ST(jose_sig_sign(fx_key, JOSE_ALG_HS256, (const unsigned char *) input, strlen(input),
+						   mac, &maclen), JOSE_OK, "verify: a MAC over header segment %.40s", hseg);
+	return kfmt("%s.%s", input, kb64(mac, maclen));
+}
+
+/*
+ * The header memo against the headers nearest the one it holds: each is
+ * verified (by verify_ex, with and without the memo) right after the good
+ * header H, so that the memo holds H when it meets it.
+ */
+static void
+test_verify_header_memo(void)
+{
+	static const char alphabet[] =
+		"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+	jose_verify_opts o = default_opts();
+	const char *h = kb64(HDR, strlen(HDR));
+	size_t		hl = strlen(h);
+	char	   *good = tok_seg(h);
+	const char *near[8];
+	size_t		nnear = 0;
+
+	EXPECT("verify: memo: the good header H", good, fx_ks, &o, JOSE_OK);
+	/* H with its last character, which carries the unused bits, each other one */
+	for (size_t c = 0; c < 64; c++)
+	{
+		char	   *v = kdup(h, hl);
+
+		if (alphabet[c] == h[hl - 1])
+			continue;
+		v[hl - 1] = alphabet[c];
+		EXPECT("verify: memo: H again", good, fx_ks, &o, JOSE_OK);
+		/* the MAC is good: only rules 2 and 3 on the new header decide */
+		verify_ex(kfmt("verify: memo: H with its last character '%c'", alphabet[c]),
+				  tok_seg(v), strlen(tok_seg(v)), fx_ks, &o, NULL, NULL, NULL);
+	}
+	near[nnear++] = kfmt("%sA", h);
+	near[nnear++] = kfmt("%sfQ", h);
+	near[nnear++] = kfmt("%.*s", (int) hl - 1, h);
+	near[nnear++] = kfmt("%.*s", (int) hl - 4, h);
+	near[nnear++] = kfmt("A%s", h + 1);
+	near[nnear++] = "";
+	for (size_t i = 0; i < nnear; i++)
+	{
+		EXPECT("verify: memo: H again", good, fx_ks, &o, JOSE_OK);
+		verify_ex(kfmt("verify: memo: H changed to '%s'", near[i]), tok_seg(near[i]),
+				  strlen(tok_seg(near[i])), fx_ks, &o, NULL, NULL, NULL);
+	}
+
+	/* an empty header segment meets an empty memo */
+	memset(&test_memo, 0, sizeof(test_memo));
+	EXPECT("verify: memo: an empty header against an empty memo", tok_seg(""), fx_ks, &o,
+		   JOSE_E_HEADER_JSON);
+
+	/* kept up to JOSE_HEADER_MEMO_MAX characters of segment, not beyond */
+	for (size_t bytes = 190; bytes <= 195; bytes++)
+	{
+		/* {"alg":"HS256","x":"aaa…"}: 22 bytes around the padding */
+		char	   *pad = keep(malloc(bytes - 22 + 1));
+		char	   *t;
+		size_t		seglen = JOSE_B64_ENCODED_LEN(bytes);
+
+		memset(pad, 'a', bytes - 22);
+		pad[bytes - 22] = '\0';
+		t = tok(kfmt("{\"alg\":\"HS256\",\"x\":\"%s\"}", pad), CLAIMS);
+		memset(&test_memo, 0, sizeof(test_memo));
+		EXPECT(kfmt("verify: memo: a header segment of %zu characters", seglen), t, fx_ks, &o, JOSE_OK);
+		CHECK(seglen <= JOSE_HEADER_MEMO_MAX ? test_memo.seglen == seglen : test_memo.seglen == 0,
+			  "verify: memo: a header segment of %zu characters is %s", seglen,
+			  seglen <= JOSE_HEADER_MEMO_MAX ? "kept" : "not kept");
 	}
 }
 
@@ -2969,6 +3053,7 @@ test_verify(void)
 		test_verify_ok();
 		test_verify_form();
 		test_verify_header();
+		test_verify_header_memo();
 		test_verify_kid_signature();
 		test_verify_large_sets();
 		test_verify_payload();
