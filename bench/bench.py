@@ -282,10 +282,17 @@ def machine_busy(seconds=0.5):
     return (b1 - b0) / max(t1 - t0, 1)
 
 
-def wait_idle(max_wait=60.0):
+WARM_SQL = "SELECT count(*) FROM generate_series(1, 2000000)"   # about 0.1 s of a backend's CPU
+
+
+def wait_idle(max_wait=60.0, cur=None):
     """Before a measurement that wall-clock time decides (pgbench), wait for
     other work on the machine to stop, a while at most: this machine may be
-    shared.  Records how long it waited and how often it gave up."""
+    shared.  Records how long it waited and how often it gave up.  With cur,
+    its backend then runs WARM_SQL, unmeasured: on some hosts the first
+    statement after an idle wait took a third more CPU time than the same
+    statement a moment later (a virtual CPU waking up), which made the first
+    policy of a round look dearer than the rest."""
     IDLE["checks"] += 1
     t0 = time.time()
     while True:
@@ -297,6 +304,9 @@ def wait_idle(max_wait=60.0):
             log(f"  (the machine is {busy * 100:.0f}% busy with other work; measuring anyway)")
             break
     IDLE["waited"] += time.time() - t0
+    if cur is not None:
+        cur.execute(WARM_SQL)
+        cur.fetchone()
 
 
 # ---------------------------------------------------------------------------
@@ -521,8 +531,9 @@ def rls(conn, regkeys):
     expected = RLS_ROWS // 1000
     times = {name: [] for name, _, _ in RLS_POLICIES}
     for r in range(RLS_RUNS + 1):           # round 0 warms up
-        wait_idle(30)
-        for name, role, _ in RLS_POLICIES:
+        wait_idle(30, cur)
+        # each round starts one policy further on, so that no policy is always first
+        for name, role, _ in RLS_POLICIES[r % len(RLS_POLICIES):] + RLS_POLICIES[:r % len(RLS_POLICIES)]:
             cur.execute(f"SET ROLE {role}")
             secs, n = timed(cur, "SELECT count(*) FROM rls_docs")
             cur.execute("RESET ROLE")
@@ -800,7 +811,7 @@ def issuers_bench(conn):
         [("registry", n, "bench_iss_reg") for n in (0, 20)]
     times = {(kind, n): ([], []) for kind, n, _ in configs}
     for r in range(RUNS + 2):               # round 0 warms up
-        wait_idle(30)
+        wait_idle(30, cur)
         for kind, n, t in configs:
             register_idps(cur, n)
             timed(cur, f"SELECT jwt_claim('sub') FROM (SELECT set_config('jwt.token', tok, true) "
@@ -860,8 +871,8 @@ def scopes_bench(conn):
     expected = RLS_ROWS // 1000
     times = {name: [] for name, _, _ in SCOPE_POLICIES}
     for r in range(RLS_RUNS + 1):           # round 0 warms up
-        wait_idle(30)
-        for name, role, _ in SCOPE_POLICIES:
+        wait_idle(30, cur)
+        for name, role, _ in SCOPE_POLICIES[r % len(SCOPE_POLICIES):] + SCOPE_POLICIES[:r % len(SCOPE_POLICIES)]:
             cur.execute(f"SET ROLE {role}")
             secs, n = timed(cur, "SELECT count(*) FROM rls_docs")
             cur.execute("RESET ROLE")
@@ -1183,7 +1194,9 @@ def write_results(m, tp, rl, pb, gc, gr, gj, gs, mem, misses, profiles, iss, sc,
     w(f"`SELECT count(*) FROM rls_docs` over {rl['rows']:,} rows (1,000 owners, 0.1% of the rows visible) "
       "as an unprivileged role whose only policy is the one shown; the session has `jwt.token` set "
       "(an HS256 token verified against the registry) and `request.jwt.claims` set to the same claims. "
-      "Serial plans (no parallel workers), so the figure is the per-row cost.\n")
+      "Serial plans (no parallel workers), so the figure is the per-row cost. Each round begins "
+      "with an unmeasured statement of about 0.1 s and one policy further on than the last, so that "
+      "no policy is always the first after the wait for an idle machine.\n")
     w("| policy | ms (CPU) | ratio to the constant | ns per row over the constant | target |")
     w("|---|---|---|---|---|")
     for name, p in rl["policies"].items():

@@ -106,7 +106,7 @@ def session_with_ended(b, conn, S):
     reload = {"none": [], "ended": []}
     steady = []
     for r in range(S["rounds"] + 1):            # round 0 warms up
-        b.wait_idle(30)
+        b.wait_idle(30, cur)
         for case in ("none", "ended"):
             if case == "none":
                 drop_ended(cur)
@@ -228,7 +228,7 @@ def throughput(b, conn, S):
     cur = conn.cursor()
     res = {(k, sc): {"tps": [], "cpu": []} for k, _ in CALLS for sc in COMMITS}
     for r in range(S["rounds"] + 1):
-        b.wait_idle(30)
+        b.wait_idle(30, cur)
         for sc in COMMITS:
             for what, script in CALLS:
                 clients = []
