@@ -143,8 +143,8 @@ def registry(conn):
             base = (f"SELECT count(*) FILTER (WHERE s IS NOT NULL) FROM "
                     f"(SELECT set_config('jwt.token', tok, true) AS s FROM {t}) q")
             first, _ = bench.timed(cur, sql)      # loads the registry
-            b = bench.timed(cur, base)[0]
-            s, n = bench.timed(cur, sql)
+            b = bench.timed_steady(cur, base)[0]
+            s, _, n = bench.timed_steady(cur, sql)
             if n != bench.ROWS:
                 raise SystemExit(f"registry {nkeys}: {n} of {bench.ROWS}")
             R[nkeys]["vt"].append(s)
@@ -419,7 +419,8 @@ def section(w, gc, gr, gj, gs):
       "helps one key no more than 10,000), in one `SELECT set_config('jwt.token', "
       "tok, true), jwt_claim('sub')`: every row verifies a new token. *own µs* leaves out the same "
       f"statement without `jwt_claim`. Each of {bench.GROWTH_RUNS} rounds empties the registry and fills it "
-      "up through the sizes in turn, measuring at each. The key is found by the registry's kid index (a binary search: 14 steps "
+      "up through the sizes in turn, measuring at each (each statement run again until its runs add up to "
+      f"{bench.STEADY_SECONDS} s, their median taken, as in section 1). The key is found by the registry's kid index (a binary search whose steps take no branch: 14 steps "
       "for 10,000 keys), so nothing per token should grow with the registry but the cache misses of "
       "a larger index. What does grow is the registry's load, once per backend and after every "
       "change to `jwt_keys`: *load ms* is the first statement's extra time. *jwt_issue* is "

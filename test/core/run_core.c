@@ -2691,6 +2691,41 @@ test_verify_large_sets(void)
 	CHECK(bad == 0, "large sets: in a registry of %d keys each kid selects its own key, "
 		  "retired keys refused, algorithms pinned (%d wrong)", NK, bad);
 
+	/*
+	 * The kid index alone (jose_keyset_find, which jwt_issue(claims, kid)
+	 * uses without verify_signature's second look at the kid): every kid
+	 * finds its own key, in the JWKS whose kids share their first 8 bytes
+	 * and in the registry whose kids do not; kids next to them find none.
+	 */
+	{
+		static const char *const absent[] = {
+			"long-shared-prefix-k", "long-sha", "long-sh", "long-shared-prefix-j9",
+			"long-shared-prefix-k00", "long-shared-prefix-k1x", "long-shared-prefix-k200",
+			"long-shared-prefix-z", "r", "r00", "r1x", "r200", "q9", "s", "a", ""
+		};
+
+		bad = 0;
+		for (int i = 0; i < NK; i++)
+			for (int set = 0; set < 2; set++)
+			{
+				const jose_keyset *in = set ? reg : ks;
+				char	   *kid = kfmt(set ? "r%d" : "long-shared-prefix-k%d", i);
+				const jose_key *k = jose_keyset_find(in, kid, strlen(kid));
+				size_t		klen = 0;
+				const char *got = k != NULL ? jose_key_kid(k, &klen) : NULL;
+
+				if (got == NULL || klen != strlen(kid) || memcmp(got, kid, klen) != 0)
+					bad++;
+			}
+		for (size_t i = 0; i < sizeof(absent) / sizeof(absent[0]); i++)
+			if (jose_keyset_find(ks, absent[i], strlen(absent[i])) != NULL ||
+				jose_keyset_find(reg, absent[i], strlen(absent[i])) != NULL)
+				bad++;
+		CHECK(bad == 0, "large sets: the kid index finds each of %d kids in both sets, "
+			  "and none of %zu kids next to them (%d wrong)", NK,
+			  sizeof(absent) / sizeof(absent[0]), bad);
+	}
+
 	/* the fixtures: single keys and a JWKS with a member it cannot use */
 	CHECK(jose_keyset_algs(fx_jwks, JOSE_OP_VERIFY) == algs_of_keys(fx_jwks, JOSE_OP_VERIFY) &&
 		  jose_keyset_algs(fx_short, JOSE_OP_VERIFY) == algs_of_keys(fx_short, JOSE_OP_VERIFY) &&
