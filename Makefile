@@ -99,7 +99,7 @@ src/jsonin.o src/jsonbwrite.o: src/jsonbwrite.h
 CORE_SRCS = $(CORE_OBJS:.o=.c)
 CORE_CFLAGS = -std=c11 -O2 -g -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes
 
-test/core/run_core: test/core/run_core.c test/core/vectors.c test/core/mutants.c $(CORE_SRCS) src/core/jose.h
+test/core/run_core: test/core/run_core.c test/core/vectors.c test/core/mutants.c test/core/testutil.h test/core/tapewalk.h $(CORE_SRCS) src/core/jose.h
 	$(CC) $(CORE_CFLAGS) -Isrc -o $@ test/core/run_core.c test/core/vectors.c test/core/mutants.c $(CORE_SRCS) -lcrypto -lm
 
 core-check: test/core/run_core
@@ -123,7 +123,7 @@ FUZZ_CC ?= clang
 FUZZ_CFLAGS = -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all -Isrc
 FUZZ_TARGETS = test/fuzz/fuzz_verify test/fuzz/fuzz_json test/fuzz/fuzz_keys
 
-$(FUZZ_TARGETS): test/fuzz/%: test/fuzz/%.c test/fuzz/fuzz.h $(CORE_SRCS) src/core/jose.h src/core/key_internal.h
+$(FUZZ_TARGETS): test/fuzz/%: test/fuzz/%.c test/fuzz/fuzz.h test/core/tapewalk.h $(CORE_SRCS) src/core/jose.h src/core/key_internal.h
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -o $@ $< $(CORE_SRCS) -lcrypto -lm
 
 fuzz-build: $(FUZZ_TARGETS)

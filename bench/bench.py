@@ -555,7 +555,7 @@ def rls(conn, regkeys):
         # each round starts one policy further on, so that no policy is always first
         for name, role, _ in RLS_POLICIES[r % len(RLS_POLICIES):] + RLS_POLICIES[:r % len(RLS_POLICIES)]:
             cur.execute(f"SET ROLE {role}")
-            secs, n = timed(cur, "SELECT count(*) FROM rls_docs")
+            secs, _, n = timed_steady(cur, "SELECT count(*) FROM rls_docs")
             cur.execute("RESET ROLE")
             if n != expected:
                 raise SystemExit(f"rls {name}: {n} rows, expected {expected}")
@@ -836,8 +836,8 @@ def issuers_bench(conn):
             register_idps(cur, n)
             timed(cur, f"SELECT jwt_claim('sub') FROM (SELECT set_config('jwt.token', tok, true) "
                        f"FROM {t} LIMIT 1) q")   # loads the registry and its issuers
-            b, _ = timed(cur, base(t))
-            secs, got = timed(cur, sql(t))
+            b = timed_steady(cur, base(t))[0]
+            secs, _, got = timed_steady(cur, sql(t))
             if got != ROWS:
                 raise SystemExit(f"issuers {kind} {n}: {got} of {ROWS} tokens verified")
             if r > 0:
@@ -894,7 +894,7 @@ def scopes_bench(conn):
         wait_idle(30, cur)
         for name, role, _ in SCOPE_POLICIES[r % len(SCOPE_POLICIES):] + SCOPE_POLICIES[:r % len(SCOPE_POLICIES)]:
             cur.execute(f"SET ROLE {role}")
-            secs, n = timed(cur, "SELECT count(*) FROM rls_docs")
+            secs, _, n = timed_steady(cur, "SELECT count(*) FROM rls_docs")
             cur.execute("RESET ROLE")
             if n != expected:
                 raise SystemExit(f"scopes {name}: {n} rows, expected {expected}")
@@ -922,7 +922,8 @@ def issuers_section(w, iss, sc):
       "every row verifies a new token, whose `iss` is looked up among the registered issuers (and their "
       "aliases) before its issuer's keys verify it. With 20 issuers the tokens name each in turn, each "
       "signed by its own issuer's key (2048-bit RSA). *own µs* leaves out the same statement without "
-      "`jwt_claim`; the ratio is the median of each round's ratio. A registry token (HS256) is routed "
+      f"`jwt_claim` (each statement run again until its runs add up to {STEADY_SECONDS} s, their median "
+      "taken, as in section 1); the ratio is the median of each round's ratio. A registry token (HS256) is routed "
       "too: its payload is read for its `iss` when any issuer is registered, which the last two rows "
       "show. A repeated token is answered from the session's cache and never looked up again.\n")
     w("| tokens | issuers registered | µs per token | own µs | ratio | target |")
@@ -937,7 +938,8 @@ def issuers_section(w, iss, sc):
     w(f"**jwt_has_scope per row**: section 2's `SELECT count(*) FROM rls_docs` over {sc['rows']:,} rows as "
       "a role whose policy is shown; the session token (HS256, from the registry) has "
       "`\"scope\": \"openid profile docs:read docs:write\"`. The plan evaluates the scope first on every "
-      f"row (`{sc['plan']}`). The ratio is the median of each round's ratio to the constant policy.\n")
+      f"row (`{sc['plan']}`). Each statement runs again until its runs add up to {STEADY_SECONDS} s, their "
+      "median taken, as in section 1. The ratio is the median of each round's ratio to the constant policy.\n")
     w("| policy | ms (CPU) | ratio to the constant | ns per row over the constant | target |")
     w("|---|---|---|---|---|")
     for name, p in sc["policies"].items():
@@ -1138,12 +1140,19 @@ def fmt_bytes(n):
     return f"{n / 1024:.0f} KB" if n >= 1024 else f"{n} B"
 
 
+def runs_of_sections(rls="RLS"):
+    """The rounds of the sections with more than RUNS: "5 for throughput, RLS and pgbench"."""
+    if TP_RUNS == RLS_RUNS == PGBENCH_RUNS:
+        return f"{TP_RUNS} for throughput, {rls} and pgbench"
+    return f"{TP_RUNS} for throughput, {RLS_RUNS} for {rls}, {PGBENCH_RUNS} for pgbench"
+
+
 def write_results(m, tp, rl, pb, gc, gr, gj, gs, mem, misses, profiles, iss, sc, lg=None, ceilings=None):
     L = []
     w = L.append
     w("# jwt benchmarks\n")
     w(f"Written by `bench/run` on {m['date']}. Every figure is the median of {RUNS} runs "
-      f"({TP_RUNS} for throughput, {RLS_RUNS} for row-level security and pgbench); every ratio compares two figures measured in this "
+      f"({runs_of_sections('row-level security')}); every ratio compares two figures measured in this "
       "same run on this machine. Times of SQL statements are the backend's CPU time for the "
       "statement (`/proc/<pid>/schedstat`; on an idle machine the same as wall-clock time, since "
       "nothing is read from disk); pgbench figures are transactions per wall-clock second. "
@@ -1219,7 +1228,9 @@ def write_results(m, tp, rl, pb, gc, gr, gj, gs, mem, misses, profiles, iss, sc,
       "(an HS256 token verified against the registry) and `request.jwt.claims` set to the same claims. "
       "Serial plans (no parallel workers), so the figure is the per-row cost. Each round begins "
       "with an unmeasured statement of about 0.1 s and one policy further on than the last, so that "
-      "no policy is always the first after the wait for an idle machine.\n")
+      "no policy is always the first after the wait for an idle machine. Each policy's statement is "
+      f"run again until its runs add up to {STEADY_SECONDS} s, and the round takes their median, as in "
+      "section 1.\n")
     w("| policy | ms (CPU) | ratio to the constant | ns per row over the constant | target |")
     w("|---|---|---|---|---|")
     for name, p in rl["policies"].items():
@@ -1504,7 +1515,7 @@ def readme_performance(m, tp, rl, pb, gc, gr, gj, gs, mem, misses, iss, sc, lg):
       f"{m['total_seconds'] / 60:.0f} minutes this time) on {m['date'].split(' ')[0]}: {host}, "
       f"{m['memory_mb'] / 1024:.0f} GB, {m['os'].replace('GNU/Linux ', '').split(' (')[0]}, "
       f"{' '.join(m['openssl'].split()[:2])}, {' '.join(m['postgres'].split()[:2])}. Every figure is a "
-      f"median of at least {RUNS} runs ({TP_RUNS} for throughput, {RLS_RUNS} for RLS and pgbench), and every ratio compares two "
+      f"median of at least {RUNS} runs ({runs_of_sections()}), and every ratio compares two "
       "figures of the same run. Statement times are the backend's CPU time, which is what "
       "`openssl speed` counts too."
       + (f" Other processes took {m['others']['share'] * 100:.0f}% of the machine during the run."

@@ -22,6 +22,7 @@
 
 #include "core/jose.h"
 #include "testutil.h"
+#include "tapewalk.h"
 
 /* ---------------------------------------------------------------------
  * Checks and their counters
@@ -1197,37 +1198,6 @@ test_json_syntax(void)
 			   "json: a raw form feed is refused");
 	CHECK_JSON(parse_str("{\"a\":1}\f"), JOSE_JSON_SYNTAX,
 			   "json: a form feed is not JSON whitespace");
-}
-
-/*
- * Walk a tape from node at: every node's end is past its own, a container's
- * contents are exactly count values (names, strings, before an object's
- * values), and they end where the container says.  The end, or 0 when the
- * tape is inconsistent.
- */
-static size_t
-tape_walk(const jose_json_tape *t, size_t at)
-{
-	const jose_json_node *node;
-	size_t		next,
-				kids;
-
-	if (at >= t->n)
-		return 0;
-	node = &t->nodes[at];
-	next = at + 1;
-	if (node->v.type != JOSE_JSON_OBJECT && node->v.type != JOSE_JSON_ARRAY)
-		return node->end == next && node->count == 0 ? next : 0;
-	kids = node->v.type == JOSE_JSON_OBJECT ? 2 * node->count : node->count;
-	for (size_t k = 0; k < kids; k++)
-	{
-		if (node->v.type == JOSE_JSON_OBJECT && k % 2 == 0 &&
-			(next >= t->n || t->nodes[next].v.type != JOSE_JSON_STRING))
-			return 0;
-		if ((next = tape_walk(t, next)) == 0)
-			return 0;
-	}
-	return next == node->end ? next : 0;
 }
 
 /* A node's type and span, as text: "type:span" (the span between a string's quotes). */

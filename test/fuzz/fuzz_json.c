@@ -18,6 +18,7 @@
 
 #include "core/jose.h"
 #include "fuzz.h"
+#include "../core/tapewalk.h"
 
 static volatile double dsink;
 
@@ -162,32 +163,6 @@ walk_value(const jose_json_value *v, int depth)
 		default:
 			FUZZ_CHECK(0, "a value of no type");
 	}
-}
-
-/* The end of the value at node at, or 0 when the tape does not hold it whole. */
-static size_t
-tape_walk(const jose_json_tape *t, size_t at)
-{
-	const jose_json_node *node;
-	size_t		next,
-				kids;
-
-	if (at >= t->n)
-		return 0;
-	node = &t->nodes[at];
-	next = at + 1;
-	if (node->v.type != JOSE_JSON_OBJECT && node->v.type != JOSE_JSON_ARRAY)
-		return node->end == next && node->count == 0 ? next : 0;
-	kids = node->v.type == JOSE_JSON_OBJECT ? 2 * node->count : node->count;
-	for (size_t k = 0; k < kids; k++)
-	{
-		if (node->v.type == JOSE_JSON_OBJECT && k % 2 == 0 &&
-			(next >= t->n || t->nodes[next].v.type != JOSE_JSON_STRING))
-			return 0;
-		if ((next = tape_walk(t, next)) == 0)
-			return 0;
-	}
-	return next == node->end ? next : 0;
 }
 
 static int
