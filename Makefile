@@ -28,7 +28,11 @@ PG_CPPFLAGS = -I$(srcdir)/src
 #     make COPT=-Werror
 PG_CFLAGS = -Wall -Wextra -Wno-unused-parameter -Wno-sign-compare \
 	-Wno-missing-field-initializers
-SHLIB_LINK = -lcrypto -lm
+# jwt.so exports its entry points only (src/exports.map says which and why),
+# and binds its own calls to its own functions (-Bsymbolic-functions): a
+# library that PostgreSQL loaded before it, with RTLD_GLOBAL, can never stand
+# in for one of them.  test/hygiene.py checks both.
+SHLIB_LINK = -lcrypto -lm -Wl,--version-script=$(srcdir)/src/exports.map -Wl,-Bsymbolic-functions
 
 EXTRA_CLEAN = test/core/run_core test/core/wycheproof
 
@@ -61,9 +65,11 @@ endif
 # stands in for jwt.so's.
 all: $(FETCH_LIB)
 
+$(shlib): $(srcdir)/src/exports.map
+
 $(FETCH_LIB): $(FETCH_OBJS) $(CORE_OBJS) $(srcdir)/src/fetch/exports.map
 	$(CC) $(CFLAGS) -shared -o $@ $(FETCH_OBJS) $(CORE_OBJS) $(LDFLAGS) $(LDFLAGS_SL) \
-		-Wl,--version-script=$(srcdir)/src/fetch/exports.map $(FETCH_LINK)
+		-Wl,--version-script=$(srcdir)/src/fetch/exports.map -Wl,-Bsymbolic-functions $(FETCH_LINK)
 
 $(FETCH_OBJS): src/jwt.h src/compat.h src/core/jose.h src/fetch/fetch.h src/wake_shmem.h
 src/wake.o src/jwt.o: src/wake.h src/wake_shmem.h

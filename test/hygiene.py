@@ -20,7 +20,14 @@ No server needed:
      found false are in test/cppcheck-suppressions.xml, each with its reason;
   3. clang-tidy over src/core/*.c with the repository's .clang-tidy; each
      finding it still makes must be one of EXPLAINED below (file, check, and
-     the source line it points at), and each of EXPLAINED must still occur.
+     the source line it points at), and each of EXPLAINED must still occur;
+  4. linkage, of the libraries built in 1: jwt.so and jwt_fetch.so export
+     their entry points only (the magic block, _PG_init, pg_finfo_*, jwt_*,
+     and jwt.so's jws_*: src/exports.map, src/fetch/exports.map), so that no
+     core function (jose_*) stands in for a same-named one of a library
+     PostgreSQL loads after them (it loads with RTLD_GLOBAL); and neither
+     calls a function it defines through its PLT (-Bsymbolic-functions), so
+     that no library loaded before them stands in for one of their own.
 
 Ends with "hygiene: N passed, N failed".
 """
@@ -83,6 +90,34 @@ def warnings_in(text):
     return [line for line in text.splitlines() if re.search(r"\b(warning|error):", line)]
 
 
+# What each library may export (item 4).
+EXPORTS = {
+    "jwt.so": r"Pg_magic_func|_PG_init|pg_finfo_\w+|jwt_\w+|jws_\w+",
+    "jwt_fetch.so": r"Pg_magic_func|_PG_init|pg_finfo_\w+|jwt_\w+",
+}
+
+
+def linkage(tmp):
+    for lib, allowed in EXPORTS.items():
+        path = os.path.join(tmp, lib)
+        if not os.path.exists(path):
+            T.check(f"{lib} is built", False)
+            continue
+        nm = run(["nm", "-D", "--defined-only", path])
+        defined = [line.split()[-1] for line in nm.stdout.splitlines() if line.strip()]
+        stray = [d for d in defined if not re.fullmatch(allowed, d)]
+        T.check(f"{lib} exports its entry points only ({len(defined)} symbols)",
+                nm.returncode == 0 and "Pg_magic_func" in defined and "_PG_init" in defined
+                and any(d.startswith("pg_finfo_") for d in defined) and not stray,
+                nm.stderr[-500:] or ", ".join(stray[:20]))
+        dis = run(["objdump", "-d", path])
+        own = set(defined)
+        via_plt = sorted({m for m in re.findall(r"<([\w.]+)@plt>:", dis.stdout) if m in own})
+        T.check(f"... and calls none of its own functions through its PLT",
+                dis.returncode == 0 and "@plt>:" in dis.stdout and not via_plt,
+                dis.stderr[-500:] or ", ".join(via_plt[:20]))
+
+
 def clang_builds():
     if shutil.which("clang") is None:
         T.check("clang is installed", False)
@@ -107,6 +142,7 @@ def clang_builds():
                     if " -c -o " in line and line.endswith(".c") and " -emit-llvm " not in line]
         T.check("... and every object was compiled by clang",
                 len(compiles) >= 20 and all(c == "clang" for c in compiles), sorted(set(compiles)))
+        linkage(tmp)
         r = run(["make", "-s", "CC=clang", "test/core/run_core", "test/core/wycheproof"], cwd=tmp)
         out = r.stdout + r.stderr
         T.check("the core (run_core, wycheproof) builds with clang, CORE_CFLAGS",
