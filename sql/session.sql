@@ -273,6 +273,24 @@ SELECT jwt_claim('sub') AS before_exp, pg_sleep(3) IS NOT NULL AS slept_past_exp
        jwt_claim('sub') AS same_statement, (jwt_claims() ->> 'exp')::bigint < extract(epoch FROM clock_timestamp()) AS exp_passed;
 SELECT code, message, detail FROM pg_temp.session();
 ROLLBACK;
+-- a PL/pgSQL call site lives for the transaction, and once it has lent its
+-- answer hands it out as it is: the next statement still checks the token
+-- anew, and refuses it once it has expired
+CREATE FUNCTION pg_temp.sub_of_site() RETURNS text
+LANGUAGE plpgsql AS $$
+BEGIN
+    RETURN jwt_claim('sub');
+END
+$$;
+SELECT jwt_sign(jsonb_build_object('sub', 'erin', 'exp', ceil(extract(epoch FROM clock_timestamp()))::bigint + 2), :'secret') AS soon \gset
+BEGIN;
+SET LOCAL jwt.token = :'soon';
+SELECT pg_temp.sub_of_site() AS before_exp, pg_temp.sub_of_site() AS asked_again;
+SELECT pg_sleep(3) IS NOT NULL AS slept_past_exp;
+\set SHOW_CONTEXT never
+SELECT pg_temp.sub_of_site() AS next_statement;
+\set SHOW_CONTEXT errors
+ROLLBACK;
 --
 -- Policy settings.  Each applies from the next statement on, also within a
 -- transaction; a superuser sets them (here for the session).

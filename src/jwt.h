@@ -7,6 +7,7 @@
 
 #include "postgres.h"
 #include "fmgr.h"
+#include "access/xact.h"
 #include "lib/stringinfo.h"
 #include "utils/jsonb.h"
 #include "utils/relcache.h"
@@ -182,6 +183,40 @@ extern Jsonb *jwt_session_claims(FunctionCallInfo fcinfo);
 extern bool jwt_session_from_issuer(void);
 
 /*
+ * Which statement of which transaction is running: the key of a call site's
+ * answer.  jwt_now() is the later of the statement's and the transaction's
+ * start; a procedure that commits starts transactions within one statement,
+ * which jwt_xact_generation (registry.c, bumped as each transaction ends)
+ * tells apart.  One comparison of a counter and one of the statement's start
+ * is as strict as comparing jwt_now() (stricter: it also tells apart two
+ * transactions that start in one microsecond), for one call fewer.
+ */
+typedef struct JwtStatement
+{
+	uint64		xact_gen;
+	TimestampTz start;
+} JwtStatement;
+
+extern uint64 jwt_xact_generation;
+
+static inline JwtStatement
+jwt_statement_get(void)
+{
+	JwtStatement st;
+
+	st.xact_gen = jwt_xact_generation;
+	st.start = GetCurrentStatementStartTimestamp();
+	return st;
+}
+
+static inline bool
+jwt_statement_is(const JwtStatement *st)
+{
+	return st->xact_gen == jwt_xact_generation &&
+		st->start == GetCurrentStatementStartTimestamp();
+}
+
+/*
  * session.c, for functions of the session's claims in other files
  * (scopes.c): what an answer derived from the claims depends on.  While
  * jwt_claims_stamp_current() holds, the claims (and so the answer) are the
@@ -191,7 +226,7 @@ typedef struct JwtClaimsStamp
 {
 	bool		valid;
 	bool		isnull;			/* no token: the claims were NULL */
-	TimestampTz stmt;
+	JwtStatement statement;
 	uint64		token_gen;
 	uint64		policy_gen;
 	uint64		registry_gen;

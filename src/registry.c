@@ -127,6 +127,19 @@ jwt_now(void)
 	return Max(stmt, xact);
 }
 
+/* jwt.h's JwtStatement: a new value for every transaction */
+uint64		jwt_xact_generation = 1;
+
+/*
+ * Every end of a transaction (commit, abort, prepare, and their parallel
+ * and pre- events: a bump too many only costs a call site one re-check).
+ */
+static void
+xact_end(XactEvent event, void *arg)
+{
+	jwt_xact_generation++;
+}
+
 static uint64
 jti_hash(const char *jti, size_t len)
 {
@@ -158,6 +171,7 @@ void
 jwt_registry_register_callbacks(void)
 {
 	CacheRegisterRelcacheCallback(registry_invalidate, (Datum) 0);
+	RegisterXactCallback(xact_end, NULL);
 }
 
 /*

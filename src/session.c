@@ -74,13 +74,7 @@ static MemoryContext claims_context = NULL;
 /* What a call site remembers for the statement. */
 typedef struct ClaimsSite
 {
-	uint64		token_gen;
-	uint64		policy_gen;
-	uint64		registry_gen;
-	uint64		revocation_gen;
-	uint64		epoch;
-	TimestampTz stmt;
-	bool		isnull;
+	JwtClaimsStamp stamp;		/* what the answer depends on */
 	/* jwt_claim() only: the name asked for and its answer, reused */
 	bool		name_valid;
 	text	   *name;
@@ -407,6 +401,50 @@ fallback_claims(void)
 
 
 /*
+ * Whether nothing a stamped answer depends on has moved: the statement, the
+ * token, the policy, the registry's keys and revocations, the cache entry.
+ * The fallback reads a setting that is not ours, whose changes no hook tells
+ * us of: with it on and no jwt.token, nothing stands.  The cheap tests come
+ * first; the statement's start, a call into the server, comes last.
+ */
+static inline bool
+stamp_stands(const JwtClaimsStamp *stamp)
+{
+	const char *tok = jwt_session_token;
+
+	return stamp->token_gen == jwt_token_generation &&
+		stamp->policy_gen == jwt_policy_generation &&
+		stamp->registry_gen == jwt_registry_generation &&
+		stamp->revocation_gen == jwt_revocation_generation &&
+		stamp->epoch == claims_cache.epoch &&
+		jwt_registry.valid && jwt_registry.revoked_valid &&
+		!((jwt_policy_fallback || jwt_policy_fallback_settings) && (tok == NULL || tok[0] == '\0')) &&
+	/* mutation: session-answer-of-statement: jwt_statement_is(&stamp->statement) => 1 */
+		jwt_statement_is(&stamp->statement);
+}
+
+/* Whether a stamped answer stands: stamp_stands(), once there is one. */
+static inline bool
+stamp_current(const JwtClaimsStamp *stamp)
+{
+	return stamp->valid && stamp_stands(stamp) && (stamp->isnull || claims_cache.valid);
+}
+
+/* Stamp an answer as of now: the claims just checked, NULL or not. */
+static void
+stamp_now(JwtClaimsStamp *stamp, bool isnull)
+{
+	stamp->statement = jwt_statement_get();
+	stamp->token_gen = jwt_token_generation;
+	stamp->policy_gen = jwt_policy_generation;
+	stamp->registry_gen = jwt_registry_generation;
+	stamp->revocation_gen = jwt_revocation_generation;
+	stamp->epoch = claims_cache.epoch;
+	stamp->isnull = isnull;
+	stamp->valid = true;
+}
+
+/*
  * The claims of the session token for this call, or NULL when no token is
  * set.  Raises 28000 when a token is set and is not valid now.
  */
@@ -414,24 +452,16 @@ static Jsonb *
 session_claims(FunctionCallInfo fcinfo, ClaimsSite *site)
 {
 	const char *tok = jwt_session_token;
-	TimestampTz stmt = jwt_now();	/* the statement's now: the key of its answer */
+	TimestampTz stmt;
 	Jsonb	   *result;
 	size_t		len;
 	double		now;
 
-	/*
-	 * The statement's answer, if nothing it depends on has moved.  The
-	 * fallback reads a setting that is not ours, whose changes no hook
-	 * tells us of: it is compared afresh on every call.
-	 */
-	if (site != NULL && site->stmt == stmt && site->token_gen == jwt_token_generation &&
-		!((jwt_policy_fallback || jwt_policy_fallback_settings) && (tok == NULL || tok[0] == '\0')) &&
-		site->policy_gen == jwt_policy_generation && jwt_registry.valid &&
-		site->registry_gen == jwt_registry_generation && jwt_registry.revoked_valid &&
-		site->revocation_gen == jwt_revocation_generation && site->epoch == claims_cache.epoch &&
-		(site->isnull || claims_cache.valid))
-		return site->isnull ? NULL : claims_cache.claims;
+	/* the statement's answer, if nothing it depends on has moved */
+	if (site != NULL && stamp_current(&site->stamp))
+		return site->stamp.isnull ? NULL : claims_cache.claims;
 
+	stmt = jwt_now();			/* the statement's now: the key of its answer */
 	jwt_accept_invalidations(stmt);
 
 	if (tok == NULL || tok[0] == '\0')
@@ -456,13 +486,7 @@ session_claims(FunctionCallInfo fcinfo, ClaimsSite *site)
 
 	if (site != NULL)
 	{
-		site->stmt = stmt;
-		site->token_gen = jwt_token_generation;
-		site->policy_gen = jwt_policy_generation;
-		site->registry_gen = jwt_registry_generation;
-		site->revocation_gen = jwt_revocation_generation;
-		site->epoch = claims_cache.epoch;
-		site->isnull = result == NULL;
+		stamp_now(&site->stamp, result == NULL);
 		site->name_valid = false;
 	}
 	return result;
@@ -514,14 +538,7 @@ jwt_session_claims_stamped(FunctionCallInfo fcinfo, JwtClaimsStamp *stamp)
 {
 	Jsonb	   *claims = session_claims(fcinfo, NULL);
 
-	stamp->stmt = jwt_now();
-	stamp->token_gen = jwt_token_generation;
-	stamp->policy_gen = jwt_policy_generation;
-	stamp->registry_gen = jwt_registry_generation;
-	stamp->revocation_gen = jwt_revocation_generation;
-	stamp->epoch = claims_cache.epoch;
-	stamp->isnull = claims == NULL;
-	stamp->valid = true;
+	stamp_now(stamp, claims == NULL);
 	return claims;
 }
 
@@ -529,23 +546,15 @@ jwt_session_claims_stamped(FunctionCallInfo fcinfo, JwtClaimsStamp *stamp)
 bool
 jwt_claims_stamp_current(const JwtClaimsStamp *stamp)
 {
-	const char *tok = jwt_session_token;
-
-	return stamp->valid && stamp->stmt == jwt_now() &&
-		stamp->token_gen == jwt_token_generation &&
-		!((jwt_policy_fallback || jwt_policy_fallback_settings) && (tok == NULL || tok[0] == '\0')) &&
-		stamp->policy_gen == jwt_policy_generation && jwt_registry.valid &&
-		stamp->registry_gen == jwt_registry_generation && jwt_registry.revoked_valid &&
-		stamp->revocation_gen == jwt_revocation_generation &&
-		stamp->epoch == claims_cache.epoch &&
-		(stamp->isnull || claims_cache.valid);
+	return stamp_current(stamp);
 }
 
 PG_FUNCTION_INFO_V1(jwt_claims);
 PG_FUNCTION_INFO_V1(jwt_claim);
 
-Datum
-jwt_claims(PG_FUNCTION_ARGS)
+/* jwt_claims() when the site has no lent copy that stands */
+static pg_noinline Datum
+claims_answer(FunctionCallInfo fcinfo)
 {
 	ClaimsSite *site = claims_site(fcinfo);
 	Jsonb	   *claims = session_claims(fcinfo, site);
@@ -577,6 +586,22 @@ jwt_claims(PG_FUNCTION_ARGS)
 	copy = palloc(VARSIZE(claims));
 	memcpy(copy, claims, VARSIZE(claims));
 	PG_RETURN_JSONB_P(copy);
+}
+
+/*
+ * jwt_claims(): a policy's call on every row finds its site's lent copy of
+ * this statement's claims, with nothing else to do; anything else is
+ * claims_answer()'s.
+ */
+Datum
+jwt_claims(PG_FUNCTION_ARGS)
+{
+	ClaimsSite *site = fcinfo->flinfo != NULL ? (ClaimsSite *) fcinfo->flinfo->fn_extra : NULL;
+
+	if (site != NULL && site->claims != NULL && site->claims_epoch == claims_cache.epoch &&
+		!site->stamp.isnull && stamp_current(&site->stamp))
+		PG_RETURN_JSONB_P(site->claims);
+	return claims_answer(fcinfo);
 }
 
 /* A claim as text, as ->> gives it: a string's value, other JSON as text. */
@@ -642,30 +667,24 @@ site_same_name(const ClaimsSite *site, Datum arg)
 		memcmp(VARDATA_ANY(site->name), VARDATA_ANY(name), VARSIZE_ANY_EXHDR(name)) == 0;
 }
 
-Datum
-jwt_claim(PG_FUNCTION_ARGS)
+/* jwt_claim() when the site's answer is not one to hand out as it is */
+static pg_noinline Datum
+claim_answer(FunctionCallInfo fcinfo)
 {
 	ClaimsSite *site;
 	text	   *name;
 	Jsonb	   *claims;
 	text	   *value;
 	bool		isnull;
-	TimestampTz stmt;
 	text	   *copy;
 
 	if (PG_ARGISNULL(0))
 		PG_RETURN_NULL();
 	site = claims_site(fcinfo);
-	stmt = jwt_now();
 
 	/* this statement asked this call site for this name already */
-	if (site != NULL && site->name_valid && site->stmt == stmt &&
-		!((jwt_policy_fallback || jwt_policy_fallback_settings) &&
-		  (jwt_session_token == NULL || jwt_session_token[0] == '\0')) &&
-		site->token_gen == jwt_token_generation && site->policy_gen == jwt_policy_generation &&
-		jwt_registry.valid && site->registry_gen == jwt_registry_generation &&
-		jwt_registry.revoked_valid && site->revocation_gen == jwt_revocation_generation &&
-		site->epoch == claims_cache.epoch && site_same_name(site, PG_GETARG_DATUM(0)))
+	if (site != NULL && site->name_valid && stamp_current(&site->stamp) &&
+		site_same_name(site, PG_GETARG_DATUM(0)))
 	{
 		if (site->value == NULL)
 			PG_RETURN_NULL();
@@ -691,8 +710,11 @@ jwt_claim(PG_FUNCTION_ARGS)
 
 		/*
 		 * The previous answer's memory goes first, a site lives for the
-		 * query; but once lent, an answer stays until the query ends.
+		 * query; but once lent, an answer stays until the query ends.  The
+		 * site has no answer until the new one is in place: an error in
+		 * between (out of memory, caught in PL/pgSQL) leaves none freed.
 		 */
+		site->name_valid = false;
 		if (site->name != NULL)
 			pfree(site->name);
 		if (site->value != NULL && !site->value_lent)
@@ -713,4 +735,23 @@ jwt_claim(PG_FUNCTION_ARGS)
 	if (isnull)
 		PG_RETURN_NULL();
 	PG_RETURN_TEXT_P(value);
+}
+
+/*
+ * jwt_claim(): a policy's jwt_claim('sub') on every row, once the statement
+ * has asked for it and been lent the answer, finds it with nothing else to
+ * do: the same constant name, an answer that is not NULL and already lent,
+ * a stamp that stands.  Anything else is claim_answer()'s.
+ */
+Datum
+jwt_claim(PG_FUNCTION_ARGS)
+{
+	ClaimsSite *site = fcinfo->flinfo != NULL ? (ClaimsSite *) fcinfo->flinfo->fn_extra : NULL;
+
+	if (site != NULL && !PG_ARGISNULL(0) && site->name_valid && site->name_const &&
+		PG_GETARG_DATUM(0) == site->name_datum && site->value != NULL && site->value_lent &&
+	/* mutation: session-lent-claim-stands: stamp_current(&site->stamp)) => 1) */
+		stamp_current(&site->stamp))
+		PG_RETURN_TEXT_P(site->value);
+	return claim_answer(fcinfo);
 }
