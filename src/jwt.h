@@ -84,7 +84,7 @@ extern Oid	jwt_extension_relid(Oid fn_oid, const char *name);
 extern Oid	jwt_extension_relid_in(Oid ext, Oid nsp, const char *name);
 extern Oid	jwt_registry_relid_in(Oid ext, Oid nsp, const char *name);
 extern void jwt_registry_for_statement(FunctionCallInfo fcinfo);
-extern void jwt_accept_invalidations(TimestampTz stmt);
+extern void jwt_accept_invalidations(void);
 extern bool jwt_jti_revoked(const char *jti, size_t len, double now);
 extern bool jwt_sid_ended(const char *sid, size_t len, double now);
 extern double jwt_timestamptz_to_unix(TimestampTz ts);

@@ -49,7 +49,7 @@
 #include "compat.h"
 #include "jwt.h"
 
-static TimestampTz last_inval_stmt = 0;
+static JwtStatement last_inval_statement = {0};	/* never a statement's */
 
 
 JwtRegistry jwt_registry = {0};
@@ -788,19 +788,21 @@ jwt_sid_ended(const char *sid, size_t len, double now)
 }
 
 /*
- * A new statement (or a new transaction inside a procedure, by jwt_now()):
- * take in the invalidations other sessions committed.  A
+ * A new statement, or a new transaction inside a procedure (a JwtStatement
+ * of its own, as a call site's answer has): take in the invalidations other
+ * sessions committed.  A
  * backend inside a transaction reads them only when it takes a new lock, and
  * a cached registry takes none, so without this a key retired or a jti
  * revoked elsewhere would go unseen until the transaction ends.
  */
 void
-jwt_accept_invalidations(TimestampTz stmt)
+jwt_accept_invalidations(void)
 {
-	if (stmt != last_inval_stmt)
+	/* mutation: registry-invalidations-per-statement: if (!jwt_statement_is(&last_inval_statement)) => if (0) */
+	if (!jwt_statement_is(&last_inval_statement))
 	{
 		AcceptInvalidationMessages();
-		last_inval_stmt = stmt;
+		last_inval_statement = jwt_statement_get();
 	}
 }
 
@@ -808,7 +810,7 @@ jwt_accept_invalidations(TimestampTz stmt)
 void
 jwt_registry_for_statement(FunctionCallInfo fcinfo)
 {
-	jwt_accept_invalidations(jwt_now());
+	jwt_accept_invalidations();
 	jwt_registry_ensure(fcinfo);
 }
 

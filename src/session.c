@@ -452,7 +452,6 @@ static Jsonb *
 session_claims(FunctionCallInfo fcinfo, ClaimsSite *site)
 {
 	const char *tok = jwt_session_token;
-	TimestampTz stmt;
 	Jsonb	   *result;
 	size_t		len;
 	double		now;
@@ -461,15 +460,14 @@ session_claims(FunctionCallInfo fcinfo, ClaimsSite *site)
 	if (site != NULL && stamp_current(&site->stamp))
 		return site->stamp.isnull ? NULL : claims_cache.claims;
 
-	stmt = jwt_now();			/* the statement's now: the key of its answer */
-	jwt_accept_invalidations(stmt);
+	jwt_accept_invalidations();
 
 	if (tok == NULL || tok[0] == '\0')
 		result = fallback_claims();
 	else
 	{
 		jwt_registry_ensure(fcinfo);
-		now = jwt_timestamptz_to_unix(stmt);
+		now = jwt_timestamptz_to_unix(jwt_now());
 		len = strlen(tok);
 		if (claims_cache.valid && !claims_cache.unverified &&
 			claims_cache.policy_gen == jwt_policy_generation &&
