@@ -10,7 +10,7 @@ CORE_OBJS = src/core/alg.o src/core/b64url.o src/core/claims.o src/core/json.o \
 	src/core/sig.o src/core/status.o
 OBJS = $(CORE_OBJS) src/admin.o src/alg.o src/decode.o src/errors.o src/jsonbwrite.o src/jsonin.o \
 	src/jsonout.o src/issue.o src/issuers.o src/jsonbkey.o src/jwt.o src/keycache.o src/keys.o src/logins.o \
-	src/registry.o src/rotation.o src/scopes.o src/session.o src/settings.o src/sign.o src/verify.o src/wake.o
+	src/registry.o src/rotation.o src/scopes.o src/session.o src/settings.o src/sign.o src/statement.o src/verify.o src/wake.o
 
 # Every install and update script of every version ever shipped: the library
 # serves them all.  Named from $(srcdir), so that a VPATH build (Debian's

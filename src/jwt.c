@@ -49,6 +49,7 @@ void
 _PG_init(void)
 {
 	jwt_define_settings();
+	jwt_statement_init();
 	jwt_registry_register_callbacks();
 	/* [issuers] with shared_preload_libraries: the worker's shared memory and launcher */
 	jwt_wake_init();

@@ -88,7 +88,6 @@ extern void jwt_accept_invalidations(void);
 extern bool jwt_jti_revoked(const char *jti, size_t len, double now);
 extern bool jwt_sid_ended(const char *sid, size_t len, double now);
 extern double jwt_timestamptz_to_unix(TimestampTz ts);
-extern TimestampTz jwt_now(void);
 extern const char *jwt_key_kid(const jose_key *k, size_t *len);
 extern int	jwt_cmp_keys_by_window(const void *a, const void *b);
 
@@ -183,28 +182,33 @@ extern Jsonb *jwt_session_claims(FunctionCallInfo fcinfo);
 extern bool jwt_session_from_issuer(void);
 
 /*
- * Which statement of which transaction is running: the key of a call site's
- * answer.  jwt_now() is the later of the statement's and the transaction's
- * start; a procedure that commits starts transactions within one statement,
- * which jwt_xact_generation (registry.c, bumped as each transaction ends)
- * tells apart.  One comparison of a counter and one of the statement's start
- * is as strict as comparing jwt_now() (stricter: it also tells apart two
- * transactions that start in one microsecond), for one call fewer.
+ * statement.c: which statement is running, the key of a call site's answer.
+ * jwt_now() is the later of the statement's and the transaction's start.
+ * The statement's start alone does not tell every statement apart: a
+ * procedure that commits starts transactions within one statement, and the
+ * statements of one simple-Query message share a start time.
+ * jwt_statement_generation moves at each of those boundaries (as a
+ * transaction ends, and as a statement is analysed).  One comparison of the
+ * counter and one of the statement's start is as strict as comparing
+ * jwt_now() and stricter (it also tells apart two transactions that start
+ * in one microsecond), for one call fewer.
  */
 typedef struct JwtStatement
 {
-	uint64		xact_gen;
+	uint64		gen;
 	TimestampTz start;
 } JwtStatement;
 
-extern uint64 jwt_xact_generation;
+extern uint64 jwt_statement_generation;
+extern void jwt_statement_init(void);
+extern TimestampTz jwt_now(void);
 
 static inline JwtStatement
 jwt_statement_get(void)
 {
 	JwtStatement st;
 
-	st.xact_gen = jwt_xact_generation;
+	st.gen = jwt_statement_generation;
 	st.start = GetCurrentStatementStartTimestamp();
 	return st;
 }
@@ -212,7 +216,7 @@ jwt_statement_get(void)
 static inline bool
 jwt_statement_is(const JwtStatement *st)
 {
-	return st->xact_gen == jwt_xact_generation &&
+	return st->gen == jwt_statement_generation &&
 		st->start == GetCurrentStatementStartTimestamp();
 }
 

@@ -109,37 +109,6 @@ jwt_timestamptz_to_unix(TimestampTz ts)
 		(double) (POSTGRES_EPOCH_JDATE - UNIX_EPOCH_JDATE) * SECS_PER_DAY;
 }
 
-/*
- * "Now" for every time check: the statement's start, or the start of the
- * current transaction when that is later, which it is only in a procedure
- * (CALL, DO) that commits: each transaction it starts has a start time of
- * its own, so tokens expire and keys retire while a long-running queue
- * worker loops.  It is one value throughout a statement's part in one
- * transaction, and the same in parallel workers, which the leader gives
- * both timestamps.
- */
-TimestampTz
-jwt_now(void)
-{
-	TimestampTz stmt = GetCurrentStatementStartTimestamp();
-	TimestampTz xact = GetCurrentTransactionStartTimestamp();
-
-	return Max(stmt, xact);
-}
-
-/* jwt.h's JwtStatement: a new value for every transaction */
-uint64		jwt_xact_generation = 1;
-
-/*
- * Every end of a transaction (commit, abort, prepare, and their parallel
- * and pre- events: a bump too many only costs a call site one re-check).
- */
-static void
-xact_end(XactEvent event, void *arg)
-{
-	jwt_xact_generation++;
-}
-
 static uint64
 jti_hash(const char *jti, size_t len)
 {
@@ -171,7 +140,6 @@ void
 jwt_registry_register_callbacks(void)
 {
 	CacheRegisterRelcacheCallback(registry_invalidate, (Datum) 0);
-	RegisterXactCallback(xact_end, NULL);
 }
 
 /*
@@ -788,9 +756,9 @@ jwt_sid_ended(const char *sid, size_t len, double now)
 }
 
 /*
- * A new statement, or a new transaction inside a procedure (a JwtStatement
- * of its own, as a call site's answer has): take in the invalidations other
- * sessions committed.  A
+ * A new statement (a JwtStatement of its own, statement.c, as a call site's
+ * answer has: the next statement of one message, a new transaction inside a
+ * procedure): take in the invalidations other sessions committed.  A
  * backend inside a transaction reads them only when it takes a new lock, and
  * a cached registry takes none, so without this a key retired or a jti
  * revoked elsewhere would go unseen until the transaction ends.
