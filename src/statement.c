@@ -14,10 +14,12 @@
  *	  time, statement_timestamp() being the time the message arrived.  Each
  *	  is analysed right before it runs, after the one before it has finished,
  *	  so a jti revoked in another session while the first ran is seen by the
- *	  second, as it is by the next statement of another message.  A statement
- *	  nested in another (a PL/pgSQL function's, the first time it runs, or
- *	  its EXECUTE) moves it too: a bump too many costs the call sites one
- *	  re-check, and can only make an answer stricter, never older.
+ *	  second, as it is by the next statement of another message.  Only a
+ *	  statement of the top level moves it: one nested in a running statement
+ *	  (a PL/pgSQL function's, its EXECUTE, a SQL function's body, which
+ *	  PostgreSQL may analyse on every call, on every row) is part of that
+ *	  statement, whose call sites would otherwise check their answers again
+ *	  on every row, and see the registry change in the middle of it.
  *
  * The extended protocol's Bind and Execute messages each start a statement
  * of their own, with a start time of their own.
@@ -26,6 +28,7 @@
 
 #include "access/xact.h"
 #include "parser/analyze.h"
+#include "tcop/pquery.h"
 #include "utils/timestamp.h"
 
 #include "compat.h"
@@ -69,12 +72,18 @@ xact_end(XactEvent event, void *arg)
 	jwt_statement_generation++;
 }
 
-/* Every statement's parse analysis, before it is planned and run. */
+/*
+ * Every statement's parse analysis, before it is planned and run.  A
+ * statement of the top level is analysed while no portal runs (a simple
+ * Query's next statement, a Parse message, a cached plan made again at
+ * Bind); a nested one while the portal of the statement it is part of does.
+ */
 static void
 statement_analysed(ParseState *pstate, Query *query, JumbleState *jstate)
 {
-	/* mutation: statement-new-of-message: jwt_statement_generation++; => ; */
-	jwt_statement_generation++;
+	/* mutation: statement-new-of-message: if (ActivePortal == NULL) => if (0) */
+	if (ActivePortal == NULL)
+		jwt_statement_generation++;
 	if (prev_post_parse_analyze)
 		prev_post_parse_analyze(pstate, query, jstate);
 }
