@@ -9,17 +9,17 @@
  *
  *  - at the end of every transaction, since a procedure (CALL, DO) that
  *	  commits runs many transactions within one statement;
- *  - at the parse analysis of every statement, since the statements of one
- *	  simple-Query message ("SELECT a; SELECT b", psql's \;) share their start
- *	  time, statement_timestamp() being the time the message arrived.  Each
- *	  is analysed right before it runs, after the one before it has finished,
- *	  so a jti revoked in another session while the first ran is seen by the
- *	  second, as it is by the next statement of another message.  Only a
- *	  statement of the top level moves it: one nested in a running statement
- *	  (a PL/pgSQL function's, its EXECUTE, a SQL function's body, which
- *	  PostgreSQL may analyse on every call, on every row) is part of that
- *	  statement, whose call sites would otherwise check their answers again
- *	  on every row, and see the registry change in the middle of it.
+ *  - at the parse analysis of every statement of the top level, since the
+ *	  statements of one simple-Query message ("SELECT a; SELECT b", psql's
+ *	  \;) share their start time, statement_timestamp() being the time the
+ *	  message arrived.  Each is analysed right before it runs, after the one
+ *	  before it has finished, so a jti revoked in another session while the
+ *	  first ran is seen by the second, as it is by the next statement of
+ *	  another message.  A statement nested in a running one (a PL/pgSQL
+ *	  function's, its EXECUTE, a SQL function's body, which PostgreSQL may
+ *	  analyse on every call, so on every row) is part of that statement and
+ *	  does not move it: if it did, the statement's call sites would check
+ *	  their answers again on every row.
  *
  * The extended protocol's Bind and Execute messages each start a statement
  * of their own, with a start time of their own.
