@@ -171,22 +171,16 @@ SELECT * FROM pg_temp.other('EXECUTE sub');
 DELETE FROM jwt_revocations WHERE jti = 'jti-other-2';
 SELECT * FROM pg_temp.other('EXECUTE sub');
 SELECT * FROM pg_temp.other();
-SELECT dblink_disconnect('other');
 --
 -- The statements of one message (psql's \;, a client's "SELECT a; SELECT
 -- b") share a start time, statement_timestamp() being when the message
 -- arrived; each is still a statement of its own, and sees a revocation that
 -- another session committed while the one before it ran.  Here the second
--- statement revokes, through dblink, as a role allowed to; the third is
--- refused, whether it asks at a new call site or at one that a PL/pgSQL
--- function keeps for the transaction.
+-- statement revokes in the other session, whose role may for this test; the
+-- third is refused, whether it asks at a new call site or at one that a
+-- PL/pgSQL function keeps for the transaction.
 --
 GRANT EXECUTE ON FUNCTION jwt_revoke(text, timestamptz) TO regress_jwt_revocation_app;
-SELECT dblink_connect('revoker',
-    format('dbname=%s user=regress_jwt_revocation_app password=regress-jwt-revocation-app host=%s port=%s',
-           current_database(),
-           coalesce(host(inet_server_addr()), split_part(current_setting('unix_socket_directories'), ',', 1)),
-           current_setting('port')));
 CREATE FUNCTION pg_temp.sub_now() RETURNS text
 LANGUAGE plpgsql AS $$ BEGIN RETURN jwt_claims() ->> 'sub'; END $$;
 SELECT jwt_sign('{"sub":"judy","jti":"jti-message-1","exp":4102444800}', :'secret') AS judy,
@@ -194,19 +188,19 @@ SELECT jwt_sign('{"sub":"judy","jti":"jti-message-1","exp":4102444800}', :'secre
 \set SHOW_CONTEXT never
 SET jwt.token = :'judy';
 SELECT jwt_claims() ->> 'sub' AS sub \;
-    SELECT count(*) AS revoked FROM dblink('revoker', $$SELECT jwt_revoke('jti-message-1', to_timestamp(4102444800))$$) AS r(v text) \;
+    SELECT count(*) AS revoked FROM dblink('other', $$SELECT jwt_revoke('jti-message-1', to_timestamp(4102444800))$$) AS r(v text) \;
     SELECT jwt_claims() ->> 'sub' AS sub;
 SET jwt.token = :'kim';
 BEGIN;
 SELECT pg_temp.sub_now() \;
-    SELECT count(*) AS revoked FROM dblink('revoker', $$SELECT jwt_revoke('jti-message-2', to_timestamp(4102444800))$$) AS r(v text) \;
+    SELECT count(*) AS revoked FROM dblink('other', $$SELECT jwt_revoke('jti-message-2', to_timestamp(4102444800))$$) AS r(v text) \;
     SELECT pg_temp.sub_now();
 ROLLBACK;
 \set SHOW_CONTEXT errors
 RESET jwt.token;
 DELETE FROM jwt_revocations WHERE jti LIKE 'jti-message-%';
 REVOKE EXECUTE ON FUNCTION jwt_revoke(text, timestamptz) FROM regress_jwt_revocation_app;
-SELECT dblink_disconnect('revoker');
+SELECT dblink_disconnect('other');
 --
 -- An ordinary role can neither read nor change the revocations.
 --
