@@ -51,6 +51,10 @@ typedef struct ClaimsCache
 	char	   *payload;		/* the verified payload's JSON */
 	size_t		payload_len;
 	Jsonb	   *claims;
+	char	   *jti;			/* its jti and sid strings, decoded, or NULL */
+	size_t		jti_len;
+	char	   *sid;
+	size_t		sid_len;
 	const jose_key *key;		/* the registry key that verified it */
 	bool		unverified;		/* from request.jwt.claims */
 	JwtRoute	route;			/* [issuers] the issuer it names, or none */
@@ -134,6 +138,21 @@ report_token(jose_status st, const jose_verified *v, size_t token_len)
  * mostly come from one issuer and share it byte for byte.
  */
 static jose_header_memo session_header_memo;
+
+/* A string claim of the verified payload, decoded into the current context; NULL if it is none. */
+static char *
+claim_string(const jose_json_value *v, size_t *len)
+{
+	char	   *s;
+
+	*len = 0;
+	if (v->type != JOSE_JSON_STRING)
+		return NULL;
+	s = palloc(v->len + 1);
+	*len = jose_json_string_decode(v, s);
+	s[*len] = '\0';
+	return s;
+}
 
 /* Verify the session token against the registry and the policy, into the cache. */
 static void
@@ -220,6 +239,8 @@ claims_fill(const char *tok, size_t len, double now)
 	claims_cache.payload_len = v.payload_len;
 	claims_cache.claims = (Jsonb *) palloc(VARSIZE(DatumGetPointer(jb)));
 	memcpy(claims_cache.claims, DatumGetPointer(jb), VARSIZE(DatumGetPointer(jb)));
+	claims_cache.jti = claim_string(&v.jti, &claims_cache.jti_len);
+	claims_cache.sid = claim_string(&v.sid, &claims_cache.sid_len);
 	MemoryContextSwitchTo(old);
 	pfree(buf);
 
@@ -233,17 +254,45 @@ claims_fill(const char *tok, size_t len, double now)
 }
 
 /*
+ * Whether the cached token is revoked now: its jti, or the login its sid
+ * names, ended (jwt_logout*, a replay).
+ */
+static jose_status
+claims_revoked(double now)
+{
+	/* mutation: session-revoked-jti: jwt_jti_revoked(claims_cache.jti, claims_cache.jti_len, now) => 0 */
+	if (claims_cache.jti != NULL && jwt_registry.nrevoked > 0 &&
+		jwt_jti_revoked(claims_cache.jti, claims_cache.jti_len, now))
+		return JOSE_E_REVOKED;
+	/* [lifecycle] a token of an ended login */
+	/* mutation: session-ended-sid: jwt_sid_ended(claims_cache.sid, claims_cache.sid_len, now) => 0 */
+	if (claims_cache.sid != NULL && jwt_registry.nended > 0 &&
+		jwt_sid_ended(claims_cache.sid, claims_cache.sid_len, now))
+		return JOSE_E_REVOKED;
+	return JOSE_OK;
+}
+
+/* Refuse the cached token for st, a status of the token. */
+static void
+claims_refuse(jose_status st, const char *which)
+{
+	jose_verified v = {0};
+
+	v.detail_claim = which;
+	report_token(st, &v, claims_cache.token_len);
+}
+
+/*
  * The cached token again, at another time: the claim checks (exp, nbf, iat,
- * maximum age) and revocation, on the payload verified before.
+ * maximum age), its key's window and revocation, on the payload verified
+ * before.
  */
 static void
 claims_recheck(double now)
 {
 	jose_json_object obj;
 	jose_claim_rules rules;
-	jose_verified v = {0};
 	const char *which = NULL;
-	const jose_json_value *jti;
 	jose_status st;
 
 	if (jose_json_parse_object(claims_cache.payload, claims_cache.payload_len, &obj) != JOSE_JSON_OK)
@@ -253,39 +302,16 @@ claims_recheck(double now)
 		jwt_issuer_rules(&claims_cache.route, &rules);
 	/* mutation: session-recheck-claims: st = jose_check_claims(&obj, &rules, &which); => st = JOSE_OK; */
 	st = jose_check_claims(&obj, &rules, &which);
+	jose_json_object_free(&obj);
 	/* a key retired at a set time stops verifying then, cached or not */
 	/* mutation: session-recheck-key-window: if (st == JOSE_OK && claims_cache.key != NULL && => if (0 && claims_cache.key != NULL && */
 	if (st == JOSE_OK && claims_cache.key != NULL &&
 		!jose_key_is_valid_at(claims_cache.key, now))
 		st = JOSE_E_KEY_NOT_VALID;
-	if (st == JOSE_OK && jwt_registry.nrevoked > 0 &&
-		(jti = jose_json_get(&obj, "jti")) != NULL && jti->type == JOSE_JSON_STRING)
-	{
-		char	   *s = palloc(jti->len + 1);
-		size_t		n = jose_json_string_decode(jti, s);
-
-		/* mutation: session-revoked-jti: jwt_jti_revoked(s, n, now) => 0 */
-		if (jwt_jti_revoked(s, n, now))
-			st = JOSE_E_REVOKED;
-		pfree(s);
-	}
-	/* [lifecycle] a token of an ended login (jwt_logout*, a replay) */
-	if (st == JOSE_OK && jwt_registry.nended > 0 &&
-		(jti = jose_json_get(&obj, "sid")) != NULL && jti->type == JOSE_JSON_STRING)
-	{
-		char	   *s = palloc(jti->len + 1);
-		size_t		n = jose_json_string_decode(jti, s);
-
-		if (jwt_sid_ended(s, n, now))
-			st = JOSE_E_REVOKED;
-		pfree(s);
-	}
-	jose_json_object_free(&obj);
+	if (st == JOSE_OK)
+		st = claims_revoked(now);
 	if (st != JOSE_OK)
-	{
-		v.detail_claim = which;
-		report_token(st, &v, claims_cache.token_len);
-	}
+		claims_refuse(st, which);
 }
 
 static int
@@ -387,6 +413,8 @@ fallback_claims(void)
 	claims_cache.token_len = len;
 	claims_cache.payload = NULL;
 	claims_cache.payload_len = 0;
+	claims_cache.jti = claims_cache.sid = NULL;
+	claims_cache.jti_len = claims_cache.sid_len = 0;
 	memset(&claims_cache.route, 0, sizeof(claims_cache.route));
 	claims_cache.claims = (Jsonb *) palloc(VARSIZE(DatumGetPointer(jb)));
 	memcpy(claims_cache.claims, DatumGetPointer(jb), VARSIZE(DatumGetPointer(jb)));
@@ -476,8 +504,13 @@ session_claims(FunctionCallInfo fcinfo, ClaimsSite *site)
 			claims_recheck(now);
 		else
 		{
+			jose_status st;
+
+			/* verified now, as of now: what is left is revocation */
 			claims_fill(tok, len, now);
-			claims_recheck(now);	/* revocation */
+			/* mutation: session-revoked-fresh: if ((st = claims_revoked(now)) != JOSE_OK) => if (0) */
+			if ((st = claims_revoked(now)) != JOSE_OK)
+				claims_refuse(st, NULL);
 		}
 		result = claims_cache.claims;
 	}

@@ -536,6 +536,15 @@ typedef struct jose_verified
 	size_t		payload_len;
 	const char *detail_claim;	/* for JOSE_E_CLAIM_TYPE: which claim */
 	jose_json_error json_error; /* for the JSON codes: what was wrong */
+
+	/*
+	 * When opts->jwt, on JOSE_OK: the claims set's "jti" and "sid" members,
+	 * still escaped, spans into the payload (type 0 when absent), for a
+	 * caller that looks them up in a revocation list without parsing the
+	 * payload again.
+	 */
+	jose_json_value jti;
+	jose_json_value sid;
 } jose_verified;
 
 /*

@@ -503,6 +503,16 @@ jose_verify(const char *token, size_t len, const jose_keyset *keys,
 			return payload_json_status(jerr);
 		}
 		st = jose_check_claims(&claims, &opts->claims, &which);
+		if (st == JOSE_OK)
+		{
+			const jose_json_value *jti = jose_json_get(&claims, "jti"),
+					   *sid = jose_json_get(&claims, "sid");
+
+			if (jti != NULL)
+				out->jti = *jti;
+			if (sid != NULL)
+				out->sid = *sid;
+		}
 		jose_json_object_free(&claims);
 		out->detail_claim = which;
 		if (st != JOSE_OK)

@@ -2028,6 +2028,32 @@ test_verify_ok(void)
 		  "verify: the payload comes back byte for byte");
 	CHECK(res.alg == JOSE_ALG_HS256 && res.key == fx_key,
 		  "verify: the verified alg and key are reported");
+	CHECK(res.jti.type == 0 && res.sid.type == 0,
+		  "verify: no jti or sid in the claims, none reported");
+
+	/* jti and sid come back as spans into the payload, found as rule 6 finds claims */
+	{
+		static const char claims[] = "{\"sub\":\"a\",\"\\u006ati\":\"j\\u0031\",\"sid\":7}";
+		char		dec[8];
+		unsigned char *buf;
+
+		t = tok(HDR, claims);
+		EXPECT("verify: a token with jti and sid", t, fx_ks, &o, JOSE_OK);
+		/* the spans point into the buffer: look at them before it is freed */
+		st = verify_once(t, strlen(t), fx_ks, &o, NULL, &res, &buf);
+		CHECK(st == JOSE_OK && res.jti.type == JOSE_JSON_STRING && res.jti.escaped &&
+			  res.jti.p >= (const char *) res.payload &&
+			  res.jti.p + res.jti.len <= (const char *) res.payload + res.payload_len &&
+			  jose_json_string_decode(&res.jti, dec) == 2 && memcmp(dec, "j1", 2) == 0,
+			  "verify: the jti, its name escaped, comes back as the payload's string");
+		CHECK(st == JOSE_OK && res.sid.type == JOSE_JSON_NUMBER && res.sid.len == 1 && res.sid.p[0] == '7',
+			  "verify: a sid that is no string comes back as what it is");
+		free(buf);
+		t = tok(HDR, "{\"jti\":\"x\",\"exp\":1}");
+		st = verify_ex("verify: expired, with a jti", t, strlen(t), fx_ks, &o, &res, NULL, NULL);
+		CHECK(st == JOSE_E_EXPIRED && res.jti.type == 0,
+			  "verify: a refused token reports no jti");
+	}
 
 	{
 		static const struct
