@@ -538,10 +538,10 @@ typedef struct jose_verified
 	jose_json_error json_error; /* for the JSON codes: what was wrong */
 
 	/*
-	 * When opts->jwt, on JOSE_OK: the claims set's "jti" and "sid" members,
-	 * still escaped, spans into the payload (type 0 when absent), for a
-	 * caller that looks them up in a revocation list without parsing the
-	 * payload again.
+	 * When opts->jwt, on JOSE_OK: the claims set's "jti" and "sid" members
+	 * (type 0 when absent), still escaped, spans into the payload in the
+	 * caller's buffer and so valid while it is: for a caller that looks
+	 * them up in a revocation list without parsing the payload again.
 	 */
 	jose_json_value jti;
 	jose_json_value sid;
