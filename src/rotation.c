@@ -107,7 +107,20 @@ refuse(const char *msg, const char *hint)
 			 errhint("%s", hint)));
 }
 
-/* A new private JWK for alg, as text, and its kid (the RFC 7638 thumbprint). */
+/* A memory context's reset callback: the private key in it is wiped first. */
+static void
+wipe_key(void *arg)
+{
+	text	   *key = (text *) arg;
+
+	jose_cleanse(VARDATA(key), VARSIZE(key) - VARHDRSZ);
+}
+
+/*
+ * A new private JWK for alg, as text, and its kid (the RFC 7638 thumbprint).
+ * The text is wiped when its memory context goes, so also when an error
+ * ends the rotation before the key is stored.
+ */
 static text *
 new_key(jose_alg alg, text **kid)
 {
@@ -118,6 +131,7 @@ new_key(jose_alg alg, text **kid)
 	jose_status st;
 	JwtErrorContext ctx = {0};
 	text	   *out;
+	MemoryContextCallback *cb = palloc(sizeof(MemoryContextCallback));
 
 	ctx.alg = alg;
 	st = jose_key_generate(alg, &key);
@@ -130,6 +144,9 @@ new_key(jose_alg alg, text **kid)
 	out = cstring_to_text_with_len(json, (int) len);
 	jose_cleanse(json, len);
 	jose_free(json);
+	cb->func = wipe_key;
+	cb->arg = out;
+	MemoryContextRegisterResetCallback(CurrentMemoryContext, cb);
 	*kid = cstring_to_text(tp);
 	return out;
 }
