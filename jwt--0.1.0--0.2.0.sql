@@ -259,7 +259,8 @@ CREATE TABLE jwt_issuers (
                                   AND pg_catalog.array_position(audience, NULL) IS NULL),
     algorithms      text[] CHECK (pg_catalog.cardinality(algorithms) OPERATOR(pg_catalog.>) 0
                                   AND pg_catalog.array_position(algorithms, NULL) IS NULL),
-    jwks_uri        text CHECK (jwks_uri OPERATOR(pg_catalog.<>) ''),
+    jwks_uri        text CHECK (jwks_uri OPERATOR(pg_catalog.<>) ''
+                            AND pg_catalog.octet_length(jwks_uri) OPERATOR(pg_catalog.<=) 2048),
     jwks            jsonb CHECK (pg_catalog.jsonb_typeof(jwks OPERATOR(pg_catalog.->) 'keys')
                                  OPERATOR(pg_catalog.=) 'array'),
     jwks_fetched_at timestamptz,
@@ -271,7 +272,7 @@ COMMENT ON TABLE jwt_issuers IS
 
 CREATE TABLE jwt_issuer_fetches (
     issuer              text PRIMARY KEY REFERENCES jwt_issuers ON DELETE CASCADE,
-    discovered_jwks_uri text,
+    discovered_jwks_uri text CHECK (pg_catalog.octet_length(discovered_jwks_uri) OPERATOR(pg_catalog.<=) 2048),
     etag                text CHECK (pg_catalog.octet_length(etag) OPERATOR(pg_catalog.<=) 256
                                 AND etag OPERATOR(pg_catalog.~) '^(W/)?"[!#-~]*"$'),
     attempted_at        timestamptz,

@@ -537,6 +537,91 @@ def failure_case(conn, sess, iss, name, arrange, want_outcome, want_status=None,
             state is None and (status(conn, iss.url) or {}).get("failures") == 0, f"{state} {msg}")
 
 
+def hostile(conn, sess, pki, prov):
+    """What a provider sends that must not get into the tables, and two
+    fetches of one issuer that overlap."""
+    settings(conn, pki)
+    iss = Issuer(conn, prov, "/hostile/")
+    T.check("setup: a discovered issuer is registered", q1(conn, "SELECT jwt_add_issuer(%s, 'api')", (iss.url,)) == 2)
+    doc_path = "/hostile/.well-known/openid-configuration"
+
+    def discovery(jwks_uri=None, issuer=None):
+        return lambda: prov.route(doc_path, {"issuer": issuer or iss.url, "jwks_uri": jwks_uri or iss.jwks_uri})
+
+    def discovered():
+        return q1(conn, "SELECT discovered_jwks_uri FROM jwt_issuer_fetches WHERE issuer = %s", (iss.url,))
+
+    # a jwks_uri of 300 kB: neither fetched nor kept (the worker's plan of the
+    # next fetch would have carried it, and no plan holds it)
+    failure_case(conn, sess, iss, "a discovered jwks_uri of 300 kB", discovery(iss.jwks_uri + "/" + "a" * 300000),
+                 "url refused", detail_has="longer than 2048 bytes", restore=discovery())
+    T.check("a discovered jwks_uri refused is not kept: the last good one stays",
+            discovered() == iss.jwks_uri, (discovered() or "")[:80])
+    failure_case(conn, sess, iss, "a discovered jwks_uri with a byte that is not ASCII",
+                 discovery(iss.jwks_uri + "/cl\u00e9"), "url refused", detail_has="not printable ASCII",
+                 restore=discovery())
+    T.check("... nor kept", discovered() == iss.jwks_uri, discovered())
+
+    # a detail quoting the provider is printable ASCII: valid text in every
+    # encoding (the cut at 200 bytes falls inside an "é"), read back by any client
+    failure_case(conn, sess, iss, "a discovery document naming another issuer, in UTF-8",
+                 discovery(issuer="x" * 151 + "\u00e9" * 30), "issuer mismatch", restore=discovery())
+    prov.route(doc_path, {"issuer": "x" * 151 + "\u00e9" * 30, "jwks_uri": iss.jwks_uri})
+    q1(conn, "SELECT jwt_refresh_issuers(%s)", (iss.url,))
+    detail = q1(conn, "SELECT detail FROM jwt_issuers_status WHERE issuer = %s", (iss.url,))
+    T.check("the detail of a mismatch shows the issuer named as printable ASCII, each other byte '?'",
+            detail is not None and re.fullmatch(r"[ -~]*", detail) is not None and "x" * 151 + "?" * 49 + '"' in detail,
+            detail)
+    discovery()()
+    q1(conn, "SELECT jwt_refresh_issuers(%s)", (iss.url,))
+
+    # the tables bound a URL as url_parse does
+    for table, column in (("jwt_issuers", "jwks_uri"), ("jwt_issuer_fetches", "discovered_jwks_uri")):
+        v, state, msg, _ = outcome_of(conn, f"UPDATE {table} SET {column} = %s WHERE issuer = %s",
+                                      ("https://x.example/" + "a" * 2100, iss.url))
+        T.check(f"{table}.{column} takes no URL over 2048 bytes (23514)", state == "23514", f"{state} {msg}")
+
+    # a failure count the owner wrote: not a negative shift
+    run(conn, "UPDATE jwt_issuer_fetches SET failures = %s WHERE issuer = %s", (-5, iss.url))
+    prov.route(iss.jwks_path, b"", status=500)
+    v, state, msg, _ = outcome_of(conn, "SELECT jwt_refresh_issuers(%s)", (iss.url,))
+    st = status(conn, iss.url) or {}
+    T.check("a negative failure count in the table is taken as none: the next fetch after refresh_min",
+            state is None and st.get("failures") == 1 and
+            q1(conn, "SELECT next_fetch_at - last_fetch_at BETWEEN interval '299 s' AND interval '301 s' "
+                     "FROM jwt_issuers_status WHERE issuer = %s", (iss.url,)) is True, (state, msg, st))
+    iss.publish()
+    q1(conn, "SELECT jwt_refresh_issuers(%s)", (iss.url,))
+
+    # two refreshes overlap: the one begun first ends last, with the set the
+    # provider has since replaced; it must not put the removed key back
+    before = iss.kids()
+    slow = iss.publish(delay=30)
+    other = T.connect()
+    settings(other, pki)
+    box = {}
+    first = threading.Thread(target=lambda: box.update(r=outcome_of(other, "SELECT jwt_refresh_issuers(%s)", (iss.url,))))
+    first.start()
+    T.check("setup: the first refresh waits at the provider", slow.started.wait(DEADLINE))
+    removed_key = iss.private[0]
+    removed = removed_key["kid"]
+    iss.rotate_in()
+    iss.rotate_out()
+    v, state, msg, _ = outcome_of(conn, "SELECT jwt_refresh_issuers(%s)", (iss.url,))
+    T.check("setup: the second refresh stores the new set", state is None and kids(conn, iss.url) == iss.kids(),
+            (state, msg, kids(conn, iss.url)))
+    slow.release()
+    first.join(DEADLINE)
+    other.close()
+    T.check("setup: the first refresh ends without an error", box.get("r", (None, "?"))[1] is None, box)
+    T.check("the refresh begun first and ended last does not put back the set it fetched (a removed key)",
+            kids(conn, iss.url) == iss.kids() and removed not in (kids(conn, iss.url) or []) and before != iss.kids(),
+            (kids(conn, iss.url), iss.kids()))
+    got = sess.verify(iss.token({"sub": "old", "aud": "api"}, key=removed_key))
+    T.check("... and a token of the removed key is refused through the session path", got == refused(NO_KID), got)
+    run(conn, "SELECT jwt_drop_issuer(%s)", (iss.url,))
+
+
 def in_backend(conn, sess, pki, prov, rogue):
     settings(conn, pki)
 
@@ -1450,6 +1535,75 @@ def kid_miss(node, cw, prov):
         s.conn.close()
 
 
+def worker_no_loop(node, c1, c2, prov):
+    """What the worker cannot do is tried again after refresh_min, never at
+    once in a loop: a result it cannot store, a plan it cannot make.  (This
+    cluster logs at log_min_messages = log, which leaves WARNINGs out: what
+    is checked is what the worker does.)"""
+    def attempted(c, url):
+        return q1(c, "SELECT attempted_at FROM jwt_issuer_fetches WHERE issuer = %s", (url,))
+
+    def log_text():
+        with open(node.log) as f:
+            return f.read()
+
+    def workers_seen(db, seconds):
+        pids, end = set(), time.monotonic() + seconds
+        while time.monotonic() < end:
+            pids.update(r[0] for r in qall(c1, "SELECT pid FROM pg_stat_activity WHERE backend_type = "
+                                               "'jwt issuers worker' AND datname = %s", (db,)))
+            time.sleep(0.005)   # the sampling interval: a worker lives some milliseconds
+        return len(pids)
+
+    # a result that cannot be stored (here a trigger refuses it): the issuer
+    # stays due, and is fetched again after refresh_min (1 s here)
+    sf = Issuer(c1, prov, "/worker/store-fails", max_age=1)
+    T.check("setup: an issuer whose fetches will not be stored",
+            q1(c1, "SELECT jwt_add_issuer(%s, 'api')", (sf.url,)) == 2)
+    run(c1, "CREATE FUNCTION public.refuse_fetch() RETURNS trigger LANGUAGE plpgsql "
+            "AS $$BEGIN RAISE EXCEPTION 'refused by the test'; END$$")
+    run(c1, "CREATE TRIGGER refuse_fetch BEFORE INSERT OR UPDATE ON jwt_issuer_fetches FOR EACH ROW "
+            f"WHEN (NEW.issuer = '{sf.url}') EXECUTE FUNCTION public.refuse_fetch()")
+    try:
+        stored = attempted(c1, sf.url)
+        sf.publish()
+        n0 = len(prov.requests(sf.jwks_path))
+        got = wait_for(lambda: len(prov.requests(sf.jwks_path)), lambda n: n > n0)
+        T.check("setup: the worker fetches the issuer whose result it cannot store", got > n0, node.tail())
+        n0 = len(prov.requests(sf.jwks_path))
+        time.sleep(4)
+        n = len(prov.requests(sf.jwks_path)) - n0
+        T.check("setup: ... and stores none of its results", attempted(c1, sf.url) == stored)
+        T.check(f"a result the worker cannot store: its issuer is fetched again after refresh_min, not at once "
+                f"for ever ({n} fetches in 4 s)", 1 <= n <= 8, n)
+    finally:
+        run(c1, "DROP TRIGGER refuse_fetch ON jwt_issuer_fetches")
+        run(c1, "DROP FUNCTION public.refuse_fetch()")
+    got = wait_for(lambda: attempted(c1, sf.url), lambda v: v != stored)
+    T.check("once it can be stored, the next fetch is", got != stored, got)
+    run(c1, "SELECT jwt_drop_issuer(%s)", (sf.url,))
+
+    # a plan the worker cannot make: settings larger than its room (256 kB)
+    db = c2.info.dbname
+    paths = [r[0] for r in qall(c2, "SELECT jwks_uri FROM jwt_issuers_status WHERE jwks_uri IS NOT NULL")]
+    T.check("setup: the database has issuers the worker fetches", len(paths) > 0)
+    paths = [p[len(prov.base):] for p in paths if p.startswith(prov.base)]
+    run(c2, f"ALTER DATABASE {db} SET jwt.issuer_url_prefixes = %s", ("https://x.example/" + "a" * 300000,))
+    try:
+        time.sleep(2)           # a round under way when the setting came may still fetch
+        n0 = sum(len(prov.requests(p)) for p in paths)
+        seen = workers_seen(db, 4)
+        n = sum(len(prov.requests(p)) for p in paths) - n0
+        T.check("settings larger than the worker's plan: nothing is fetched, and no worker crashes",
+                n == 0 and "terminated by signal" not in log_text(), (n, node.tail()))
+        T.check(f"... and the database is planned again after refresh_min, not at once for ever "
+                f"({seen} workers in 4 s)", 1 <= seen <= 10, seen)
+    finally:
+        run(c2, f"ALTER DATABASE {db} RESET jwt.issuer_url_prefixes")
+    n0 = sum(len(prov.requests(p)) for p in paths)
+    got = wait_for(lambda: sum(len(prov.requests(p)) for p in paths), lambda v: v > n0)
+    T.check("once the setting is reset, the database's issuers are fetched again", got > n0, got)
+
 def with_worker(pki, prov):
     node = Cluster([f"jwt.issuer_ca_file = '{pki.ca}'", "jwt.issuer_refresh_min = 1",
                     "jwt.issuer_timeout = 5", "log_min_messages = log"])
@@ -1549,6 +1703,7 @@ def with_worker(pki, prov):
                 len(prov.requests(wk.jwks_path)) + len(prov.requests(wa.jwks_path)) == before,
                 (prov.requests(wk.jwks_path), prov.requests(wa.jwks_path)))
         kid_miss(node, cw, prov)
+        worker_no_loop(node, c1, conns["jwt_w2"], prov)
 
         # DROP DATABASE and CREATE DATABASE ... TEMPLATE while a fetch is stalled
         c3 = conns["jwt_w3"]
@@ -1725,6 +1880,7 @@ def main():
         run(conn, "DELETE FROM jwt_issuers")
         sess = Session(T.connect())
         for name, fn in (("in this backend", lambda: in_backend(conn, sess, pki, prov, rogue)),
+                         ("a hostile provider", lambda: hostile(conn, sess, pki, prov)),
                          ("two issuers, one kid", lambda: same_kid(conn, sess, prov)),
                          ("providers' shapes", lambda: shapes(conn, sess, prov)),
                          ("the URL policy", lambda: policy(conn, pki, prov)),

@@ -60,18 +60,6 @@ fail(FetchResult *res, FetchOutcome o, int status, char *detail)
 	res->detail = detail;
 }
 
-/* For a detail: at most 200 bytes of a string from the network, printable. */
-static char *
-shown(const char *s)
-{
-	char	   *c = pnstrdup(s, 200);
-
-	for (char *p = c; *p; p++)
-		if ((unsigned char) *p < 0x20 || *p == 0x7f)
-			*p = '?';
-	return c;
-}
-
 /*
  * GET url, following redirects to the same origin only, every URL allowed
  * by the policy.  Returns true with *resp holding the final response, or
@@ -120,7 +108,7 @@ get_allowed(const FetchConfig *cfg, const char *url, const char *etag, HttpRespo
 		{
 			fail(res, FO_REDIRECT, resp->status,
 				 psprintf("GET %s redirects to %s, which is refused: %s", url_for_log(u.url),
-						  url_for_log(shown(resp->location)), why));
+						  url_for_log(resp->location), why));
 			return false;
 		}
 		if (!url_same_origin(&next, &first))
@@ -159,6 +147,26 @@ json_string(const jose_json_object *obj, const char *name)
 }
 
 /*
+ * Whether a discovered jwks_uri may be kept (jwt_issuer_fetches.
+ * discovered_jwks_uri) and fetched: a URL that url_parse() takes, and so at
+ * most 2048 bytes, all of them printable ASCII (RFC 3986: other characters
+ * are percent-encoded), so that it is valid text in every server encoding.
+ */
+static bool
+uri_acceptable(const char *uri, char **why)
+{
+	FetchUrl	u;
+
+	for (const char *p = uri; *p; p++)
+		if ((unsigned char) *p <= 0x20 || (unsigned char) *p >= 0x7f)
+		{
+			*why = pstrdup("It holds a byte that is not printable ASCII, which a URL never does (RFC 3986).");
+			return false;
+		}
+	return url_parse(uri, &u, why);
+}
+
+/*
  * One discovery document: true with *jwks_uri, false with the failure in
  * res.  *try_next is set when the answer was a 4xx status, for which the
  * other well-known URL is worth trying.
@@ -170,6 +178,7 @@ discover_at(const FetchConfig *cfg, const char *issuer, const char *url, FetchRe
 	HttpResponse resp;
 	jose_json_object doc;
 	jose_json_error jerr;
+	char	   *why = NULL;
 	volatile bool ok = false;
 
 	*try_next = false;
@@ -201,10 +210,13 @@ discover_at(const FetchConfig *cfg, const char *issuer, const char *url, FetchRe
 		else if (strcmp(doc_issuer, issuer) != 0)
 			fail(res, FO_ISSUER_MISMATCH, resp.status,
 				 psprintf("GET %s: the discovery document names the issuer \"%s\", not the one registered (OpenID Connect Discovery 4.3).",
-						  url_for_log(url), shown(doc_issuer)));
+						  url_for_log(url), fetch_shown(doc_issuer, 200)));
 		else if (uri == NULL || uri[0] == '\0')
 			fail(res, FO_PARSE, resp.status,
 				 psprintf("GET %s: the discovery document has no \"jwks_uri\" string.", url_for_log(url)));
+		else if (!uri_acceptable(uri, &why))
+			fail(res, FO_URL_REFUSED, resp.status,
+				 psprintf("GET %s: the discovery document's \"jwks_uri\" is refused: %s", url_for_log(url), why));
 		else
 		{
 			*jwks_uri = uri;

@@ -144,6 +144,7 @@ extern bool url_same_origin(const FetchUrl *a, const FetchUrl *b);
 extern char *url_oidc_discovery(const char *issuer);
 extern char *url_rfc8414_discovery(const FetchUrl *issuer);
 extern char *url_for_log(const char *url);
+extern char *fetch_shown(const char *s, size_t max);
 
 /* http.c: one GET over HTTPS, within the configuration's limits */
 typedef struct HttpResponse

@@ -380,7 +380,7 @@ http_get(const FetchConfig *cfg, const char *url, const char *etag, HttpResponse
 			out->detail = psprintf("GET %s: the response is larger than jwt.issuer_max_response_size (%d bytes).",
 								   url_for_log(url), cfg->max_size);
 		else
-			out->detail = psprintf("GET %s: %s.", url_for_log(url), why);
+			out->detail = psprintf("GET %s: %s.", url_for_log(url), fetch_shown(why, CURL_ERROR_SIZE));
 		pfree(t.buf);
 		return;
 	}

@@ -66,8 +66,9 @@ member_kid(const jose_json_object *m)
 	s = palloc(kid->len + 1);
 	n = jose_json_string_decode(kid, s);
 	s[n] = '\0';
+	s = fetch_shown(s, n);
 	for (size_t i = 0; i < n; i++)
-		if ((unsigned char) s[i] < 0x20 || s[i] == '"')
+		if (s[i] == '"')
 			s[i] = '?';
 	return psprintf(" \"%s\"", s);
 }

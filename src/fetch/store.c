@@ -218,7 +218,8 @@ store_plan(AdminCall *c, const char *only, bool only_due, const uint64 *wakes, i
 		it->jwks_uri = text_or_null(tup, desc, 2, c->caller);
 		it->etag = text_or_null(tup, desc, 3, c->caller);
 		it->etag_uri = text_or_null(tup, desc, 4, c->caller);
-		it->failures = DatumGetInt32(SPI_getbinval(tup, desc, 5, &isnull));
+		/* the owner's to write too: a count, whatever it says (fetch_issuer adds one) */
+		it->failures = Min(Max(DatumGetInt32(SPI_getbinval(tup, desc, 5, &isnull)), 0), 1000000);
 		it->url_prefixed = DatumGetBool(SPI_getbinval(tup, desc, 8, &isnull));
 		/* the row is the owner's to write: an ETag that is not one is not sent */
 		if (it->etag_uri == NULL || (it->etag && !http_etag_valid(it->etag, strlen(it->etag))))
@@ -240,7 +241,8 @@ text_datum_or_null(const char *s, char *null)
 /*
  * Write one result.  The issuer row is locked (FOR UPDATE, for the few
  * statements of this write only); a result for an issuer dropped, or whose
- * jwks_uri changed, since the plan is dropped (false).
+ * jwks_uri changed, since the plan, or older than the last result written,
+ * is dropped (false).
  */
 bool
 store_apply(AdminCall *c, const FetchResult *r)
@@ -267,6 +269,29 @@ store_apply(AdminCall *c, const FetchResult *r)
 	has_jwks = !isnull;
 	if (has_jwks)
 		old_jwks = PointerGetDatum(DatumGetJsonbPCopy(old_jwks));
+
+	/*
+	 * Two fetches of one issuer can overlap (the worker, jwt_refresh_issuers()
+	 * in two sessions): the one begun first may end last.  Written after the
+	 * other, it would put back the set the provider had since replaced (a
+	 * key it removed verifying again), with its ETag and schedule.  The
+	 * issuer's row is locked, so the fetches row read now is the last one
+	 * written; a result older than it is dropped.  A time stored ahead of
+	 * the clock (the clock set back, the owner's edit) is no newer fetch, so
+	 * that it cannot hold the set as it is until then.
+	 */
+	{
+		Oid			stypes[3] = {TEXTOID, TIMESTAMPTZOID, TIMESTAMPTZOID};
+		Datum		svalues[3] = {lvalues[0], TimestampTzGetDatum(r->attempted_at),
+		TimestampTzGetDatum(GetCurrentTimestamp())};
+
+		if (jwtlib.admin_exec(c, psprintf("SELECT 1 FROM %s WHERE issuer OPERATOR(pg_catalog.=) $1 "
+										  "AND attempted_at OPERATOR(pg_catalog.>) $2 "
+										  "AND attempted_at OPERATOR(pg_catalog.<=) $3",
+										  c->issuer_fetches),
+							  3, stypes, svalues, NULL, SPI_OK_SELECT) > 0)
+			return false;
+	}
 
 	if (r->outcome == FO_OK)
 	{

@@ -139,11 +139,22 @@ path_is_ambiguous(const char *path)
 char *
 url_for_log(const char *url)
 {
-	size_t		n = strcspn(url, "?#");
-	char	   *c = pnstrdup(url, Min(n, 200));
+	return fetch_shown(url, Min(strcspn(url, "?#"), 200));
+}
+
+/*
+ * At most max bytes of a string from the network or from a table, for a
+ * detail stored in jwt_issuer_fetches or a message: printable ASCII only,
+ * every other byte '?'.  What is stored is then valid text in every server
+ * encoding, and a cut at max bytes splits no character.
+ */
+char *
+fetch_shown(const char *s, size_t max)
+{
+	char	   *c = pnstrdup(s, max);
 
 	for (char *p = c; *p; p++)
-		if ((unsigned char) *p < 0x20 || *p == 0x7f)
+		if ((unsigned char) *p < 0x20 || (unsigned char) *p >= 0x7f)
 			*p = '?';
 	return c;
 }

@@ -76,6 +76,7 @@ typedef enum ShmStatus
 	SHM_NO_EXTENSION,
 	SHM_STANDBY,
 	SHM_PLAN,
+	SHM_NO_ROOM,				/* the settings alone are larger than a plan */
 	SHM_APPLIED
 } ShmStatus;
 
@@ -574,6 +575,22 @@ jwt_fetch_launcher_main(Datum arg)
 
 /* ------------------------------------------------------------ the workers */
 
+/*
+ * A plan that cannot hold even its first issuer.  The tables bound an
+ * issuer's URLs to 2048 bytes, so only settings of a size no plan holds get
+ * here.  A round at once would plan nothing again, at once, for ever: the
+ * next is after refresh_min.
+ */
+static void
+plan_too_large(Oid db, const FetchConfig *cfg)
+{
+	ereport(WARNING,
+			(errmsg("jwt: the issuers of database %u are not fetched: the plan needs more than %d bytes",
+					db, PLAN_BYTES),
+			 errhint("Shorten jwt.issuer_url_prefixes or jwt.issuer_ca_file.")));
+	jwtlib.wake_schedule(db, seconds_from_now(Max(cfg->refresh_min, 1)));
+}
+
 static void
 plan_database(WorkerShm *shm, Oid db, Oid nsp, Oid owner)
 {
@@ -610,6 +627,13 @@ plan_database(WorkerShm *shm, Oid db, Oid nsp, Oid owner)
 	put_config(&b, &cfg);
 	count_at = b.len;
 	put_int(&b, 0);
+	if ((Size) b.len > shm->cap)
+	{
+		/* nothing is fetched, and not again at once: see below */
+		plan_too_large(db, &cfg);
+		shm->status = SHM_NO_ROOM;
+		return;
+	}
 	foreach(lc, items)
 	{
 		int			before = b.len;
@@ -617,10 +641,17 @@ plan_database(WorkerShm *shm, Oid db, Oid nsp, Oid owner)
 		put_item(&b, (FetchItem *) lfirst(lc));
 		if ((Size) b.len > shm->cap)
 		{
-			/* no room: the rest is fetched in the next round, at once */
 			b.len = before;
-			earliest = GetCurrentTimestamp();
-			break;
+			if (n > 0)
+			{
+				/* no room: the rest is fetched in the next round, at once */
+				earliest = GetCurrentTimestamp();
+				break;
+			}
+
+			plan_too_large(db, &cfg);
+			shm->status = SHM_NO_ROOM;
+			return;
 		}
 		n++;
 	}
@@ -641,6 +672,7 @@ apply_database(WorkerShm *shm, Oid db, Oid nsp, Oid owner)
 	MemoryContext cxt = CurrentMemoryContext;
 	ResourceOwner owner_res = CurrentResourceOwner;
 	TimestampTz next;
+	volatile bool failed = false;
 
 	jwtlib.admin_begin_ext(nsp, owner, &c);
 	for (int i = 0; i < n; i++)
@@ -671,11 +703,19 @@ apply_database(WorkerShm *shm, Oid db, Oid nsp, Oid owner)
 					(errmsg("jwt: could not store the fetch of issuer \"%s\": %s", url_for_log(res.issuer),
 							e->message)));
 			FreeErrorData(e);
+			failed = true;
 		}
 		PG_END_TRY();
 	}
 	next = store_next_due(&c);
 	jwtlib.admin_end(&c);
+
+	/*
+	 * An issuer whose result could not be stored is still due: not at once,
+	 * which would fetch it again without pause, but after refresh_min.
+	 */
+	if (failed)
+		next = Max(next, seconds_from_now(Max(launcher_setting("jwt.issuer_refresh_min"), 1)));
 	/* looked at again after refresh_max at the latest: rows may come by restore or replication */
 	jwtlib.wake_schedule(db, Min(next, seconds_from_now(launcher_setting("jwt.issuer_refresh_max"))));
 	shm->status = SHM_APPLIED;
