@@ -1585,9 +1585,10 @@ def worker_no_loop(node, c1, c2, prov):
 
     # a plan the worker cannot make: settings larger than its room (256 kB)
     db = c2.info.dbname
-    paths = [r[0] for r in qall(c2, "SELECT jwks_uri FROM jwt_issuers_status WHERE jwks_uri IS NOT NULL")]
-    T.check("setup: the database has issuers the worker fetches", len(paths) > 0)
-    paths = [p[len(prov.base):] for p in paths if p.startswith(prov.base)]
+    own = Issuer(c2, prov, f"/worker/{db}-only", max_age=1)      # fetched by this database alone
+    T.check("setup: the database has an issuer of its own, fetched every second",
+            q1(c2, "SELECT jwt_add_issuer(%s, 'api')", (own.url,)) == 2)
+    paths = [own.jwks_path]
     run(c2, f"ALTER DATABASE {db} SET jwt.issuer_url_prefixes = %s", ("https://x.example/" + "a" * 300000,))
     try:
         time.sleep(2)           # a round under way when the setting came may still fetch
@@ -1603,6 +1604,7 @@ def worker_no_loop(node, c1, c2, prov):
     n0 = sum(len(prov.requests(p)) for p in paths)
     got = wait_for(lambda: sum(len(prov.requests(p)) for p in paths), lambda v: v > n0)
     T.check("once the setting is reset, the database's issuers are fetched again", got > n0, got)
+    run(c2, "SELECT jwt_drop_issuer(%s)", (own.url,))
 
 def with_worker(pki, prov):
     node = Cluster([f"jwt.issuer_ca_file = '{pki.ca}'", "jwt.issuer_refresh_min = 1",
