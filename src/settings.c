@@ -204,15 +204,28 @@ assign_required(const char *newval, void *extra)
 }
 
 /*
+ * The longest jwt.issuer_url_prefixes and jwt.issuer_ca_file: the worker
+ * hands both, with one issuer's row at least, to its fetches in a plan of
+ * 256 kB (src/fetch/worker.c), and an issuer's row is at most 2048
+ * characters of name and 2048 bytes of each URL.
+ */
+#define JWT_URL_PREFIXES_MAX (64 * 1024)
+
+/*
  * Each item of jwt.issuer_url_prefixes starts with https:// (the fetcher
  * parses each with libcurl's URL parser when it uses them; one that does not
- * parse matches nothing).
+ * parse matches nothing); the whole at most JWT_URL_PREFIXES_MAX bytes.
  */
 static bool
 check_url_prefixes(char **newval, void **extra, GucSource source)
 {
 	const char *p = *newval ? *newval : "";
 
+	if (strlen(p) > JWT_URL_PREFIXES_MAX)
+	{
+		GUC_check_errdetail("The list is longer than %d bytes.", JWT_URL_PREFIXES_MAX);
+		return false;
+	}
 	while (*p)
 	{
 		const char *start;
@@ -230,6 +243,18 @@ check_url_prefixes(char **newval, void **extra, GucSource source)
 			GUC_check_errhint("List origins and paths, e.g. 'https://login.example.com/, https://example.eu.auth0.com/'.");
 			return false;
 		}
+	}
+	return true;
+}
+
+/* A path, as PostgreSQL's own file settings are: shorter than MAXPGPATH. */
+static bool
+check_ca_file(char **newval, void **extra, GucSource source)
+{
+	if (*newval && strlen(*newval) >= MAXPGPATH)
+	{
+		GUC_check_errdetail("The path is longer than %d bytes.", MAXPGPATH - 1);
+		return false;
 	}
 	return true;
 }
@@ -371,7 +396,7 @@ jwt_define_settings(void)
 							   "",
 							   PGC_SUSET,
 							   0,
-							   NULL, NULL, NULL);
+							   check_ca_file, NULL, NULL);
 	DefineCustomIntVariable("jwt.issuer_connect_timeout",
 							"Longest wait for a connection to an identity provider, in seconds.",
 							"Valid range is 1 to 60 seconds.",

@@ -67,9 +67,9 @@ member_kid(const jose_json_object *m)
 	n = jose_json_string_decode(kid, s);
 	s[n] = '\0';
 	s = fetch_shown(s, n);
-	for (size_t i = 0; i < n; i++)
-		if (s[i] == '"')
-			s[i] = '?';
+	for (char *p = s; *p; p++)
+		if (*p == '"')
+			*p = '?';
 	return psprintf(" \"%s\"", s);
 }
 

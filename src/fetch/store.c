@@ -144,6 +144,8 @@ store_plan(AdminCall *c, const char *only, bool only_due, const uint64 *wakes, i
 	const char *sql;
 	List	   *items = NIL;
 	TimestampTz now = GetCurrentTimestamp();
+	TimestampTz latest = TimestampTzPlusMilliseconds(now, (int64) int_setting("jwt.issuer_refresh_max") * 1000 +
+													 60 * 1000);
 
 	*earliest_other = DT_NOEND;
 	sql = psprintf("SELECT i.issuer, i.jwks_uri, f.etag, "
@@ -172,7 +174,8 @@ store_plan(AdminCall *c, const char *only, bool only_due, const uint64 *wakes, i
 			Datum		d = SPI_getbinval(tup, desc, 6, &isnull);
 
 			next = isnull ? DT_NOBEGIN : DatumGetTimestampTz(d);
-			due = isnull || next <= now;
+			/* further than refresh_max: set by a clock since set back, or by hand */
+			due = isnull || next <= now || next > latest;
 			/* too many woken to name: every issuer not fetched within the cooldown */
 			if (!due && wake_all)
 			{
@@ -332,8 +335,14 @@ store_apply(AdminCall *c, const FetchResult *r)
 		values[8] = Int32GetDatum(r->refused_keys);
 		values[9] = Int32GetDatum(r->failures);
 		values[10] = TimestampTzGetDatum(r->next_fetch_at);
-		/* what stays as it was: the discovered URI when discovery did not run or failed */
-		values[11] = BoolGetDatum(r->discovered_jwks_uri == NULL && r->jwks_uri == NULL);
+		/*
+		 * What stays as it was: the discovered URI unless this fetch took a
+		 * new set from it (as the ETag beside it, which is that set's), so
+		 * that neither a URI discovery found but the fetch refused nor one
+		 * whose fetch failed is kept, nor the ETag sent to another URI
+		 */
+		values[11] = BoolGetDatum(r->jwks_uri == NULL &&
+								  (r->discovered_jwks_uri == NULL || r->outcome != FO_OK));
 		/* the ETag of the set kept: a new one only with a new set */
 		values[12] = BoolGetDatum(r->outcome != FO_OK);
 		/* the last success, when this one failed */

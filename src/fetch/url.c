@@ -283,7 +283,7 @@ url_allowed(const FetchConfig *cfg, const FetchUrl *u, char **why)
 			return true;
 	}
 	*why = psprintf("%s is not under any of jwt.issuer_url_prefixes (%s).", url_for_log(u->url),
-					cfg->prefixes && *cfg->prefixes ? cfg->prefixes : "empty");
+					cfg->prefixes && *cfg->prefixes ? fetch_shown(cfg->prefixes, 200) : "empty");
 	return false;
 }
 

@@ -76,8 +76,9 @@ typedef enum ShmStatus
 	SHM_NO_EXTENSION,
 	SHM_STANDBY,
 	SHM_PLAN,
-	SHM_NO_ROOM,				/* the settings alone are larger than a plan */
-	SHM_APPLIED
+	SHM_APPLIED,
+	SHM_NO_ROOM					/* (after the others: a launcher loaded before
+								 * keeps their numbers) nothing fits a plan */
 } ShmStatus;
 
 typedef struct WorkerArgs
@@ -576,10 +577,12 @@ jwt_fetch_launcher_main(Datum arg)
 /* ------------------------------------------------------------ the workers */
 
 /*
- * A plan that cannot hold even its first issuer.  The tables bound an
- * issuer's URLs to 2048 bytes, so only settings of a size no plan holds get
- * here.  A round at once would plan nothing again, at once, for ever: the
- * next is after refresh_min.
+ * A plan that cannot hold even its first issuer.  A safeguard: the settings'
+ * check hooks bound jwt.issuer_url_prefixes to 64 kB and jwt.issuer_ca_file
+ * to MAXPGPATH, and the tables an issuer's row (2048 characters of name,
+ * 2048 bytes of each URL), so that a plan always holds one.  Were it
+ * otherwise, a round at once would plan nothing again, at once, for ever:
+ * the next is after refresh_min.
  */
 static void
 plan_too_large(Oid db, const FetchConfig *cfg)
