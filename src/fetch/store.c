@@ -144,7 +144,9 @@ store_plan(AdminCall *c, const char *only, bool only_due, const uint64 *wakes, i
 	const char *sql;
 	List	   *items = NIL;
 	TimestampTz now = GetCurrentTimestamp();
-	TimestampTz latest = TimestampTzPlusMilliseconds(now, (int64) int_setting("jwt.issuer_refresh_max") * 1000 +
+	/* the furthest a fetch schedules the next (fetch.c's next_interval), and a minute */
+	TimestampTz latest = TimestampTzPlusMilliseconds(now, (int64) Max(int_setting("jwt.issuer_refresh_max"),
+																	  int_setting("jwt.issuer_refresh_min")) * 1000 +
 													 60 * 1000);
 
 	*earliest_other = DT_NOEND;
